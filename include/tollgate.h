@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * tollgate's one ABI: map keys, map values and constants shared by the XDP
+ * program (bpf/) and the loader (user/). Anything that crosses the kernel
+ * boundary is defined here and nowhere else.
+ *
+ * Classification is a bitmap intersection. Every service has a bit (its
+ * position in the policy file). The remote address selects a "peer class" in
+ * an LPM trie, the protocol and port select an "l4 class" in a flat array;
+ * both classes name a service mask, and the lowest bit of their intersection
+ * is the first service in file order that matches.
+ */
+#ifndef TOLLGATE_H
+#define TOLLGATE_H
+
+#include <linux/types.h>
+
+#ifndef TG_INLINE
+#ifdef __bpf__
+#define TG_INLINE static __always_inline
+#else
+#define TG_INLINE static inline
+#endif
+#endif
+
+#define TG_MAX_SERVICES 256
+#define TG_MASK_WORDS (TG_MAX_SERVICES / 64)
+/* Counter slots outlive a policy (reloads keep them by service name). */
+#define TG_MAX_COUNTER_SLOTS 1024
+#define TG_NO_SERVICE 0xffffffffu
+#define TG_SERVICE_NAME_MAX 64
+
+enum tg_action { TG_DROP = 0, TG_PASS = 1 };
+enum tg_facing { TG_FACING_OUTSIDE = 0, TG_FACING_INSIDE = 1 };
+
+/* How a packet matched its service; also the index of its counters. */
+enum tg_role { TG_ROLE_REQUEST = 0, TG_ROLE_REPLY = 1, TG_ROLE_FRAGMENT = 2, TG_ROLES = 3 };
+
+enum tg_reason {
+	TG_REASON_SERVICE = 0,
+	TG_REASON_DEFAULT,
+	TG_REASON_MALFORMED,
+	TG_REASON_NON_IP,
+	TG_REASON_ESSENTIAL_ICMP,
+	TG_REASON_FRAGMENT,
+	TG_REASONS
+};
+
+/* What to do with essential ICMP (unreachable, too big, time exceeded, ND). */
+enum tg_icmp_mode { TG_ICMP_ALLOW_ESSENTIAL = 0, TG_ICMP_FILTER = 1 };
+/* Non-first fragments carry no ports. */
+enum tg_frag_mode { TG_FRAG_MATCH = 0, TG_FRAG_ALLOW = 1, TG_FRAG_DENY = 2 };
+
+struct tg_mask {
+	__u64 w[TG_MASK_WORDS];
+};
+
+/* LPM trie keys; the value of both tries is a __u32 mask class. */
+struct tg_v4_key {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct tg_v6_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+struct tg_service_entry {
+	__u32 counter_slot;
+	__u8 action; /* enum tg_action */
+	__u8 role;   /* TG_ROLE_REQUEST or TG_ROLE_REPLY under this facing */
+	__u16 pad;
+};
+
+struct tg_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+struct tg_service_counters {
+	struct tg_counter role[TG_ROLES];
+};
+
+struct tg_reason_counters {
+	struct tg_counter verdict[2]; /* indexed by enum tg_action */
+};
+
+/* Last decision, written only when the program is loaded for replay. */
+struct tg_trace {
+	__u32 service; /* TG_NO_SERVICE when no service decided */
+	__u8 role;
+	__u8 reason;
+	__u8 verdict;
+	__u8 pad;
+};
+
+/*
+ * The l4 array: one block per role (request, reply), each holding a 64K
+ * port range for TCP, UDP and SCTP and a 256 range for the ICMP type, the
+ * ICMPv6 type and the protocol number of anything else; then one block for
+ * non-first fragments indexed by family and protocol. Port ranges therefore
+ * cost nothing per range: every port already has its entry.
+ */
+enum tg_l4_slot {
+	TG_SLOT_TCP = 0,
+	TG_SLOT_UDP,
+	TG_SLOT_SCTP,
+	TG_PORT_SLOTS,
+	TG_SLOT_ICMP = TG_PORT_SLOTS,
+	TG_SLOT_ICMPV6,
+	TG_SLOT_OTHER,
+	TG_SLOTS
+};
+
+enum tg_family { TG_FAMILY_V4 = 0, TG_FAMILY_V6 = 1 };
+
+#define TG_PORT_SPACE 65536u
+#define TG_SMALL_SPACE 256u
+#define TG_ROLE_ENTRIES (TG_PORT_SLOTS * TG_PORT_SPACE + (TG_SLOTS - TG_PORT_SLOTS) * TG_SMALL_SPACE)
+#define TG_FRAG_BASE (2u * TG_ROLE_ENTRIES)
+#define TG_L4_ENTRIES (TG_FRAG_BASE + 2u * TG_SMALL_SPACE)
+
+/* value: the port (TCP/UDP/SCTP), the ICMP type, or the protocol number. */
+TG_INLINE __u32 tg_l4_index(__u32 role, __u32 slot, __u32 value)
+{
+	__u32 base = role * TG_ROLE_ENTRIES;
+
+	if (slot < TG_PORT_SLOTS)
+		return base + slot * TG_PORT_SPACE + (value & 0xffff);
+	return base + TG_PORT_SLOTS * TG_PORT_SPACE + (slot - TG_PORT_SLOTS) * TG_SMALL_SPACE + (value & 0xff);
+}
+
+TG_INLINE __u32 tg_frag_index(__u32 family, __u32 protocol)
+{
+	return TG_FRAG_BASE + (family & 1) * TG_SMALL_SPACE + (protocol & 0xff);
+}
+
+#define TG_PIN_ROOT "/sys/fs/bpf/tollgate"
+
+#endif /* TOLLGATE_H */
