@@ -271,7 +271,8 @@ static void build_family(struct peer_builder *b, int family, struct mask_pool *p
 	size_t depth = 0, n = 0, cap = 0, merged = 0;
 	struct tg_image_prefix *out = NULL;
 
-	qsort(es->items, es->n, sizeof(*es->items), cmp_entry);
+	if (es->n)
+		qsort(es->items, es->n, sizeof(*es->items), cmp_entry);
 	/* Merge duplicates: one prefix, the union of its listers. */
 	for (size_t i = 0; i < es->n; i++) {
 		if (merged && cmp_entry(&es->items[merged - 1], &es->items[i]) == 0) {

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what tollgate needs to build, test and run, and nothing that is
+# already there. Safe to run again and again. Debian and derivatives (apt).
+set -euo pipefail
+
+# Build: compiler, BPF toolchain, libraries. Test: cmocka, the clang fuzzer
+# runtime, valgrind, iproute2 for the namespace lab, tcpdump for captures.
+PACKAGES=(
+	make gcc clang llvm pkg-config
+	libbpf-dev libxdp-dev bpftool libpcap-dev
+	libcmocka-dev libclang-rt-dev valgrind
+	iproute2 tcpdump time
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#PACKAGES[@]} packages present"
+else
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "install-deps: missing packages: ${missing[*]}" >&2
+		echo "install-deps: run as root (or: sudo apt-get install ${missing[*]})" >&2
+		exit 1
+	fi
+	echo "install-deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	echo "install-deps: installed ${#missing[@]} package(s)"
+fi
+
+# The data plane keeps its state in bpffs; some minimal hosts do not mount it.
+if [ "$(id -u)" -eq 0 ] && ! mountpoint -q /sys/fs/bpf; then
+	mount -t bpf bpf /sys/fs/bpf && echo "install-deps: mounted bpffs at /sys/fs/bpf"
+fi
