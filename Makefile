@@ -12,18 +12,28 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 # The policy front end: parser, compiler and reference classifier. No BPF.
 CORE_SRCS := user/util.c user/diag.c user/lexer.c user/parser.c user/compile.c user/image.c \
 	user/classify.c user/packet.c
-CLI_SRCS := $(CORE_SRCS) user/main.c user/cmd_policy.c
-CLI_LIBS :=
+CLI_SRCS := $(CORE_SRCS) user/main.c user/cmd_policy.c user/cmd_replay.c user/dataplane.c
+CLI_LIBS := -lbpf -lpcap -lelf -lz
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -Iinclude $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
+SKEL := $(BUILD)/tollgate.skel.h
 HEADERS := $(wildcard include/*.h user/*.h)
 
 .PHONY: all deps check test demo bench fuzz clean asan
 all: $(BUILD)/tollgate
 
-$(BUILD)/tollgate: $(CLI_SRCS) $(HEADERS) | $(BUILD)
+# The XDP program, embedded in the CLI through a bpftool skeleton.
+$(BUILD)/tollgate.bpf.o: bpf/tollgate.bpf.c include/tollgate.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(SKEL): $(BUILD)/tollgate.bpf.o
+	$(BPFTOOL) gen skeleton $< name tollgate > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tollgate: $(CLI_SRCS) $(HEADERS) $(SKEL) | $(BUILD)
 	$(CC) $(CFLAGS) -o $@ $(CLI_SRCS) $(CLI_LIBS)
 
 # The same CLI under AddressSanitizer and UBSan: the test suite runs this one.
-$(BUILD)/asan/tollgate: $(CLI_SRCS) $(HEADERS) | $(BUILD)
+$(BUILD)/asan/tollgate: $(CLI_SRCS) $(HEADERS) $(SKEL) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -o $@ $(CLI_SRCS) $(CLI_LIBS)
 asan: $(BUILD)/asan/tollgate
@@ -33,6 +43,16 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_SRCS) $(HEADERS) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -Iuser -o $@ $< $(CORE_SRCS) -lcmocka
+
+# Data-plane tests: the real XDP program through BPF_PROG_TEST_RUN (root).
+DP_SRCS := $(CORE_SRCS) user/dataplane.c tests/dataplane/pktbuild.c
+DP_TESTS := $(patsubst tests/dataplane/test_%.c,$(BUILD)/tests/dp_%,$(wildcard tests/dataplane/test_*.c))
+$(BUILD)/tests/dp_%: tests/dataplane/test_%.c $(DP_SRCS) $(HEADERS) tests/dataplane/pktbuild.h $(SKEL) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -Iuser -Itests/dataplane -o $@ $< $(DP_SRCS) -lcmocka -lbpf -lelf -lz
+
+$(BUILD)/mkcapture: tests/dataplane/mkcapture.c tests/dataplane/pktbuild.c tests/dataplane/pktbuild.h | $(BUILD)
+	$(CC) $(CFLAGS) -Itests/dataplane -o $@ tests/dataplane/mkcapture.c tests/dataplane/pktbuild.c -lpcap
 
 # libFuzzer needs clang.
 $(BUILD)/fuzz/fuzz_policy: tests/fuzz/fuzz_policy.c $(CORE_SRCS) $(HEADERS) | $(BUILD)
@@ -53,7 +73,7 @@ deps:
 
 # The README's two commands. Both install what is missing first.
 check: deps
-	@$(MAKE) --no-print-directory all asan fuzz $(UNIT_TESTS) $(BUILD)/bench/gen_policy
+	@$(MAKE) --no-print-directory all asan fuzz $(UNIT_TESTS) $(DP_TESTS) $(BUILD)/mkcapture $(BUILD)/bench/gen_policy
 	@tests/run.sh
 
 test: check

@@ -25,3 +25,35 @@ check() {
 sanitizer_clean() {
 	! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"
 }
+
+# run_cmocka_binaries BIN...: one result line per cmocka case of each binary.
+run_cmocka_binaries() {
+	local bin base log rc
+	if [ $# -eq 0 ] || [ ! -x "$1" ]; then
+		fail cmocka "no test binaries ($*): run make check"
+		return 0
+	fi
+	for bin in "$@"; do
+		base=$(basename "$bin")
+		log=$(mktemp)
+		( cd "$TOP" && "$bin" ) >"$log" 2>&1
+		rc=$?
+		# cmocka prints "[       OK ] name" and "[  FAILED  ] name" per case.
+		sed -n 's/^\[       OK \] \(.*\)$/ok '"$base"':\1/p' "$log"
+		sed -n 's/^\[  FAILED  \] \([^ ]*\)$/FAIL '"$base"':\1: see below/p' "$log" | sort -u
+		if grep -q '^\[  FAILED  \]' "$log"; then
+			grep -B2 -A8 -E '^\[  ERROR   \]|Failure!|error:' "$log" | head -40 | sed 's/^/    /'
+		fi
+		if ! sanitizer_clean "$log" || { [ $rc -ne 0 ] && ! grep -q '^\[  FAILED  \]' "$log"; }; then
+			fail "$base" "exit $rc: $(grep -m5 -E 'ERROR|runtime error|error|Sanitizer' "$log" | tr '\n' ' ')"
+		fi
+		rm -f "$log"
+	done
+}
+
+# The data plane needs root and bpffs; CI is root, so missing either fails.
+need_bpffs() {
+	if ! mountpoint -q /sys/fs/bpf; then
+		mount -t bpf bpf /sys/fs/bpf 2>/dev/null || { fail bpffs "bpffs is not mounted at /sys/fs/bpf and cannot be"; exit 0; }
+	fi
+}

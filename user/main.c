@@ -13,6 +13,7 @@ static const struct command {
 } commands[] = {
 	{ "check", cmd_check, "check [--host NAME=ADDR[,ADDR]]... POLICY" },
 	{ "compile", cmd_compile, "compile [--facing inside|outside] [--host NAME=ADDR[,ADDR]]... POLICY" },
+	{ "replay", cmd_replay, "replay [--facing inside|outside] [--json] [--host NAME=ADDR]... POLICY PCAP" },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Writes scenario captures for replay tests, with the verdict each packet
+ * must get next to it:
+ *   mkcapture SCENARIO OUT.pcap OUT.expect
+ * OUT.expect holds one line per packet: "VERDICT SERVICE|- MATCH|- REASON".
+ * Scenarios: notarius, cryptshare (facing outside), mixed (every link-layer
+ * feature), short (frames under 14 bytes).
+ */
+#include "pktbuild.h"
+
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct out {
+	pcap_dumper_t *dump;
+	FILE *expect;
+	unsigned n;
+};
+
+static void emit(struct out *o, const struct pb_packet *p, const char *expect)
+{
+	static uint8_t buf[10000];
+	struct pcap_pkthdr h = { 0 };
+	size_t len = pb_build(p, buf, sizeof(buf));
+
+	if (!len) {
+		fprintf(stderr, "mkcapture: packet %u does not fit\n", o->n + 1);
+		exit(1);
+	}
+	h.ts.tv_sec = 1700000000 + o->n++;
+	h.caplen = h.len = (bpf_u_int32)len;
+	pcap_dump((u_char *)o->dump, &h, buf);
+	fprintf(o->expect, "%s\n", expect);
+}
+
+static struct pb_packet tcp(const char *src, const char *dst, unsigned sport, unsigned dport, uint8_t flags)
+{
+	struct pb_packet p = { .protocol = 6, .sport = (uint16_t)sport, .dport = (uint16_t)dport, .tcp_flags = flags };
+
+	if (!pb_addrs(&p, src, dst))
+		abort();
+	return p;
+}
+
+#define SYN 0x02
+#define ACK 0x10
+#define SYNACK 0x12
+
+/* Replies from Notarius to a workstation; a host NIC facing outside. */
+static void notarius(struct out *o)
+{
+	struct pb_packet p;
+	static const struct {
+		unsigned port;
+		const char *service;
+	} rows[] = {
+		{ 443, "consigno-licensing" }, { 829, "signature-generation" }, { 80, "timestamp-authority" },
+		{ 389, "crl" },		       { 24250, "certifio-manager" },	 { 24251, "certifio-manager-server" },
+		{ 24260, "certifio-manager-server" }, { 24270, "certifio-manager-server" },
+	};
+	char line[128];
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *peer = i % 2 ? "192.252.131.70" : "206.55.89.17";
+
+		p = tcp(peer, "192.0.2.10", rows[i].port, 50000 + (unsigned)i, SYNACK);
+		snprintf(line, sizeof(line), "pass %s reply service", rows[i].service);
+		emit(o, &p, line);
+	}
+	p = tcp("206.55.89.31", "192.0.2.10", 443, 50100, ACK);
+	emit(o, &p, "pass consigno-licensing reply service");
+	/* The edges of the ranges, just outside. */
+	p = tcp("206.55.89.32", "192.0.2.10", 443, 50101, ACK);
+	emit(o, &p, "drop - - default");
+	p = tcp("192.252.131.63", "192.0.2.10", 443, 50102, ACK);
+	emit(o, &p, "drop - - default");
+	p = tcp("192.252.131.80", "192.0.2.10", 443, 50103, ACK);
+	emit(o, &p, "drop - - default");
+	/* Ports the table does not list, and a port just past the range. */
+	p = tcp("206.55.89.17", "192.0.2.10", 22, 50104, ACK);
+	emit(o, &p, "drop - - default");
+	p = tcp("206.55.89.17", "192.0.2.10", 24271, 50105, ACK);
+	emit(o, &p, "drop - - default");
+	/* Notarius may not open connections to us: a SYN from 443 is no reply. */
+	p = tcp("206.55.89.17", "192.0.2.10", 443, 50106, SYN);
+	emit(o, &p, "drop - - default");
+	p = tcp("206.55.89.17", "192.0.2.10", 50000, 443, SYN);
+	emit(o, &p, "drop - - default");
+	/* UDP on a listed port is not TCP. */
+	p = tcp("206.55.89.17", "192.0.2.10", 443, 50107, 0);
+	p.protocol = 17;
+	emit(o, &p, "drop - - default");
+	/* Essential ICMP passes, an echo request does not. */
+	p = tcp("198.51.100.1", "192.0.2.10", 0, 0, 0);
+	p.protocol = 1;
+	p.icmp_type = 3;
+	p.icmp_code = 4;
+	emit(o, &p, "pass - - essential-icmp");
+	p.icmp_type = 8;
+	p.icmp_code = 0;
+	emit(o, &p, "drop - - default");
+	/* ARP is not IP. */
+	p = tcp("198.51.100.1", "192.0.2.10", 0, 0, 0);
+	p.ethertype = 0x0806;
+	p.payload = 28;
+	emit(o, &p, "pass - - non-ip");
+}
+
+static void cryptshare(struct out *o)
+{
+	struct pb_packet p;
+
+	p = tcp("203.0.113.9", "192.0.2.10", 51000, 443, SYN);
+	emit(o, &p, "pass ui-https request service");
+	p = tcp("203.0.113.9", "192.0.2.10", 51000, 80, SYN);
+	emit(o, &p, "pass ui-http request service");
+	p = tcp("10.1.2.3", "192.0.2.10", 51000, 8080, SYN);
+	emit(o, &p, "pass admin-https request service");
+	p = tcp("203.0.113.9", "192.0.2.10", 51000, 8080, SYN);
+	emit(o, &p, "drop - - default");
+	p = tcp("192.168.7.7", "192.0.2.10", 51000, 22, SYN);
+	emit(o, &p, "pass admin-ssh request service");
+	p = tcp("203.0.113.9", "192.0.2.10", 51000, 22, SYN);
+	emit(o, &p, "drop - - default");
+	p = tcp("fd00::5", "2001:db8::10", 51000, 9090, SYN);
+	emit(o, &p, "pass admin-http request service");
+	p = tcp("192.0.2.25", "192.0.2.10", 25, 40000, SYNACK);
+	emit(o, &p, "pass smtp reply service");
+	p = tcp("192.0.2.89", "192.0.2.10", 686, 40001, ACK);
+	emit(o, &p, "pass ldaps reply service");
+	p = tcp("192.0.2.89", "192.0.2.10", 636, 40002, ACK);
+	emit(o, &p, "drop - - default");
+	p = tcp("192.0.2.22", "192.0.2.10", 22, 40003, ACK);
+	emit(o, &p, "pass archive-ssh reply service");
+	p = tcp("192.0.2.53", "192.0.2.10", 53, 40004, 0);
+	p.protocol = 17;
+	emit(o, &p, "pass dns reply service");
+	p = tcp("2001:db8::53", "2001:db8::10", 53, 40005, 0);
+	p.protocol = 17;
+	emit(o, &p, "pass dns reply service");
+	p = tcp("203.0.113.50", "192.0.2.10", 80, 40006, SYNACK);
+	emit(o, &p, "pass os-updates reply service");
+}
+
+/* The same allowed reply through every framing the parser knows. */
+static void mixed(struct out *o)
+{
+	struct pb_packet p = tcp("206.55.89.17", "192.0.2.10", 443, 50000, ACK);
+
+	p.vlan_tags = 1;
+	emit(o, &p, "pass consigno-licensing reply service");
+	p.vlan_tags = 2;
+	p.outer_tpid = 0x88a8;
+	emit(o, &p, "pass consigno-licensing reply service");
+	p.vlan_tags = 3;
+	emit(o, &p, "drop - - malformed");
+	p.vlan_tags = 0;
+	p.ipv4_options = 40;
+	emit(o, &p, "pass consigno-licensing reply service");
+	p.ipv4_options = 0;
+	p.fragment = true;
+	p.more_fragments = true;
+	emit(o, &p, "pass consigno-licensing reply service");
+	p.frag_offset = 185;
+	p.more_fragments = false;
+	emit(o, &p, "pass consigno-licensing - fragment");
+	p = tcp("206.55.89.17", "192.0.2.10", 443, 50000, ACK);
+	p.payload = 8900;
+	emit(o, &p, "pass consigno-licensing reply service");
+}
+
+int main(int argc, char **argv)
+{
+	struct out o = { 0 };
+	pcap_t *dead;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: mkcapture notarius|cryptshare|mixed OUT.pcap OUT.expect\n");
+		return 2;
+	}
+	dead = pcap_open_dead(DLT_EN10MB, 65535);
+	o.dump = pcap_dump_open(dead, argv[2]);
+	o.expect = fopen(argv[3], "w");
+	if (!o.dump || !o.expect) {
+		fprintf(stderr, "mkcapture: cannot write %s or %s\n", argv[2], argv[3]);
+		return 1;
+	}
+	if (!strcmp(argv[1], "notarius"))
+		notarius(&o);
+	else if (!strcmp(argv[1], "cryptshare"))
+		cryptshare(&o);
+	else if (!strcmp(argv[1], "mixed"))
+		mixed(&o);
+	else
+		return 2;
+	pcap_dump_close(o.dump);
+	pcap_close(dead);
+	fclose(o.expect);
+	return 0;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef TG_DATAPLANE_H
+#define TG_DATAPLANE_H
+
+#include "compile.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tollgate;
+
+/* One loaded instance of the XDP program with its maps filled from an image. */
+struct tg_dataplane {
+	struct tollgate *skel;
+	unsigned ncpus;
+	bool trace;
+};
+
+struct tg_load_opts {
+	bool trace; /* record each decision, for replay and tests */
+	char *log;  /* out: libbpf/verifier messages on failure (caller frees) */
+};
+
+int tg_dataplane_load(struct tg_dataplane *dp, const struct tg_image *img, struct tg_load_opts *opts);
+void tg_dataplane_destroy(struct tg_dataplane *dp);
+int tg_dataplane_prog_fd(const struct tg_dataplane *dp);
+
+/* Runs one frame through the program (BPF_PROG_TEST_RUN). */
+/* verdict: enum tg_action. */
+int tg_dataplane_run(struct tg_dataplane *dp, const uint8_t *frame, size_t len, int *verdict,
+		     struct tg_trace *trace);
+int tg_dataplane_run_repeat(struct tg_dataplane *dp, const uint8_t *frame, size_t len, uint32_t repeat,
+			    uint32_t *ns_per_run);
+
+/* Sums of the per-CPU counters. */
+int tg_dataplane_service_counters(struct tg_dataplane *dp, uint32_t slot, struct tg_service_counters *out);
+int tg_dataplane_reason_counters(struct tg_dataplane *dp, uint32_t reason, struct tg_reason_counters *out);
+
+/* Prints what a failed tg_dataplane_load means and what to do. */
+void tg_report_load_error(int err, const char *log);
+
+#endif
