@@ -10,7 +10,7 @@ CFLAGS += -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -I$(BUILD)
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # The policy front end: parser, compiler and reference classifier. No BPF.
-CORE_SRCS := user/util.c user/diag.c user/lexer.c user/parser.c user/compile.c user/image.c \
+CORE_SRCS := user/util.c user/diag.c user/lexer.c user/parser.c user/compile.c user/analyse.c user/image.c \
 	user/classify.c user/packet.c
 CLI_SRCS := $(CORE_SRCS) user/main.c user/cmd_policy.c user/cmd_replay.c user/dataplane.c
 CLI_LIBS := -lbpf -lpcap -lelf -lz

@@ -122,7 +122,8 @@ int cmd_check(int argc, char **argv)
 	static const char usage[] = "check [--host NAME=ADDR[,ADDR]]... POLICY";
 	struct tg_loaded l = { 0 };
 	struct policy_args a;
-	struct tg_image img;
+	struct tg_image imgs[2] = { 0 };
+	const struct tg_image *both[] = { &imgs[0], &imgs[1] };
 	int rc;
 
 	tg_diags_init(&l.diags, stderr);
@@ -133,19 +134,24 @@ int cmd_check(int argc, char **argv)
 		tg_loaded_free(&l);
 		return rc;
 	}
-	rc = tg_compile(&l.pol, a.facing, &l.hosts, &img, &l.diags);
+	/* Facing changes roles, so a service can be shadowed on one side only. */
+	for (int facing = 0; facing < 2 && !rc; facing++)
+		rc = tg_compile(&l.pol, facing, &l.hosts, &imgs[facing], NULL);
 	if (rc) {
 		fprintf(stderr, "tollgate: cannot compile '%s': %s\n", a.path, tg_strerror(rc));
+		tg_image_free(&imgs[0]);
 		tg_loaded_free(&l);
 		return TG_EXIT_INPUT;
 	}
+	tg_report_analysis(&l.pol, &l.hosts, both, 2, &l.diags);
 	printf("%s: ok: %zu services, %zu sets, %zu IPv4 and %zu IPv6 prefixes, %zu host names, default %s; %u warning%s\n",
 	       a.path, l.pol.nservices, l.pol.nsets, l.pol.nprefixes_v4, l.pol.nprefixes_v6, l.pol.nhosts,
 	       l.pol.setting[TG_SET_DEFAULT] == TG_ALLOW ? "allow" : "deny", l.diags.warnings,
 	       l.diags.warnings == 1 ? "" : "s");
-	if (img.unresolved_hosts)
+	if (imgs[0].unresolved_hosts)
 		list_unresolved(&l.pol, &l.hosts);
-	tg_image_free(&img);
+	tg_image_free(&imgs[0]);
+	tg_image_free(&imgs[1]);
 	tg_loaded_free(&l);
 	return TG_EXIT_OK;
 }

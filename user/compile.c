@@ -450,185 +450,6 @@ static void build_fragment_table(const struct tg_policy *pol, struct mask_pool *
 		}
 }
 
-/* ------------------------------------------------------------- analysis */
-
-/* Distinct classes, collected once per family (peers) and role (l4). */
-struct class_set {
-	uint32_t *items;
-	size_t n, cap;
-};
-
-static void collect_classes(struct class_set *cs, const uint32_t *classes, size_t n, uint8_t *seen)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint32_t cls = classes[i];
-
-		if (cls && !seen[cls]) {
-			seen[cls] = 1;
-			VEC_PUSH(cs->items, cs->n, cs->cap, cls);
-		}
-	}
-	for (size_t i = 0; i < cs->n; i++)
-		seen[cs->items[i]] = 0;
-}
-
-static int first_earlier(const struct tg_mask *a, const struct tg_mask *b, unsigned limit)
-{
-	for (unsigned s = 0; s < limit; s++)
-		if (tg_mask_test(a, s) && tg_mask_test(b, s))
-			return (int)s;
-	return -1;
-}
-
-struct coverage {
-	bool reachable;
-	bool own_traffic;
-	struct tg_mask by; /* earlier services that take its traffic */
-};
-
-static void cover(const struct tg_image *img, unsigned s, const struct class_set *peers, const struct class_set *l4,
-		  struct coverage *cov)
-{
-	for (size_t i = 0; i < peers->n; i++) {
-		if (!tg_mask_test(&img->masks[peers->items[i]], s))
-			continue;
-		for (size_t j = 0; j < l4->n; j++) {
-			int by;
-
-			if (!tg_mask_test(&img->masks[l4->items[j]], s))
-				continue;
-			by = first_earlier(&img->masks[peers->items[i]], &img->masks[l4->items[j]], s);
-			cov->reachable = true;
-			if (by < 0)
-				cov->own_traffic = true;
-			else
-				tg_mask_set(&cov->by, (unsigned)by);
-		}
-	}
-}
-
-static void collect_prefix_classes(const struct tg_image *img, int family, struct class_set *cs, uint8_t *seen)
-{
-	for (size_t i = 0; i < img->nprefixes[family]; i++) {
-		uint32_t cls = img->prefixes[family][i].cls;
-
-		if (!seen[cls]) {
-			seen[cls] = 1;
-			VEC_PUSH(cs->items, cs->n, cs->cap, cls);
-		}
-	}
-	for (size_t i = 0; i < cs->n; i++)
-		seen[cs->items[i]] = 0;
-}
-
-/* The classes a packet of this family can meet in this role's table. */
-static void collect_l4_classes(const struct tg_image *img, int family, int role, struct class_set *cs, uint8_t *seen)
-{
-	static const int v4_slots[] = { TG_SLOT_TCP, TG_SLOT_UDP, TG_SLOT_SCTP, TG_SLOT_ICMP, TG_SLOT_OTHER };
-	static const int v6_slots[] = { TG_SLOT_TCP, TG_SLOT_UDP, TG_SLOT_SCTP, TG_SLOT_ICMPV6, TG_SLOT_OTHER };
-	const int *slots = family == TG_FAMILY_V4 ? v4_slots : v6_slots;
-	struct class_set part;
-
-	for (int k = 0; k < 5; k++) {
-		uint32_t space = slots[k] < TG_PORT_SLOTS ? TG_PORT_SPACE : TG_SMALL_SPACE;
-
-		part = (struct class_set){ 0 };
-		collect_classes(&part, img->l4 + tg_l4_index((uint32_t)role, (uint32_t)slots[k], 0), space, seen);
-		for (size_t i = 0; i < part.n; i++) {
-			bool dup = false;
-
-			for (size_t j = 0; j < cs->n && !dup; j++)
-				dup = cs->items[j] == part.items[i];
-			if (!dup)
-				VEC_PUSH(cs->items, cs->n, cs->cap, part.items[i]);
-		}
-		free(part.items);
-	}
-}
-
-static void describe_mask(const struct tg_policy *pol, const struct tg_mask *m, char *buf, size_t size)
-{
-	size_t used = 0;
-	unsigned shown = 0;
-
-	buf[0] = '\0';
-	for (unsigned s = 0; s < pol->nservices && used < size; s++) {
-		if (!tg_mask_test(m, s))
-			continue;
-		if (shown++ == 3) {
-			snprintf(buf + used, size - used, ", ...");
-			return;
-		}
-		used += (size_t)snprintf(buf + used, size - used, "%s'%s'", used ? ", " : "", pol->services[s].name);
-	}
-}
-
-static bool names_unresolved_host(const struct tg_policy *pol, const struct tg_peer_list *list,
-				  const struct tg_hostmap *hosts, int depth)
-{
-	for (size_t i = 0; i < list->n && depth < 64; i++) {
-		const struct tg_peer *p = &list->items[i];
-
-		if (p->kind == TG_PEER_SET && p->set >= 0 &&
-		    names_unresolved_host(pol, &pol->sets[p->set].peers, hosts, depth + 1))
-			return true;
-		if (p->kind != TG_PEER_HOST)
-			continue;
-		for (size_t h = 0; hosts && h < hosts->n; h++)
-			if (strcmp(hosts->items[h].name, p->name) == 0)
-				goto resolved;
-		return true;
-resolved:;
-	}
-	return false;
-}
-
-static void analyse(const struct tg_policy *pol, const struct tg_hostmap *hosts, struct tg_image *img,
-		    struct tg_diags *diags)
-{
-	struct class_set peers[2] = { 0 }, l4[2][2] = { 0 };
-	uint8_t *seen = xcalloc(img->nmasks, 1);
-	char names[256];
-
-	for (int family = 0; family < 2; family++) {
-		collect_prefix_classes(img, family, &peers[family], seen);
-		for (int role = 0; role < 2; role++)
-			collect_l4_classes(img, family, role, &l4[family][role], seen);
-	}
-	for (unsigned s = 0; s < pol->nservices; s++) {
-		const struct tg_service *svc = &pol->services[s];
-		struct coverage cov = { 0 };
-
-		for (int family = 0; family < 2; family++)
-			cover(img, s, &peers[family], &l4[family][img->services[s].role], &cov);
-		img->services[s].unmatched = !cov.reachable;
-		img->services[s].shadowed = cov.reachable && !cov.own_traffic;
-		if (!diags)
-			continue;
-		if (!cov.reachable) {
-			if (!names_unresolved_host(pol, &svc->peers, hosts, 0))
-				tg_warning(diags, svc->loc, "service '%s' can never match: no address or port reaches it",
-					   svc->name);
-			continue;
-		}
-		describe_mask(pol, &cov.by, names, sizeof(names));
-		if (!cov.own_traffic && !svc->counted_under)
-			tg_warning(diags, svc->loc,
-				   "service '%s' is shadowed by %s: earlier services match all of its traffic, so its counter never moves (say 'counted-under' to document that)",
-				   svc->name, names);
-		else if (cov.own_traffic && svc->counted_under)
-			tg_warning(diags, svc->prop_loc[TG_PROP_COUNTED_UNDER],
-				   "service '%s' says it is counted under '%s', but it matches traffic no earlier service does",
-				   svc->name, svc->counted_under);
-	}
-	for (int family = 0; family < 2; family++) {
-		free(peers[family].items);
-		free(l4[family][0].items);
-		free(l4[family][1].items);
-	}
-	free(seen);
-}
-
 /* ---------------------------------------------------------------- entry */
 
 int tg_service_role(int direction, int facing)
@@ -672,7 +493,12 @@ int tg_compile(const struct tg_policy *pol, int facing, const struct tg_hostmap 
 	img->masks = pool.masks;
 	img->nmasks = pool.n;
 	free(pool.slots);
-	analyse(pol, hosts, img, diags);
+	tg_image_analyse(img);
+	if (diags) {
+		const struct tg_image *one[] = { img };
+
+		tg_report_analysis(pol, hosts, one, 1, diags);
+	}
 	return 0;
 }
 

@@ -28,8 +28,9 @@ struct tg_image_service {
 	uint8_t action;	  /* enum tg_action */
 	uint8_t role;	  /* enum tg_role under the image's facing */
 	uint32_t counter_slot;
-	bool shadowed; /* earlier services take all of its traffic */
-	bool unmatched; /* no address or no port can reach it */
+	bool shadowed;	       /* earlier services take all of its traffic */
+	bool unmatched;	       /* no address, protocol or port reaches it */
+	struct tg_mask shadowed_by; /* earlier services that take some of it */
 };
 
 struct tg_image_prefix {
@@ -52,12 +53,15 @@ struct tg_image {
 	size_t unresolved_hosts;
 };
 
-/*
- * Compiles a resolved policy for one facing. With diags, also reports
- * services that can never match or that earlier ones shadow.
- */
+/* Compiles a resolved policy for one facing; with diags, warns as below. */
 int tg_compile(const struct tg_policy *pol, int facing, const struct tg_hostmap *hosts, struct tg_image *img,
 	       struct tg_diags *diags);
+
+/* Marks services an image can never reach or that earlier ones shadow. */
+void tg_image_analyse(struct tg_image *img);
+/* Warns about them, given images of the same policy for one or more facings. */
+void tg_report_analysis(const struct tg_policy *pol, const struct tg_hostmap *hosts, const struct tg_image *const *imgs,
+			size_t nimgs, struct tg_diags *diags);
 void tg_image_free(struct tg_image *img);
 void tg_image_print(const struct tg_image *img, FILE *out);
 

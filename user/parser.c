@@ -578,6 +578,15 @@ static int find_prop(const struct tg_token *t)
 	return -1;
 }
 
+/* Only descriptions are strings; everything else is written bare. */
+static bool unquoted(struct parser *p, const struct tg_token *v, const struct tg_token *key)
+{
+	if (v->kind != TOK_STRING)
+		return true;
+	tg_error(p->diags, v->loc, "'%.*s' takes values without quotes", (int)key->len, key->text);
+	return false;
+}
+
 /* For properties that take exactly one value. */
 static bool single_value(struct parser *p, struct tg_lexer *lx, const struct tg_token *key, struct tg_token *out)
 {
@@ -657,7 +666,7 @@ static void parse_ports(struct parser *p, struct tg_lexer *lx, const struct tg_t
 	list_begin(lx, &it);
 	while (list_next(p, lx, &it, &v)) {
 		any_value = true;
-		if (parse_range_word(p, &v, 1, 65535, "port", &r))
+		if (unquoted(p, &v, key) && parse_range_word(p, &v, 1, 65535, "port", &r))
 			VEC_PUSH(svc->ranges, svc->nranges, svc->ranges_cap, r);
 	}
 	if (!any_value)
@@ -672,9 +681,12 @@ static void parse_types(struct parser *p, struct tg_lexer *lx, const struct tg_t
 
 	list_begin(lx, &it);
 	while (list_next(p, lx, &it, &v)) {
-		struct pending_type pt = { xstrndup(v.text, v.len), v.loc, service };
+		struct pending_type pt = { NULL, v.loc, service };
 
 		any_value = true;
+		if (!unquoted(p, &v, key))
+			continue;
+		pt.word = xstrndup(v.text, v.len);
 		VEC_PUSH(p->types, p->ntypes, p->types_cap, pt);
 	}
 	if (!any_value)
@@ -731,7 +743,7 @@ static void parse_protocol(struct parser *p, struct tg_lexer *lx, const struct t
 	while (list_next(p, lx, &it, &v)) {
 		unsigned before = svc->protos;
 
-		if (!parse_one_protocol(p, &v, svc))
+		if (!unquoted(p, &v, key) || !parse_one_protocol(p, &v, svc))
 			continue;
 		if (count++ && ((before | svc->protos) & ~TG_P_PORTED)) {
 			tg_error(p->diags, v.loc, "only tcp, udp and sctp can be combined in one service");
@@ -753,7 +765,7 @@ static void parse_peers(struct parser *p, struct tg_lexer *lx, const struct tg_t
 	list_begin(lx, &it);
 	while (list_next(p, lx, &it, &v)) {
 		any_value = true;
-		if (parse_peer(p, &v, &peer))
+		if (unquoted(p, &v, key) && parse_peer(p, &v, &peer))
 			add_peer(p, &svc->peers, &peer);
 	}
 	if (!any_value && svc->peers.n == before)
@@ -792,16 +804,16 @@ static void parse_property(struct parser *p, struct tg_lexer *lx, const struct t
 		}
 		break;
 	case TG_PROP_DIRECTION:
-		if (single_value(p, lx, key, &v) && keyword_value(p, &v, "in", "out", "direction"))
+		if (single_value(p, lx, key, &v) && unquoted(p, &v, key) && keyword_value(p, &v, "in", "out", "direction"))
 			svc->direction = tg_tok_is(&v, "in") ? TG_DIR_IN : TG_DIR_OUT;
 		break;
 	case TG_PROP_ACTION:
-		if (single_value(p, lx, key, &v) && keyword_value(p, &v, "allow", "deny", "action"))
+		if (single_value(p, lx, key, &v) && unquoted(p, &v, key) && keyword_value(p, &v, "allow", "deny", "action"))
 			svc->action = tg_tok_is(&v, "allow") ? TG_ALLOW : TG_DENY;
 		break;
 	case TG_PROP_COUNTED_UNDER:
-		if (single_value(p, lx, key, &v)) {
-			if (v.kind != TOK_WORD || !is_identifier(v.text, v.len))
+		if (single_value(p, lx, key, &v) && unquoted(p, &v, key)) {
+			if (!is_identifier(v.text, v.len))
 				tg_error(p->diags, v.loc, "'counted-under' names an earlier service");
 			else
 				svc->counted_under = xstrndup(v.text, v.len);
