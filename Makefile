@@ -23,11 +23,12 @@ HEADERS := $(wildcard include/*.h user/*.h)
 all: $(BUILD)/tollgate
 
 # The XDP program, embedded in the CLI through a bpftool skeleton.
-$(BUILD)/tollgate.bpf.o: bpf/tollgate.bpf.c include/tollgate.h | $(BUILD)
+BPF_HEADERS := include/tollgate.h bpf/parse.h bpf/bench.h
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HEADERS) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(SKEL): $(BUILD)/tollgate.bpf.o
-	$(BPFTOOL) gen skeleton $< name tollgate > $@.tmp && mv $@.tmp $@
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<)) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/tollgate: $(CLI_SRCS) $(HEADERS) $(SKEL) | $(BUILD)
 	$(CC) $(CFLAGS) -o $@ $(CLI_SRCS) $(CLI_LIBS)
@@ -65,6 +66,12 @@ $(BUILD)/bench/gen_policy: tests/bench/gen_policy.c | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $<
 
+# The data-plane benchmark: tollgate, a floor and a bare trie, side by side.
+BENCH_SKELS := $(SKEL) $(BUILD)/bench_floor.skel.h $(BUILD)/bench_lpm.skel.h
+$(BUILD)/bench/bench_dataplane: tests/bench/bench_dataplane.c $(CORE_SRCS) user/dataplane.c tests/dataplane/pktbuild.c $(HEADERS) $(BENCH_SKELS) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iuser -Itests/dataplane -o $@ $< $(CORE_SRCS) user/dataplane.c tests/dataplane/pktbuild.c -lbpf -lelf -lz
+
 $(BUILD):
 	@mkdir -p $@
 
@@ -83,7 +90,7 @@ demo: deps
 	@scripts/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/bench/gen_policy
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/gen_policy $(BUILD)/bench/bench_dataplane
 	@scripts/bench.sh
 
 clean:

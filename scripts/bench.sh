@@ -36,3 +36,8 @@ compile_bench 10k 10000 1000
 compile_bench 100k 100000 10000
 compile_bench 1m+100k 1000000 100000
 echo "results: $BUILD/bench/compile.jsonl"
+
+echo
+echo "== data plane (BPF_PROG_TEST_RUN)"
+if ! mountpoint -q /sys/fs/bpf; then mount -t bpf bpf /sys/fs/bpf; fi
+cd "$TOP" && "$BUILD/bench/bench_dataplane" --runs "$RUNS"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* libbpf speaks through this; we keep its words for the error report. */
@@ -140,8 +141,47 @@ static int fill_arrays(struct tollgate *skel, const struct tg_image *img)
 	return err;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t tg_map_memory(int map_fd)
+{
+	char path[64], line[256];
+	unsigned long long bytes = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", map_fd);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &bytes) == 1)
+			break;
+	fclose(f);
+	return bytes;
+}
+
+int tg_fill_bench_trace(int map_fd, const uint8_t (*addrs)[16], uint32_t count)
+{
+	uint32_t *keys = xmalloc(count * sizeof(uint32_t));
+	int err;
+
+	for (uint32_t i = 0; i < count; i++)
+		keys[i] = i;
+	err = update_many(map_fd, keys, addrs, count, sizeof(uint32_t), 16);
+	free(keys);
+	return err;
+}
+
 int tg_dataplane_load(struct tg_dataplane *dp, const struct tg_image *img, struct tg_load_opts *opts)
 {
+	bool bench = opts && opts->bench_count;
+	uint64_t start = now_ns(), loaded;
 	int err;
 
 	memset(dp, 0, sizeof(*dp));
@@ -157,8 +197,16 @@ int tg_dataplane_load(struct tg_dataplane *dp, const struct tg_image *img, struc
 	dp->trace = opts && opts->trace;
 	set_config(dp->skel, img, dp->trace);
 	err = size_maps(dp->skel, img);
+	if (!err && bench) {
+		dp->skel->rodata->cfg_bench = 1;
+		dp->skel->rodata->bench_trace_len = opts->bench_count;
+		err = bpf_map__set_max_entries(dp->skel->maps.bench_trace, opts->bench_count);
+	}
 	if (!err)
 		err = tollgate__load(dp->skel);
+	if (!err && bench)
+		err = tg_fill_bench_trace(bpf_map__fd(dp->skel->maps.bench_trace), opts->bench_addrs, opts->bench_count);
+	loaded = now_ns();
 	if (!err)
 		err = fill_prefixes(bpf_map__fd(dp->skel->maps.peers_v4), img, TG_FAMILY_V4);
 	if (!err)
@@ -167,6 +215,10 @@ int tg_dataplane_load(struct tg_dataplane *dp, const struct tg_image *img, struc
 		err = fill_arrays(dp->skel, img);
 	if (err)
 		goto fail;
+	if (opts) {
+		opts->load_ns = loaded - start;
+		opts->fill_ns = now_ns() - loaded;
+	}
 	dp->ncpus = (unsigned)libbpf_num_possible_cpus();
 	return 0;
 fail:

@@ -18,7 +18,12 @@ struct tg_dataplane {
 
 struct tg_load_opts {
 	bool trace; /* record each decision, for replay and tests */
-	char *log;  /* out: libbpf/verifier messages on failure (caller frees) */
+	/* make bench: each run takes the next remote address from this trace. */
+	const uint8_t (*bench_addrs)[16];
+	uint32_t bench_count;
+	char *log;	  /* out: libbpf/verifier messages on failure (caller frees) */
+	uint64_t load_ns; /* out: open and verify */
+	uint64_t fill_ns; /* out: writing the image into the maps */
 };
 
 int tg_dataplane_load(struct tg_dataplane *dp, const struct tg_image *img, struct tg_load_opts *opts);
@@ -35,6 +40,11 @@ int tg_dataplane_run_repeat(struct tg_dataplane *dp, const uint8_t *frame, size_
 /* Sums of the per-CPU counters. */
 int tg_dataplane_service_counters(struct tg_dataplane *dp, uint32_t slot, struct tg_service_counters *out);
 int tg_dataplane_reason_counters(struct tg_dataplane *dp, uint32_t reason, struct tg_reason_counters *out);
+
+/* Kernel memory of a map (fdinfo memlock), or 0 when the kernel does not say. */
+uint64_t tg_map_memory(int map_fd);
+/* Writes a benchmark trace into any object that includes bpf/bench.h. */
+int tg_fill_bench_trace(int map_fd, const uint8_t (*addrs)[16], uint32_t count);
 
 /* Prints what a failed tg_dataplane_load means and what to do. */
 void tg_report_load_error(int err, const char *log);

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * make bench, data plane: per-packet cost through BPF_PROG_TEST_RUN of
+ * tollgate next to a floor (the same parser, then drop) and a bare LPM trie
+ * of the same prefixes, for the seed policies and random policies of growing
+ * size. Every run rewrites the remote address from a trace of varied
+ * addresses (bpf/bench.h), so no configuration gets a warm cache for free.
+ *
+ *   bench_dataplane [--repeat N] [--runs N] [--quick] [--json FILE]
+ *
+ * Numbers only: this is never a pass/fail test.
+ */
+#include "classify.h"
+#include "compile.h"
+#include "dataplane.h"
+#include "pktbuild.h"
+#include "policy.h"
+#include "util.h"
+#include "tollgate.skel.h"
+#include "bench_floor.skel.h"
+#include "bench_lpm.skel.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TRACE_LEN 65536
+#define MAX_RUNS 15
+
+struct config {
+	const char *name;
+	const char *policy; /* a file, or NULL to generate */
+	long v4, v6;
+	bool ports;
+	int family;
+};
+
+static const struct config configs[] = {
+	{ "notarius", "policies/notarius.policy", 0, 0, false, TG_FAMILY_V4 },
+	{ "cryptshare", "policies/cryptshare.policy", 0, 0, false, TG_FAMILY_V4 },
+	{ "v4-1k", NULL, 1000, 0, false, TG_FAMILY_V4 },
+	{ "v4-10k", NULL, 10000, 0, false, TG_FAMILY_V4 },
+	{ "v4-100k", NULL, 100000, 0, false, TG_FAMILY_V4 },
+	{ "v4-1m", NULL, 1000000, 0, false, TG_FAMILY_V4 },
+	{ "v6-10k", NULL, 0, 10000, false, TG_FAMILY_V6 },
+	{ "v6-100k", NULL, 0, 100000, false, TG_FAMILY_V6 },
+	{ "v4-10k-ranges", NULL, 10000, 0, true, TG_FAMILY_V4 },
+};
+
+static unsigned repeat = 1000000, runs = 5;
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t next_random(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double elapsed_s(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (double)(b.tv_sec - a->tv_sec) + (double)(b.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* Writes a generated policy with the same generator as the compile benchmark. */
+static int generate(const struct config *c, char *path, size_t size)
+{
+	char cmd[512];
+
+	snprintf(path, size, "/tmp/tollgate-bench-%d-%s.policy", getpid(), c->name);
+	snprintf(cmd, sizeof(cmd), "build/bench/gen_policy --seed 42 %s %ld %ld > %s", c->ports ? "--ports" : "", c->v4,
+		 c->v6, path);
+	return system(cmd) == 0 ? 0 : -EIO;
+}
+
+/* Half the trace hits the policy's prefixes, half is anywhere. */
+static void make_trace(const struct tg_image *img, int family, uint8_t (*trace)[16])
+{
+	size_t n = img->nprefixes[family];
+
+	for (uint32_t i = 0; i < TRACE_LEN; i++) {
+		for (int b = 0; b < 16; b += 8) {
+			uint64_t r = next_random();
+
+			memcpy(trace[i] + b, &r, 8);
+		}
+		if (n && (i & 1)) {
+			const struct tg_image_prefix *p = &img->prefixes[family][next_random() % n];
+			unsigned len = p->prefixlen;
+
+			for (unsigned bit = 0; bit < len; bit++) {
+				uint8_t m = (uint8_t)(0x80 >> (bit % 8));
+
+				trace[i][bit / 8] = (uint8_t)((trace[i][bit / 8] & ~m) | (p->addr[bit / 8] & m));
+			}
+		}
+	}
+}
+
+static size_t make_frame(int family, uint8_t *buf, size_t cap)
+{
+	struct pb_packet p = { .protocol = 6, .sport = 443, .dport = 50000, .tcp_flags = 0x10 };
+
+	pb_addrs(&p, family == TG_FAMILY_V4 ? "198.51.100.1" : "2001:db8::1",
+		 family == TG_FAMILY_V4 ? "192.0.2.10" : "2001:db8::10");
+	return pb_build(&p, buf, cap);
+}
+
+static double time_prog(int prog_fd, const uint8_t *frame, size_t len)
+{
+	double samples[MAX_RUNS];
+
+	for (unsigned r = 0; r < runs; r++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (uint32_t)len, .repeat = repeat);
+
+		if (bpf_prog_test_run_opts(prog_fd, &opts)) {
+			fprintf(stderr, "bench: test run failed: %s\n", strerror(errno));
+			exit(1);
+		}
+		samples[r] = opts.duration;
+	}
+	return median(samples, runs);
+}
+
+static double time_floor(uint8_t (*trace)[16], const uint8_t *frame, size_t len)
+{
+	struct bench_floor *s = bench_floor__open();
+	double ns;
+
+	if (!s)
+		exit(1);
+	s->rodata->bench_trace_len = TRACE_LEN;
+	bpf_map__set_max_entries(s->maps.bench_trace, TRACE_LEN);
+	if (bench_floor__load(s) || tg_fill_bench_trace(bpf_map__fd(s->maps.bench_trace), (const uint8_t(*)[16])trace, TRACE_LEN)) {
+		fprintf(stderr, "bench: cannot load the floor program\n");
+		exit(1);
+	}
+	ns = time_prog(bpf_program__fd(s->progs.bench_floor), frame, len);
+	bench_floor__destroy(s);
+	return ns;
+}
+
+static double time_lpm(const struct tg_image *img, int family, uint8_t (*trace)[16], const uint8_t *frame, size_t len,
+		       uint64_t *memory)
+{
+	struct bench_lpm *s = bench_lpm__open();
+	size_t n = img->nprefixes[family];
+	struct bpf_map *map;
+	double ns;
+	int fd;
+
+	if (!s)
+		exit(1);
+	map = family == TG_FAMILY_V4 ? s->maps.bare_v4 : s->maps.bare_v6;
+	s->rodata->bench_trace_len = TRACE_LEN;
+	bpf_map__set_max_entries(s->maps.bench_trace, TRACE_LEN);
+	bpf_map__set_max_entries(map, n ? (uint32_t)n : 1);
+	if (bench_lpm__load(s) || tg_fill_bench_trace(bpf_map__fd(s->maps.bench_trace), (const uint8_t(*)[16])trace, TRACE_LEN)) {
+		fprintf(stderr, "bench: cannot load the trie program\n");
+		exit(1);
+	}
+	fd = bpf_map__fd(map);
+	for (size_t i = 0; i < n; i++) {
+		struct tg_v6_key key = { .prefixlen = img->prefixes[family][i].prefixlen };
+		uint32_t one = 1;
+
+		memcpy(key.addr, img->prefixes[family][i].addr, 16);
+		bpf_map_update_elem(fd, &key, &one, BPF_ANY);
+	}
+	*memory = tg_map_memory(fd);
+	ns = time_prog(bpf_program__fd(s->progs.bench_lpm), frame, len);
+	bench_lpm__destroy(s);
+	return ns;
+}
+
+static void pin_to_last_cpu(void)
+{
+	cpu_set_t set;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	CPU_ZERO(&set);
+	CPU_SET(n > 1 ? (int)n - 1 : 0, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		perror("bench: sched_setaffinity");
+}
+
+static int bench_one(const struct config *c, FILE *json)
+{
+	static uint8_t trace[TRACE_LEN][16];
+	struct tg_diags diags;
+	struct tg_policy pol;
+	struct tg_image img;
+	struct tg_dataplane dp;
+	struct tg_load_opts opts = { .bench_addrs = (const uint8_t(*)[16])trace, .bench_count = TRACE_LEN };
+	char path[256];
+	uint8_t frame[128];
+	size_t len = make_frame(c->family, frame, sizeof(frame));
+	double compile_s, floor_ns, tg_ns, lpm_ns;
+	uint64_t lpm_mem = 0, tg_mem;
+	struct timespec t0;
+	size_t nprefixes;
+
+	if (c->policy)
+		snprintf(path, sizeof(path), "%s", c->policy);
+	else if (generate(c, path, sizeof(path)))
+		return -1;
+	tg_diags_init(&diags, stderr);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (tg_policy_parse_file(&pol, &diags, path) || tg_compile(&pol, TG_FACING_OUTSIDE, NULL, &img, NULL))
+		return -1;
+	compile_s = elapsed_s(&t0);
+	if (!c->policy)
+		unlink(path);
+	nprefixes = img.nprefixes[c->family];
+	make_trace(&img, c->family, trace);
+	if (tg_dataplane_load(&dp, &img, &opts)) {
+		fprintf(stderr, "bench: cannot load tollgate for %s: %s\n", c->name, opts.log ? opts.log : "");
+		return -1;
+	}
+	tg_mem = tg_map_memory(bpf_map__fd(c->family == TG_FAMILY_V4 ? dp.skel->maps.peers_v4 : dp.skel->maps.peers_v6));
+	tg_ns = time_prog(tg_dataplane_prog_fd(&dp), frame, len);
+	tg_dataplane_destroy(&dp);
+	floor_ns = time_floor(trace, frame, len);
+	lpm_ns = time_lpm(&img, c->family, trace, frame, len, &lpm_mem);
+	printf("%-15s %8zu %8.1f %8.1f %8.1f %7.2fx %7.2fx %9.1f %8.2f %8.3f\n", c->name, nprefixes, floor_ns, lpm_ns, tg_ns,
+	       tg_ns / floor_ns, lpm_ns / floor_ns, nprefixes ? (double)tg_mem / (double)nprefixes : 0.0,
+	       (double)opts.fill_ns / 1e9, compile_s);
+	fprintf(json,
+		"%s{\"name\": \"%s\", \"prefixes\": %zu, \"floor_ns\": %.2f, \"lpm_ns\": %.2f, \"tollgate_ns\": %.2f, \"ratio\": %.3f, \"lpm_ratio\": %.3f, \"map_bytes\": %llu, \"bytes_per_prefix\": %.1f, \"fill_seconds\": %.4f, \"compile_seconds\": %.4f}",
+		c == configs ? "" : ",\n  ", c->name, nprefixes, floor_ns, lpm_ns, tg_ns, tg_ns / floor_ns, lpm_ns / floor_ns,
+		(unsigned long long)tg_mem, nprefixes ? (double)tg_mem / (double)nprefixes : 0.0,
+		(double)opts.fill_ns / 1e9, compile_s);
+	free(opts.log);
+	tg_image_free(&img);
+	tg_policy_free(&pol);
+	tg_diags_free(&diags);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *json_path = "build/bench/dataplane.json";
+	size_t nconfigs = ARRAY_SIZE(configs);
+	FILE *json;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
+			repeat = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
+			runs = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
+			json_path = argv[++i];
+		else if (!strcmp(argv[i], "--quick"))
+			nconfigs = 4;
+		else {
+			fprintf(stderr, "usage: bench_dataplane [--repeat N] [--runs N] [--quick] [--json FILE]\n");
+			return 2;
+		}
+	}
+	if (runs < 1 || runs > MAX_RUNS)
+		runs = 5;
+	pin_to_last_cpu();
+	json = fopen(json_path, "w");
+	if (!json) {
+		perror(json_path);
+		return 1;
+	}
+	printf("per-packet cost through BPF_PROG_TEST_RUN: median of %u runs x %u repeats, one CPU, %d varied addresses\n",
+	       runs, repeat, TRACE_LEN);
+	printf("%-15s %8s %8s %8s %8s %8s %8s %9s %8s %8s\n", "config", "prefixes", "floor", "lpm", "tollgate", "tg/flr",
+	       "lpm/flr", "B/prefix", "fill-s", "comp-s");
+	fprintf(json, "{\"repeat\": %u, \"runs\": %u, \"trace\": %d, \"results\": [\n  ", repeat, runs, TRACE_LEN);
+	for (size_t i = 0; i < nconfigs; i++)
+		if (bench_one(&configs[i], json)) {
+			fprintf(stderr, "bench: %s failed\n", configs[i].name);
+			return 1;
+		}
+	fprintf(json, "\n]}\n");
+	fclose(json);
+	printf("ns per packet; ratios to the floor measured in this run; B/prefix is tollgate's trie memory (fdinfo memlock)\n");
+	printf("results: %s\n", json_path);
+	return 0;
+}
