@@ -282,7 +282,7 @@ static void report_service(const struct tg_policy *pol, const struct tg_hostmap 
 		return;
 	}
 	if (!sum->shadowed) {
-		tg_warning(diags, svc->prop_loc[TG_PROP_COUNTED_UNDER],
+		tg_warning(diags, svc->counted_under_loc,
 			   "service '%s' says it is counted under '%s', but it matches traffic no earlier service does",
 			   svc->name, svc->counted_under);
 		return;
@@ -291,7 +291,7 @@ static void report_service(const struct tg_policy *pol, const struct tg_hostmap 
 		if (!strcmp(pol->services[target].name, svc->counted_under))
 			break;
 	if (target < (int)s && !tg_mask_test(&sum->by, (unsigned)target))
-		tg_warning(diags, svc->prop_loc[TG_PROP_COUNTED_UNDER],
+		tg_warning(diags, svc->counted_under_loc,
 			   "service '%s' says it is counted under '%s', but its traffic goes to %s", svc->name,
 			   svc->counted_under, names);
 }

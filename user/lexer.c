@@ -113,6 +113,8 @@ static struct tg_token lex_string(struct tg_lexer *lx)
 			struct tg_loc esc = here(lx);
 			char e = lx->pos + 1 < lx->len ? lx->buf[lx->pos + 1] : '\0';
 
+			if (e == '\n' || lx->pos + 1 >= lx->len)
+				break; /* a line break ends the string, escaped or not */
 			if (e == '"' || e == '\\')
 				c = e;
 			else if (e == 'n')
@@ -159,6 +161,12 @@ static struct tg_token punct(struct tg_lexer *lx, enum tg_tok kind)
 
 static void bad_byte(struct tg_lexer *lx, unsigned char c)
 {
+	if (c >= 0x80) {
+		tg_error(lx->diags, here(lx), "unexpected byte 0x%02x (only strings and comments may hold non-ASCII text)", c);
+		while (lx->pos < lx->len && (unsigned char)lx->buf[lx->pos] >= 0x80)
+			lx->pos++; /* one report for a whole UTF-8 sequence */
+		return;
+	}
 	if (c == 0)
 		tg_error(lx->diags, here(lx), "unexpected NUL byte (is this a binary file?)");
 	else if (isprint(c) && c < 0x80)

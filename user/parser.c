@@ -82,6 +82,15 @@ static const char *show(const struct tg_token *t, char *buf, size_t size)
 	return buf;
 }
 
+/* Only descriptions are strings; everything else is written bare. */
+static bool unquoted(struct parser *p, const struct tg_token *v, const struct tg_token *key)
+{
+	if (v->kind != TOK_STRING)
+		return true;
+	tg_error(p->diags, v->loc, "'%.*s' takes values without quotes", (int)key->len, key->text);
+	return false;
+}
+
 static bool is_identifier(const char *s, size_t len)
 {
 	if (len == 0 || len > MAX_NAME || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
@@ -181,8 +190,15 @@ static bool parse_prefixlen(struct parser *p, const struct tg_token *t, size_t s
 		return false;
 	}
 	if (v > (long)max) {
-		tg_error(p->diags, loc_at(t, slash + 1), "prefix length %ld is out of range for %s (0-%u)",
-			 v > 999 ? 999 : v, max == 32 ? "IPv4" : "IPv6", max);
+		size_t n = t->len - slash - 1;
+
+		tg_error(p->diags, loc_at(t, slash + 1), "prefix length %.*s is out of range for %s (0-%u)",
+			 (int)(n > 20 ? 20 : n), t->text + slash + 1, max == 32 ? "IPv4" : "IPv6", max);
+		return false;
+	}
+	if (t->len - slash - 1 > 1 && t->text[slash + 1] == '0') {
+		tg_error(p->diags, loc_at(t, slash + 1), "prefix length '%.*s' has a leading zero", (int)(t->len - slash - 1),
+			 t->text + slash + 1);
 		return false;
 	}
 	*out = (uint8_t)v;
@@ -272,6 +288,26 @@ static bool valid_host_name(const char *s, size_t len)
 	return labels >= 2 && !last_numeric;
 }
 
+/* "10.0.0.0/abc": an IPv4 prefix with a bad length, not a host name. */
+static bool dotted_number_before_slash(const struct tg_token *t)
+{
+	const char *slash = memchr(t->text, '/', t->len);
+	size_t n = slash ? (size_t)(slash - t->text) : 0;
+
+	return n && strspn(t->text, "0123456789.") >= n;
+}
+
+/* "192.0.2.10:443" or "host.example:443": someone wrote a port on a peer. */
+static bool looks_like_address_with_port(const struct tg_token *t)
+{
+	const char *colon = memchr(t->text, ':', t->len);
+	size_t before = colon ? (size_t)(colon - t->text) : 0;
+
+	if (!colon || memchr(colon + 1, ':', t->len - before - 1) || !memchr(t->text, '.', before))
+		return false;
+	return all_digits(t->text, before + 1, t->len);
+}
+
 static bool parse_peer(struct parser *p, const struct tg_token *t, struct tg_peer *peer)
 {
 	char word[80];
@@ -296,7 +332,12 @@ static bool parse_peer(struct parser *p, const struct tg_token *t, struct tg_pee
 		peer->name = xstrndup(t->text + 1, t->len - 1);
 		return true;
 	}
-	if (memchr(t->text, ':', t->len) || strspn(t->text, "0123456789./") >= t->len)
+	if (looks_like_address_with_port(t)) {
+		tg_error(p->diags, t->loc, "'%s' is not a valid address (a peer has no port; ports go in 'ports')",
+			 show(t, word, sizeof(word)));
+		return false;
+	}
+	if (memchr(t->text, ':', t->len) || strspn(t->text, "0123456789./") >= t->len || dotted_number_before_slash(t))
 		return parse_address(p, t, peer);
 	if (!memchr(t->text, '.', t->len) && is_identifier(t->text, t->len)) {
 		tg_error(p->diags, t->loc, "'%s' is not an address, prefix or host name (a set is written @%s)",
@@ -346,6 +387,28 @@ static void skip_statement(struct tg_lexer *lx)
 			depth++;
 		else if (t.kind == TOK_RBRACE && --depth == 0)
 			return;
+	}
+}
+
+static bool starts_block(const struct tg_token *t)
+{
+	return tg_tok_is(t, "service") || tg_tok_is(t, "set");
+}
+
+/* The lines of a block whose '{' is missing: up to its '}' or the next block. */
+static void skip_orphan_body(struct tg_lexer *lx)
+{
+	bool line_start = false;
+
+	for (;;) {
+		struct tg_token t = tg_lex_peek(lx);
+
+		if (t.kind == TOK_EOF || (line_start && starts_block(&t)))
+			return;
+		tg_lex_next(lx);
+		if (t.kind == TOK_RBRACE)
+			return;
+		line_start = t.kind == TOK_NEWLINE;
 	}
 }
 
@@ -412,7 +475,7 @@ static bool list_next(struct parser *p, struct tg_lexer *lx, struct list_iter *i
 			return false;
 		case TOK_LBRACE:
 			tg_error(p->diags, t.loc, "unexpected '{' inside a list");
-			tg_lex_next(lx);
+			skip_statement(lx);
 			continue;
 		case TOK_WORD:
 		case TOK_STRING:
@@ -469,6 +532,13 @@ static void parse_setting(struct parser *p, struct tg_lexer *lx, const struct tg
 	char word[80];
 	int value;
 
+	pol->setting_seen[s] = true;
+	if (v.kind == TOK_STRING) {
+		tg_lex_next(lx);
+		unquoted(p, &v, key);
+		skip_statement(lx);
+		return;
+	}
 	if (v.kind != TOK_WORD) {
 		tg_error(p->diags, key->loc, "'%s' needs a value: %s", setting_names[s], setting_choices(s));
 		skip_statement(lx);
@@ -518,13 +588,14 @@ static bool parse_block_head(struct parser *p, struct tg_lexer *lx, const struct
 	struct tg_token brace;
 	char word[80];
 
-	*name = tg_lex_next(lx);
+	*name = tg_lex_peek(lx);
 	if (name->kind != TOK_WORD) {
 		tg_error(p->diags, name->kind == TOK_NEWLINE || name->kind == TOK_EOF ? key->loc : name->loc,
 			 "'%.*s' needs a name", (int)key->len, key->text);
 		skip_statement(lx);
 		return false;
 	}
+	tg_lex_next(lx);
 	if (!is_identifier(name->text, name->len)) {
 		tg_error(p->diags, name->loc,
 			 "'%s' is not a valid name (a letter or '_', then letters, digits, '_' or '-', at most %d)",
@@ -533,13 +604,17 @@ static bool parse_block_head(struct parser *p, struct tg_lexer *lx, const struct
 		return false;
 	}
 	brace = tg_lex_peek(lx);
-	if (brace.kind != TOK_LBRACE) {
-		tg_error(p->diags, brace.loc, "expected '{' after '%s %s'", key->len == 3 ? "set" : "service",
-			 show(name, word, sizeof(word)));
-		skip_statement(lx);
-		return false;
-	}
-	return true;
+	if (brace.kind == TOK_LBRACE)
+		return true;
+	tg_error(p->diags, brace.loc, "expected '{' after '%s %s'", key->len == 3 ? "set" : "service",
+		 show(name, word, sizeof(word)));
+	/* Read the block anyway if it opens on a later line; else skip its body. */
+	while (tg_lex_peek(lx).kind == TOK_NEWLINE)
+		tg_lex_next(lx);
+	if (tg_lex_peek(lx).kind == TOK_LBRACE)
+		return true;
+	skip_orphan_body(lx);
+	return false;
 }
 
 static void parse_set(struct parser *p, struct tg_lexer *lx, const struct tg_token *key)
@@ -578,15 +653,6 @@ static int find_prop(const struct tg_token *t)
 	return -1;
 }
 
-/* Only descriptions are strings; everything else is written bare. */
-static bool unquoted(struct parser *p, const struct tg_token *v, const struct tg_token *key)
-{
-	if (v->kind != TOK_STRING)
-		return true;
-	tg_error(p->diags, v->loc, "'%.*s' takes values without quotes", (int)key->len, key->text);
-	return false;
-}
-
 /* For properties that take exactly one value. */
 static bool single_value(struct parser *p, struct tg_lexer *lx, const struct tg_token *key, struct tg_token *out)
 {
@@ -609,13 +675,14 @@ static bool single_value(struct parser *p, struct tg_lexer *lx, const struct tg_
 	return true;
 }
 
+/* what carries its article: "a direction", "an action". */
 static bool keyword_value(struct parser *p, const struct tg_token *v, const char *a, const char *b, const char *what)
 {
 	char word[80];
 
 	if (tg_tok_is(v, a) || tg_tok_is(v, b))
 		return true;
-	tg_error(p->diags, v->loc, "'%s' is not a %s (expected %s or %s)", show(v, word, sizeof(word)), what, a, b);
+	tg_error(p->diags, v->loc, "'%s' is not %s (expected %s or %s)", show(v, word, sizeof(word)), what, a, b);
 	return false;
 }
 
@@ -639,12 +706,15 @@ static bool parse_range_word(struct parser *p, const struct tg_token *t, long lo
 		return false;
 	}
 	if (lo < lo_min || lo > max) {
-		tg_error(p->diags, t->loc, "%s %ld is out of range (%ld-%ld)", what, lo > 999999 ? 999999 : lo, lo_min, max);
+		tg_error(p->diags, t->loc, "%s %.*s is out of range (%ld-%ld)", what, (int)(end1 > 20 ? 20 : end1), t->text,
+			 lo_min, max);
 		return false;
 	}
 	if (hi < lo_min || hi > max) {
-		tg_error(p->diags, loc_at(t, end1 + 1), "%s %ld is out of range (%ld-%ld)", what, hi > 999999 ? 999999 : hi,
-			 lo_min, max);
+		size_t n = t->len - end1 - 1;
+
+		tg_error(p->diags, loc_at(t, end1 + 1), "%s %.*s is out of range (%ld-%ld)", what, (int)(n > 20 ? 20 : n),
+			 t->text + end1 + 1, lo_min, max);
 		return false;
 	}
 	if (hi < lo) {
@@ -719,7 +789,8 @@ static bool parse_one_protocol(struct parser *p, const struct tg_token *v, struc
 		return false;
 	}
 	if (n > 255) {
-		tg_error(p->diags, v->loc, "protocol number %ld is out of range (0-255)", n > 999999 ? 999999 : n);
+		tg_error(p->diags, v->loc, "protocol number %.*s is out of range (0-255)", (int)(v->len > 20 ? 20 : v->len),
+			 v->text);
 		return false;
 	}
 	/* A number with a name means that name: one spelling, one behaviour. */
@@ -737,20 +808,23 @@ static void parse_protocol(struct parser *p, struct tg_lexer *lx, const struct t
 {
 	struct list_iter it;
 	struct tg_token v;
-	unsigned count = 0;
+	unsigned count = 0, seen = 0;
 
 	list_begin(lx, &it);
 	while (list_next(p, lx, &it, &v)) {
 		unsigned before = svc->protos;
 
+		seen++;
 		if (!unquoted(p, &v, key) || !parse_one_protocol(p, &v, svc))
 			continue;
+		if (svc->protos == before && count)
+			continue; /* the same protocol twice, or two spellings of it */
 		if (count++ && ((before | svc->protos) & ~TG_P_PORTED)) {
 			tg_error(p->diags, v.loc, "only tcp, udp and sctp can be combined in one service");
 			svc->protos = before;
 		}
 	}
-	if (count == 0)
+	if (seen == 0)
 		tg_error(p->diags, key->loc, "'protocol' needs a value");
 }
 
@@ -796,27 +870,30 @@ static void parse_property(struct parser *p, struct tg_lexer *lx, const struct t
 	svc->prop_loc[prop] = key->loc;
 	switch (prop) {
 	case TG_PROP_DESCRIPTION:
-		if (single_value(p, lx, key, &v)) {
-			if (v.kind != TOK_STRING)
-				tg_error(p->diags, v.loc, "a description is a quoted string");
-			else
-				svc->description = xstrndup(v.text, v.len);
+		v = tg_lex_peek(lx);
+		if (v.kind == TOK_WORD) {
+			tg_error(p->diags, v.loc, "a description is a quoted string");
+			skip_statement(lx);
+		} else if (single_value(p, lx, key, &v)) {
+			svc->description = xstrndup(v.text, v.len);
 		}
 		break;
 	case TG_PROP_DIRECTION:
-		if (single_value(p, lx, key, &v) && unquoted(p, &v, key) && keyword_value(p, &v, "in", "out", "direction"))
+		if (single_value(p, lx, key, &v) && unquoted(p, &v, key) && keyword_value(p, &v, "in", "out", "a direction"))
 			svc->direction = tg_tok_is(&v, "in") ? TG_DIR_IN : TG_DIR_OUT;
 		break;
 	case TG_PROP_ACTION:
-		if (single_value(p, lx, key, &v) && unquoted(p, &v, key) && keyword_value(p, &v, "allow", "deny", "action"))
+		if (single_value(p, lx, key, &v) && unquoted(p, &v, key) && keyword_value(p, &v, "allow", "deny", "an action"))
 			svc->action = tg_tok_is(&v, "allow") ? TG_ALLOW : TG_DENY;
 		break;
 	case TG_PROP_COUNTED_UNDER:
 		if (single_value(p, lx, key, &v) && unquoted(p, &v, key)) {
 			if (!is_identifier(v.text, v.len))
 				tg_error(p->diags, v.loc, "'counted-under' names an earlier service");
-			else
+			else {
 				svc->counted_under = xstrndup(v.text, v.len);
+				svc->counted_under_loc = v.loc;
+			}
 		}
 		break;
 	case TG_PROP_PROTOCOL:
@@ -849,9 +926,16 @@ static void parse_service(struct parser *p, struct tg_lexer *lx, const struct tg
 	svc.loc = name.loc;
 	svc.direction = TG_DIR_UNSET;
 	svc.action = TG_UNSET;
-	for (;;) {
-		struct tg_token t = tg_lex_next(lx);
+	for (bool line_start = true;;) {
+		struct tg_token t = tg_lex_peek(lx);
 
+		if (line_start && starts_block(&t)) {
+			tg_error(p->diags, t.loc, "missing '}' to close service '%s' before the next '%.*s'", svc.name,
+				 (int)t.len, t.text);
+			break;
+		}
+		tg_lex_next(lx);
+		line_start = t.kind == TOK_NEWLINE;
 		if (t.kind == TOK_NEWLINE || t.kind == TOK_SEMI || t.kind == TOK_COMMA)
 			continue;
 		if (t.kind == TOK_RBRACE)
@@ -917,8 +1001,12 @@ static void report_loop(struct parser *p, const struct tg_token *name, const cha
 		if (used >= sizeof(chain))
 			break;
 	}
-	tg_error(p->diags, name->loc, "include loop: %s%.*s", used < sizeof(chain) ? chain : "", (int)name->len,
-		 name->text);
+	for (unsigned i = 0; i < p->depth; i++)
+		if (strcmp(p->diags->sources[p->stack[i]].realpath, real) == 0) {
+			tg_error(p->diags, name->loc, "include loop: %s%s", used < sizeof(chain) ? chain : "",
+				 p->diags->sources[p->stack[i]].path);
+			return;
+		}
 }
 
 static void parse_include(struct parser *p, struct tg_lexer *lx, const struct tg_token *key)
@@ -1137,7 +1225,7 @@ static void check_service(struct parser *p, uint32_t index)
 		int target = find_service(p->pol, svc->counted_under, index);
 
 		if (target < 0)
-			tg_error(p->diags, svc->prop_loc[TG_PROP_COUNTED_UNDER],
+			tg_error(p->diags, svc->counted_under_loc,
 				 "'counted-under %s' must name a service defined before '%s'", svc->counted_under,
 				 svc->name);
 	}
@@ -1211,7 +1299,7 @@ static void resolve(struct parser *p)
 		resolve_type(p, &p->types[i]);
 	for (uint32_t i = 0; i < pol->nservices; i++)
 		check_service(p, i);
-	if (!pol->setting_given[TG_SET_DEFAULT] && p->diags->errors == 0)
+	if (!pol->setting_seen[TG_SET_DEFAULT])
 		tg_error(p->diags, pol->end, "the policy has no default action (add 'default deny' or 'default allow')");
 }
 

@@ -75,6 +75,7 @@ struct tg_service {
 	struct tg_peer_list peers;
 	int action;
 	char *counted_under; /* documents a row whose traffic an earlier service counts */
+	struct tg_loc counted_under_loc;
 	bool has[TG_PROPS];
 	struct tg_loc prop_loc[TG_PROPS];
 };
@@ -97,6 +98,7 @@ struct tg_policy {
 	 * ESSENTIAL_ICMP: enum tg_icmp_mode; FRAGMENTS: enum tg_frag_mode. */
 	int setting[TG_SETTINGS];
 	bool setting_given[TG_SETTINGS];
+	bool setting_seen[TG_SETTINGS]; /* written, even with a bad value */
 	struct tg_loc setting_loc[TG_SETTINGS];
 	size_t nprefixes_v4, nprefixes_v6, nhosts;
 	struct tg_loc end; /* end of the top file, for "missing" errors */

@@ -221,7 +221,7 @@ static int bench_one(const struct config *c, FILE *json)
 	double compile_s, floor_ns, tg_ns, lpm_ns;
 	uint64_t lpm_mem = 0, tg_mem;
 	struct timespec t0;
-	size_t nprefixes;
+	size_t nprefixes, policy_prefixes;
 
 	if (c->policy)
 		snprintf(path, sizeof(path), "%s", c->policy);
@@ -235,6 +235,7 @@ static int bench_one(const struct config *c, FILE *json)
 	if (!c->policy)
 		unlink(path);
 	nprefixes = img.nprefixes[c->family];
+	policy_prefixes = c->family == TG_FAMILY_V4 ? pol.nprefixes_v4 : pol.nprefixes_v6;
 	make_trace(&img, c->family, trace);
 	if (tg_dataplane_load(&dp, &img, &opts)) {
 		fprintf(stderr, "bench: cannot load tollgate for %s: %s\n", c->name, opts.log ? opts.log : "");
@@ -245,12 +246,12 @@ static int bench_one(const struct config *c, FILE *json)
 	tg_dataplane_destroy(&dp);
 	floor_ns = time_floor(trace, frame, len);
 	lpm_ns = time_lpm(&img, c->family, trace, frame, len, &lpm_mem);
-	printf("%-15s %8zu %8.1f %8.1f %8.1f %7.2fx %7.2fx %9.1f %8.2f %8.3f\n", c->name, nprefixes, floor_ns, lpm_ns, tg_ns,
+	printf("%-15s %8zu %8zu %8.1f %8.1f %8.1f %7.2fx %7.2fx %9.1f %8.2f %8.3f\n", c->name, policy_prefixes, nprefixes, floor_ns, lpm_ns, tg_ns,
 	       tg_ns / floor_ns, lpm_ns / floor_ns, nprefixes ? (double)tg_mem / (double)nprefixes : 0.0,
 	       (double)opts.fill_ns / 1e9, compile_s);
 	fprintf(json,
-		"%s{\"name\": \"%s\", \"prefixes\": %zu, \"floor_ns\": %.2f, \"lpm_ns\": %.2f, \"tollgate_ns\": %.2f, \"ratio\": %.3f, \"lpm_ratio\": %.3f, \"map_bytes\": %llu, \"bytes_per_prefix\": %.1f, \"fill_seconds\": %.4f, \"compile_seconds\": %.4f}",
-		c == configs ? "" : ",\n  ", c->name, nprefixes, floor_ns, lpm_ns, tg_ns, tg_ns / floor_ns, lpm_ns / floor_ns,
+		"%s{\"name\": \"%s\", \"policy_prefixes\": %zu, \"trie_prefixes\": %zu, \"floor_ns\": %.2f, \"lpm_ns\": %.2f, \"tollgate_ns\": %.2f, \"ratio\": %.3f, \"lpm_ratio\": %.3f, \"map_bytes\": %llu, \"bytes_per_prefix\": %.1f, \"fill_seconds\": %.4f, \"compile_seconds\": %.4f}",
+		c == configs ? "" : ",\n  ", c->name, policy_prefixes, nprefixes, floor_ns, lpm_ns, tg_ns, tg_ns / floor_ns, lpm_ns / floor_ns,
 		(unsigned long long)tg_mem, nprefixes ? (double)tg_mem / (double)nprefixes : 0.0,
 		(double)opts.fill_ns / 1e9, compile_s);
 	free(opts.log);
@@ -290,7 +291,7 @@ int main(int argc, char **argv)
 	}
 	printf("per-packet cost through BPF_PROG_TEST_RUN: median of %u runs x %u repeats, one CPU, %d varied addresses\n",
 	       runs, repeat, TRACE_LEN);
-	printf("%-15s %8s %8s %8s %8s %8s %8s %9s %8s %8s\n", "config", "prefixes", "floor", "lpm", "tollgate", "tg/flr",
+	printf("%-15s %8s %8s %8s %8s %8s %8s %8s %9s %8s %8s\n", "config", "policy", "trie", "floor", "lpm", "tollgate", "tg/flr",
 	       "lpm/flr", "B/prefix", "fill-s", "comp-s");
 	fprintf(json, "{\"repeat\": %u, \"runs\": %u, \"trace\": %d, \"results\": [\n  ", repeat, runs, TRACE_LEN);
 	for (size_t i = 0; i < nconfigs; i++)

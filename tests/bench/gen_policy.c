@@ -2,8 +2,9 @@
 /*
  * Writes a large random policy for benchmarks and scale tests:
  *   gen_policy [--seed N] [--services N] [--ports] V4_PREFIXES V6_PREFIXES
- * Prefixes are spread over one set per service, with lengths between /8 and
- * /32 (v4) or /16 and /128 (v6), so they overlap as real feeds do.
+ * Prefixes are spread over one set per service, with lengths between /20 and
+ * /32 (v4) or /32 and /128 (v6): they overlap as real feeds do, yet short
+ * prefixes are too few to swallow the rest, so the trie really holds them.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -23,7 +24,7 @@ static uint64_t next_random(void)
 static void v4_prefix(char *buf, size_t size)
 {
 	uint32_t a = (uint32_t)next_random();
-	unsigned len = 8 + (unsigned)(next_random() % 25);
+	unsigned len = 20 + (unsigned)(next_random() % 13);
 
 	a &= len ? ~0u << (32 - len) : 0;
 	snprintf(buf, size, "%u.%u.%u.%u/%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255, len);
@@ -32,7 +33,7 @@ static void v4_prefix(char *buf, size_t size)
 static void v6_prefix(char *buf, size_t size)
 {
 	uint16_t w[8];
-	unsigned len = 16 + (unsigned)(next_random() % 113);
+	unsigned len = 32 + (unsigned)(next_random() % 97);
 
 	for (int i = 0; i < 8; i++) {
 		unsigned keep = len > (unsigned)i * 16 ? len - (unsigned)i * 16 : 0;

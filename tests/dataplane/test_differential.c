@@ -507,6 +507,22 @@ static void end_prop(struct gen *g, bool compact)
 	sb_printf(&g->text, "%s", compact ? "; " : "\n");
 }
 
+/* Service names vary in spelling; counted-under needs the exact one. */
+static const char *service_name(unsigned index, char *buf, size_t size)
+{
+	switch (index % 4) {
+	case 1:
+		snprintf(buf, size, "s%u-x", index);
+		break;
+	case 3:
+		snprintf(buf, size, "S_%u", index);
+		break;
+	default:
+		snprintf(buf, size, "s%u", index);
+	}
+	return buf;
+}
+
 static void gen_service(struct gen *g, unsigned index)
 {
 	static const unsigned numbers[] = { 0, 2, 4, 41, 43, 44, 47, 50, 51, 59, 60, 89, 103, 115, 135, 136, 137, 253, 255 };
@@ -516,7 +532,7 @@ static void gen_service(struct gen *g, unsigned index)
 	unsigned order[7], nprops = 0;
 	unsigned k = rbelow(r, 100);
 	enum { PORTED, ICMP4, ICMP6, ANY, NUMBER } kind;
-	char protocol[64] = "";
+	char protocol[64] = "", name[32];
 	bool with_values;
 
 	if (g->big)
@@ -556,10 +572,7 @@ static void gen_service(struct gen *g, unsigned index)
 	}
 	with_values = (kind == PORTED || kind == ICMP4 || kind == ICMP6) && rchance(r, g->big ? 90 : 65);
 
-	if (rchance(r, 30))
-		sb_printf(&g->text, "service s%u-%s {%s", index, index % 2 ? "x" : "Y_", compact ? " " : "\n");
-	else
-		sb_printf(&g->text, "service s%u {%s", index, compact ? " " : "\n");
+	sb_printf(&g->text, "service %s {%s", service_name(index, name, sizeof(name)), compact ? " " : "\n");
 	/* properties in a random order */
 	for (unsigned i = 0; i < 7; i++)
 		order[nprops++] = i;
@@ -605,8 +618,7 @@ static void gen_service(struct gen *g, unsigned index)
 		case 6:
 			if (!index || !rchance(r, 8))
 				continue;
-			sb_printf(&g->text, "%scounted-under s%u", indent, rbelow(r, index));
-			/* the name must be exact: only services without a suffix qualify */
+			sb_printf(&g->text, "%scounted-under %s", indent, service_name(rbelow(r, index), name, sizeof(name)));
 			break;
 		}
 		end_prop(g, compact);
@@ -736,4 +748,697 @@ static void gen_free(struct gen *g)
 	for (unsigned i = 0; i < sizeof(g->hostspecs) / sizeof(g->hostspecs[0]); i++)
 		free(g->hostspecs[i].p);
 	memset(g, 0, sizeof(*g));
+}
+
+/* ---------------------------------------------------------- packet targets */
+
+struct addrs {
+	struct gprefix *items;
+	size_t n, cap;
+};
+
+static void addrs_push(struct addrs *a, const struct gprefix *p)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 8;
+		a->items = realloc(a->items, a->cap * sizeof(*a->items));
+		if (!a->items)
+			abort();
+	}
+	a->items[a->n++] = *p;
+}
+
+/* Every prefix a peer list stands for, hosts through the host map. */
+static void flatten_peers(const struct tg_policy *pol, const struct tg_hostmap *hosts, const struct tg_peer_list *list,
+			  struct addrs *out, int depth)
+{
+	for (size_t i = 0; i < list->n && depth < 200; i++) {
+		const struct tg_peer *peer = &list->items[i];
+		struct gprefix p = { 0 };
+
+		switch (peer->kind) {
+		case TG_PEER_ANY:
+			addrs_push(out, &p);
+			p.v6 = true;
+			addrs_push(out, &p);
+			break;
+		case TG_PEER_V4:
+		case TG_PEER_V6:
+			p.v6 = peer->kind == TG_PEER_V6;
+			memcpy(p.addr, peer->addr, 16);
+			p.len = peer->prefixlen;
+			addrs_push(out, &p);
+			break;
+		case TG_PEER_HOST:
+			for (size_t h = 0; h < hosts->n; h++)
+				if (!strcmp(hosts->items[h].name, peer->name)) {
+					p.v6 = hosts->items[h].v6;
+					memcpy(p.addr, hosts->items[h].addr, 16);
+					p.len = p.v6 ? 128 : 32;
+					addrs_push(out, &p);
+				}
+			break;
+		case TG_PEER_SET:
+			if (peer->set >= 0)
+				flatten_peers(pol, hosts, &pol->sets[peer->set].peers, out, depth + 1);
+			break;
+		}
+	}
+}
+
+struct ports {
+	unsigned v[4096];
+	size_t n;
+};
+
+static void ports_add(struct ports *p, long v)
+{
+	if (v >= 0 && v <= 65535 && p->n < sizeof(p->v) / sizeof(p->v[0]))
+		p->v[p->n++] = (unsigned)v;
+}
+
+/* What the packets of one policy are drawn from. */
+struct pctx {
+	const struct tg_policy *pol;
+	const struct tg_hostmap *hosts;
+	struct addrs *svc_addrs; /* per service */
+	struct addrs all;
+	struct ports ports; /* range edges, either side, and a few fixed ones */
+};
+
+static void pctx_init(struct pctx *c, const struct tg_policy *pol, const struct tg_hostmap *hosts)
+{
+	memset(c, 0, sizeof(*c));
+	c->pol = pol;
+	c->hosts = hosts;
+	c->svc_addrs = calloc(pol->nservices ? pol->nservices : 1, sizeof(*c->svc_addrs));
+	if (!c->svc_addrs)
+		abort();
+	for (size_t s = 0; s < pol->nservices; s++) {
+		const struct tg_service *svc = &pol->services[s];
+
+		flatten_peers(pol, hosts, &svc->peers, &c->svc_addrs[s], 0);
+		for (size_t i = 0; i < c->svc_addrs[s].n; i++)
+			addrs_push(&c->all, &c->svc_addrs[s].items[i]);
+		if (svc->protos & TG_P_PORTED)
+			for (size_t i = 0; i < svc->nranges; i++) {
+				ports_add(&c->ports, (long)svc->ranges[i].lo - 1);
+				ports_add(&c->ports, svc->ranges[i].lo);
+				ports_add(&c->ports, svc->ranges[i].hi);
+				ports_add(&c->ports, (long)svc->ranges[i].hi + 1);
+			}
+	}
+	ports_add(&c->ports, 0);
+	ports_add(&c->ports, 65535);
+	ports_add(&c->ports, 53);
+}
+
+static void pctx_free(struct pctx *c)
+{
+	for (size_t s = 0; s < c->pol->nservices; s++)
+		free(c->svc_addrs[s].items);
+	free(c->svc_addrs);
+	free(c->all.items);
+}
+
+/* An address at the edges of, inside, or just outside a prefix. */
+static void address_from(struct rng *r, const struct gprefix *p, uint8_t *out)
+{
+	unsigned bits = p->v6 ? 128 : 32, bytes = bits / 8, k = rbelow(r, 100);
+
+	memcpy(out, p->addr, 16);
+	if (k < 25) /* the first address */
+		return;
+	if (k < 45) { /* the last */
+		for (unsigned i = p->len; i < bits; i++)
+			out[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+		return;
+	}
+	if (k < 75) { /* inside */
+		random_bits_below(r, out, p->len, bits);
+		return;
+	}
+	if (k < 85) { /* just before */
+		for (int i = (int)bytes - 1; i >= 0 && out[i]-- == 0; i--)
+			;
+		return;
+	}
+	if (k < 95) { /* just after */
+		for (unsigned i = p->len; i < bits; i++)
+			out[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+		for (int i = (int)bytes - 1; i >= 0 && ++out[i] == 0; i--)
+			;
+		return;
+	}
+	if (p->len) /* the sibling prefix */
+		out[(p->len - 1) / 8] ^= (uint8_t)(0x80 >> ((p->len - 1) % 8));
+	random_bits_below(r, out, p->len, bits);
+}
+
+static const uint8_t other_protocols[] = { 0, 2, 4, 41, 43, 44, 47, 50, 51, 59, 60, 89, 103, 115, 135, 136, 137, 253, 255 };
+
+static uint8_t random_protocol(struct rng *r, bool v6)
+{
+	unsigned k = rbelow(r, 100);
+
+	if (k < 25)
+		return 6;
+	if (k < 45)
+		return 17;
+	if (k < 53)
+		return 132;
+	if (k < 68)
+		return v6 ? 58 : 1;
+	if (k < 71)
+		return v6 ? 1 : 58; /* the other family's ICMP: a bare protocol */
+	if (k < 88)
+		return other_protocols[rbelow(r, sizeof(other_protocols))];
+	return (uint8_t)rbelow(r, 256);
+}
+
+static uint8_t icmp_type_for(struct rng *r, const struct tg_service *svc, bool v6, int role)
+{
+	static const uint8_t v4[] = { 0, 3, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18 };
+	static const uint8_t v6t[] = { 1, 2, 3, 4, 128, 129, 130, 131, 132, 133, 134, 135, 136, 137 };
+	unsigned k = rbelow(r, 100);
+
+	if (svc && svc->nranges && (svc->protos & TG_P_TYPED) && k < 70) {
+		const struct tg_range *rg = &svc->ranges[rbelow(r, (unsigned)svc->nranges)];
+		unsigned t = rrange(r, rg->lo, rg->hi);
+		int reply = tg_icmp_reply_type(v6, t);
+
+		if (role == TG_ROLE_REPLY && reply >= 0 && rchance(r, 85))
+			return (uint8_t)reply;
+		return (uint8_t)t;
+	}
+	if (k < 92)
+		return v6 ? v6t[rbelow(r, sizeof(v6t))] : v4[rbelow(r, sizeof(v4))];
+	return (uint8_t)rbelow(r, 256);
+}
+
+static unsigned port_for(struct rng *r, const struct pctx *c, const struct tg_service *svc)
+{
+	unsigned k = rbelow(r, 100);
+
+	if (svc && svc->nranges && (svc->protos & TG_P_PORTED) && k < 75) {
+		const struct tg_range *rg = &svc->ranges[rbelow(r, (unsigned)svc->nranges)];
+
+		switch (rbelow(r, 6)) {
+		case 0:
+			return rg->lo;
+		case 1:
+			return rg->hi;
+		case 2:
+			return (rg->lo - 1u) & 0xffff;
+		case 3:
+			return (rg->hi + 1u) & 0xffff;
+		default:
+			return rrange(r, rg->lo, rg->hi);
+		}
+	}
+	if (k < 90 && c->ports.n)
+		return c->ports.v[rbelow(r, (unsigned)c->ports.n)];
+	return rbelow(r, 65536);
+}
+
+static uint8_t tcp_flags_for(struct rng *r, int role)
+{
+	static const uint8_t with_ack[] = { 0x10, 0x12, 0x18, 0x11, 0x14 };
+	static const uint8_t without[] = { 0x02, 0x00, 0x04, 0x01, 0x08, 0x03 };
+
+	if (rchance(r, 10))
+		return (uint8_t)rbelow(r, 256);
+	if (rchance(r, role == TG_ROLE_REPLY ? 80 : 40))
+		return with_ack[rbelow(r, sizeof(with_ack))];
+	return without[rbelow(r, sizeof(without))];
+}
+
+static size_t ext_bytes(uint8_t type)
+{
+	return type == 51 ? 12 : 8;
+}
+
+/* Builds one frame into buf; returns its length (at least 14). */
+static size_t make_packet(struct rng *r, const struct pctx *c, int facing, uint8_t *buf, size_t cap)
+{
+	static const uint8_t ext_types[] = { 0, 43, 60, 51, 0, 43, 60, 51, 44 };
+	static const uint16_t non_ip[] = { 0x0806, 0x88cc, 0x8847, 0x88b5, 0x0000, 0x05dc, 0x8100, 0x88a8, 0x9100 };
+	const struct tg_policy *pol = c->pol;
+	const struct tg_service *svc = NULL;
+	struct pb_packet p = { 0 };
+	struct gprefix where;
+	uint8_t remote[16], local[16];
+	int role;
+	unsigned port, other;
+	size_t len, l3, l4, exts = 0;
+
+	if (pol->nservices && rchance(r, 65)) {
+		size_t s = rbelow(r, (unsigned)pol->nservices);
+
+		svc = &pol->services[s];
+		role = tg_service_role(svc->direction, facing);
+		if (rchance(r, 12))
+			role = !role;
+		if (c->svc_addrs[s].n && rchance(r, 92))
+			where = c->svc_addrs[s].items[rbelow(r, (unsigned)c->svc_addrs[s].n)];
+		else if (c->all.n)
+			where = c->all.items[rbelow(r, (unsigned)c->all.n)];
+		else
+			where = (struct gprefix){ .v6 = rchance(r, 50) };
+	} else {
+		role = (int)rbelow(r, 2);
+		if (c->all.n && rchance(r, 65)) {
+			where = c->all.items[rbelow(r, (unsigned)c->all.n)];
+		} else {
+			where.v6 = rchance(r, 45);
+			anchor_address(r, where.v6, where.addr);
+			where.len = where.v6 ? 128 : 32;
+		}
+	}
+	address_from(r, &where, remote);
+	p.family = where.v6 ? 6 : 4;
+
+	/* protocol: the target service's, or any */
+	if (svc && rchance(r, 88)) {
+		if (svc->protos & TG_P_ANY) {
+			p.protocol = random_protocol(r, where.v6);
+		} else if (svc->protos & TG_P_NUMBER) {
+			p.protocol = svc->proto_number;
+		} else if (svc->protos & TG_P_ICMP) {
+			p.protocol = 1;
+		} else if (svc->protos & TG_P_ICMPV6) {
+			p.protocol = 58;
+		} else {
+			static const uint8_t numbers[] = { 6, 17, 132 };
+			unsigned b;
+
+			do
+				b = rbelow(r, 3);
+			while (!(svc->protos & (1u << b)));
+			p.protocol = numbers[b];
+		}
+	} else {
+		p.protocol = random_protocol(r, where.v6);
+	}
+
+	port = port_for(r, c, svc);
+	other = rchance(r, 50) ? rrange(r, 1024, 65535) : port_for(r, c, NULL);
+	p.sport = (uint16_t)(role == TG_ROLE_REQUEST ? other : port);
+	p.dport = (uint16_t)(role == TG_ROLE_REQUEST ? port : other);
+	p.tcp_flags = tcp_flags_for(r, role);
+	p.icmp_type = icmp_type_for(r, svc, where.v6, role);
+	p.icmp_code = (uint8_t)(rchance(r, 80) ? 0 : rbelow(r, 256));
+
+	/* the local side: anything, even a policy address (it is never examined) */
+	if (c->all.n && rchance(r, 20)) {
+		const struct gprefix *q = &c->all.items[rbelow(r, (unsigned)c->all.n)];
+
+		if (q->v6 == where.v6)
+			address_from(r, q, local);
+		else
+			anchor_address(r, where.v6, local);
+	} else {
+		anchor_address(r, where.v6, local);
+	}
+	if ((facing == TG_FACING_OUTSIDE) != rchance(r, 4)) {
+		memcpy(p.src, remote, 16);
+		memcpy(p.dst, local, 16);
+	} else {
+		memcpy(p.src, local, 16);
+		memcpy(p.dst, remote, 16);
+	}
+
+	/* the frame around it */
+	if (rchance(r, 25)) {
+		unsigned k = rbelow(r, 100);
+
+		p.vlan_tags = k < 50 ? 1 : k < 85 ? 2 : 3;
+		p.outer_tpid = rchance(r, 30) ? 0x88a8 : 0x8100;
+	}
+	if (p.family == 4 && rchance(r, 20))
+		p.ipv4_options = 4 * rrange(r, 1, 10);
+	if (p.family == 6 && rchance(r, 30)) {
+		p.next = (int)rrange(r, 1, 9);
+		for (int i = 0; i < p.next; i++)
+			p.ext[i] = ext_types[rbelow(r, rchance(r, 5) ? sizeof(ext_types) : sizeof(ext_types) - 1)];
+		p.frag_offset = (uint16_t)(rchance(r, 50) ? 0 : rrange(r, 1, 8191));
+	}
+	if (rchance(r, 14)) {
+		p.fragment = true;
+		p.frag_offset = (uint16_t)(rchance(r, 45) ? 0 : rchance(r, 50) ? 1 : rrange(r, 1, 8191));
+		p.more_fragments = p.frag_offset == 0 || rchance(r, 50);
+	}
+	p.payload = rchance(r, 1) ? rrange(r, 3000, 9000) : rchance(r, 40) ? 0 : rbelow(r, 64);
+	if (rchance(r, 6)) {
+		unsigned k = rbelow(r, 10);
+
+		if (k < 6)
+			p.ethertype = non_ip[rbelow(r, sizeof(non_ip) / sizeof(non_ip[0]))];
+		else if (k < 8)
+			p.ethertype = p.family == 4 ? 0x86dd : 0x0800; /* the other family's body */
+		else
+			p.ethertype = (uint16_t)rbelow(r, 65536);
+	}
+	len = pb_build(&p, buf, cap);
+	if (!len)
+		abort();
+
+	/* mutations */
+	l3 = 14 + 4 * (size_t)p.vlan_tags;
+	if (p.family == 6) {
+		for (int i = 0; i < p.next; i++)
+			exts += ext_bytes(p.ext[i]);
+		if (p.fragment)
+			exts += 8;
+		l4 = l3 + 40 + exts;
+	} else {
+		l4 = l3 + 20 + p.ipv4_options;
+	}
+	if (rchance(r, 6) && l4 + 14 <= len) {
+		switch (rbelow(r, 8)) {
+		case 0: /* IHL, or the version */
+			buf[l3] = (uint8_t)(rchance(r, 70) ? (buf[l3] & 0xf0) | rbelow(r, 16) : (rbelow(r, 16) << 4) | (buf[l3] & 0xf));
+			break;
+		case 1: /* IPv4 total length / IPv6 payload length */
+		case 2: {
+			size_t at = l3 + (p.family == 4 ? 2 : 4);
+			unsigned v = (unsigned)(buf[at] << 8 | buf[at + 1]);
+
+			v = rchance(r, 60) ? v + rrange(r, 0, 16) - 8 : rbelow(r, 65536);
+			buf[at] = (uint8_t)(v >> 8);
+			buf[at + 1] = (uint8_t)v;
+			break;
+		}
+		case 3: /* protocol or next header */
+			buf[l3 + (p.family == 4 ? 9 : 6)] = rchance(r, 50) ? ext_types[rbelow(r, sizeof(ext_types))] : (uint8_t)rbelow(r, 256);
+			break;
+		case 4: /* TCP data offset */
+			buf[l4 + 12] = (uint8_t)(rbelow(r, 16) << 4);
+			break;
+		case 5: /* fragment field */
+			if (p.family == 4) {
+				buf[l3 + 6] = (uint8_t)rbelow(r, 256);
+				buf[l3 + 7] = (uint8_t)rbelow(r, 256);
+			} else {
+				buf[l3 + 40 + 1] = (uint8_t)rbelow(r, 256); /* first extension's length */
+			}
+			break;
+		default: /* an ethertype or VLAN tag */
+			buf[12 + rbelow(r, (unsigned)(l3 - 12))] = (uint8_t)rbelow(r, 256);
+			break;
+		}
+	}
+	if (rchance(r, 7)) {
+		size_t top = l4 + 24 < len ? l4 + 24 : len;
+
+		for (unsigned n = rrange(r, 1, 3); n > 0; n--)
+			buf[rrange(r, 12, (unsigned)top - 1)] = (uint8_t)rbelow(r, 256);
+	}
+	if (rchance(r, 4)) { /* Ethernet padding after the IP packet */
+		size_t pad = rrange(r, 1, 40);
+
+		if (len + pad <= cap) {
+			for (size_t i = 0; i < pad; i++)
+				buf[len + i] = (uint8_t)rbelow(r, 256);
+			len += pad;
+		}
+	}
+	if (rchance(r, 8) && len > 14)
+		len = rrange(r, 14, (unsigned)len - 1);
+	return len;
+}
+
+/* ---------------------------------------------------------------- running */
+
+static void print_decision(FILE *f, const char *who, const struct tg_policy *pol, int verdict, int reason, long service,
+			   int role)
+{
+	fprintf(f, "  %-9s verdict=%s reason=%s service=", who, verdict == TG_PASS ? "pass" : verdict == TG_DROP ? "drop" : "?",
+		tg_reason_name(reason));
+	if (service < 0)
+		fprintf(f, "none\n");
+	else
+		fprintf(f, "%ld (%s) role=%s\n", service,
+			(size_t)service < pol->nservices ? pol->services[service].name : "out of range", tg_role_name(role));
+}
+
+static void print_hex(FILE *f, const uint8_t *frame, size_t len)
+{
+	size_t shown = len > 2048 ? 256 : len;
+
+	for (size_t i = 0; i < shown; i++)
+		fprintf(f, "%s%02x", i % 32 == 0 ? (i ? "\n    " : "    ") : "", frame[i]);
+	if (shown < len)
+		fprintf(f, "\n    ... (%zu more bytes, all from the payload)", len - shown);
+	fprintf(f, "\n");
+}
+
+struct policy_case {
+	unsigned index;
+	uint64_t seed;
+	const char *text;
+	struct gen *gen;
+	const struct tg_policy *pol;
+	unsigned mismatches;
+};
+
+static void report_mismatch(struct policy_case *pc, int facing, unsigned n, const uint8_t *frame, size_t len,
+			    const struct tg_decision *want, int verdict, const struct tg_trace *t)
+{
+	FILE *f = stderr;
+	char desc[64];
+
+	if (pc->mismatches++ >= MAX_SHOWN)
+		return;
+	fprintf(f, "\nerror: differential mismatch: TG_DIFF_SEED=%llu, policy %u (policy seed 0x%016llx), facing %s, packet %u\n",
+		(unsigned long long)g_seed, pc->index, (unsigned long long)pc->seed,
+		facing == TG_FACING_OUTSIDE ? "outside" : "inside", n);
+	if (pc->mismatches == 1) {
+		fprintf(f, "--- policy ---\n%s--- end of policy ---\n", pc->text);
+		for (unsigned i = 0; i < pc->gen->nhostspecs; i++)
+			fprintf(f, "--host %s\n", pc->gen->hostspecs[i].p);
+	}
+	fprintf(f, "  frame, %zu bytes:\n", len);
+	print_hex(f, frame, len);
+	snprintf(desc, sizeof(desc), "reference");
+	print_decision(f, desc, pc->pol, want->verdict, want->reason, want->service, want->role);
+	print_decision(f, "xdp", pc->pol, verdict, t->reason, t->service == TG_NO_SERVICE ? -1 : (long)t->service,
+		       t->role);
+	if (t->verdict != verdict)
+		fprintf(f, "  (xdp trace says verdict %u, the program returned %s)\n", t->verdict,
+			verdict == TG_PASS ? "XDP_PASS" : "XDP_DROP");
+}
+
+static bool same(const struct tg_decision *want, int verdict, const struct tg_trace *t)
+{
+	if (want->verdict != verdict || t->verdict != verdict || want->reason != t->reason)
+		return false;
+	if (want->service < 0)
+		return t->service == TG_NO_SERVICE;
+	return t->service == (uint32_t)want->service && t->role == want->role;
+}
+
+static void count(const struct tg_decision *want)
+{
+	g_stats.packets++;
+	g_stats.reasons[want->reason]++;
+	g_stats.verdict[want->verdict]++;
+	if (want->service >= 0) {
+		g_stats.roles[want->role]++;
+		g_stats.word[want->service / 64]++;
+	}
+}
+
+/* Runs one facing; returns 0, or a negative errno when the data plane fails. */
+static int run_facing(struct policy_case *pc, const struct tg_hostmap *hosts, int facing, struct rng *r, char **why)
+{
+	static uint8_t frame[FRAME_CAP];
+	struct tg_image img;
+	struct tg_dataplane dp;
+	struct tg_load_opts opts = { .trace = true };
+	struct pctx c;
+	int err;
+
+	err = tg_compile(pc->pol, facing, hosts, &img, NULL);
+	if (err) {
+		*why = strdup("tg_compile failed");
+		return err;
+	}
+	err = tg_dataplane_load(&dp, &img, &opts);
+	if (err) {
+		if (asprintf(why, "tg_dataplane_load: %s\n%s", strerror(-err), opts.log ? opts.log : "") < 0)
+			*why = NULL;
+		free(opts.log);
+		tg_image_free(&img);
+		return err;
+	}
+	pctx_init(&c, pc->pol, hosts);
+	for (unsigned n = 0; n < g_npackets; n++) {
+		size_t len = make_packet(r, &c, facing, frame, sizeof(frame));
+		struct tg_trace t = { .service = TG_NO_SERVICE, .reason = 0xff, .verdict = 0xff };
+		struct tg_decision want;
+		struct tg_pkt pkt;
+		int verdict = -1;
+
+		tg_pkt_parse(frame, len, &pkt);
+		tg_reference_classify(pc->pol, hosts, facing, &pkt, &want);
+		err = tg_dataplane_run(&dp, frame, len, &verdict, &t);
+		if (err) {
+			if (asprintf(why, "tg_dataplane_run of a %zu-byte frame: %s", len, strerror(-err)) < 0)
+				*why = NULL;
+			break;
+		}
+		count(&want);
+		if (!same(&want, verdict, &t))
+			report_mismatch(pc, facing, n, frame, len, &want, verdict, &t);
+	}
+	pctx_free(&c);
+	tg_dataplane_destroy(&dp);
+	tg_image_free(&img);
+	return err;
+}
+
+static uint64_t policy_seed(unsigned index)
+{
+	struct rng r = { g_seed ^ (0xd1b54a32d192ed03ull * (index + 1)) };
+
+	return rnext(&r);
+}
+
+static unsigned services_for(struct rng *r, unsigned index)
+{
+	if (index % BIG_EVERY == BIG_EVERY - 1)
+		return index == BIG_EVERY - 1 ? TG_MAX_SERVICES : rrange(r, 240, TG_MAX_SERVICES);
+	if (rchance(r, 30))
+		return rrange(r, 1, 5);
+	return rrange(r, 1, 40);
+}
+
+static void test_policy(void **state)
+{
+	unsigned index = (unsigned)(uintptr_t)*state;
+	struct policy_case pc = { .index = index, .seed = policy_seed(index) };
+	struct rng r = { pc.seed };
+	struct gen g = { .r = &r };
+	struct tg_hostmap hosts = { 0 };
+	struct tg_policy pol;
+	struct tg_diags diags;
+	unsigned nservices;
+	char *why = NULL;
+	int err = 0;
+
+	nservices = services_for(&r, index);
+	g.big = nservices > 200;
+	gen_policy(&g, nservices);
+	for (unsigned i = 0; i < g.nhostspecs; i++)
+		if (tg_hostmap_add_spec(&hosts, g.hostspecs[i].p))
+			err = -EINVAL;
+	tg_diags_init(&diags, NULL);
+	if (!err)
+		err = tg_policy_parse_buffer(&pol, &diags, "random.policy", g.text.p, g.text.n);
+	tg_diags_free(&diags);
+	if (err) {
+		/* a generator (or parser) bug: show what the parser says */
+		fprintf(stderr, "error: generated policy %u (TG_DIFF_SEED=%llu) does not parse:\n%s\n", index,
+			(unsigned long long)g_seed, g.text.p);
+		tg_diags_init(&diags, stderr);
+		tg_policy_free(&pol);
+		tg_policy_parse_buffer(&pol, &diags, "random.policy", g.text.p, g.text.n);
+		tg_diags_free(&diags);
+		tg_policy_free(&pol);
+		tg_hostmap_free(&hosts);
+		gen_free(&g);
+		fail_msg("generated policy %u does not parse (TG_DIFF_SEED=%llu)", index, (unsigned long long)g_seed);
+		return;
+	}
+	if (pol.nservices != nservices) {
+		fprintf(stderr, "error: policy %u: %zu services parsed, %u generated\n", index, pol.nservices, nservices);
+		err = -EINVAL;
+	}
+	pc.text = g.text.p;
+	pc.gen = &g;
+	pc.pol = &pol;
+	for (int facing = TG_FACING_OUTSIDE; !err && facing <= TG_FACING_INSIDE; facing++)
+		err = run_facing(&pc, &hosts, facing, &r, &why);
+	if (g.chain_len)
+		g_stats.deep_chains++;
+	if (nservices > g_stats.max_services)
+		g_stats.max_services = nservices;
+	if (pc.mismatches)
+		fprintf(stderr, "error: policy %u: %u mismatches (%u shown); TG_DIFF_SEED=%llu\n", index, pc.mismatches,
+			pc.mismatches < MAX_SHOWN ? pc.mismatches : MAX_SHOWN, (unsigned long long)g_seed);
+	else if (!err)
+		g_stats.policies_ok++;
+	tg_policy_free(&pol);
+	tg_hostmap_free(&hosts);
+	gen_free(&g);
+	if (err) {
+		fprintf(stderr, "error: policy %u (TG_DIFF_SEED=%llu): %s\n", index, (unsigned long long)g_seed,
+			why ? why : strerror(-err));
+		free(why);
+		fail_msg("policy %u: the data plane failed: %s", index, strerror(-err));
+		return;
+	}
+	if (pc.mismatches)
+		fail_msg("policy %u: %u of %u packets differ between the XDP program and the reference (TG_DIFF_SEED=%llu)",
+			 index, pc.mismatches, 2 * g_npackets, (unsigned long long)g_seed);
+}
+
+static unsigned env_unsigned(const char *name, unsigned dflt)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long n;
+
+	if (!v || !*v)
+		return dflt;
+	n = strtoul(v, &end, 0);
+	return *end || n == 0 || n > 100000 ? dflt : (unsigned)n;
+}
+
+int main(void)
+{
+	const char *seed = getenv("TG_DIFF_SEED");
+	struct CMUnitTest *tests;
+	char (*names)[32];
+	int rc;
+
+	if (seed && *seed) {
+		g_seed = strtoull(seed, NULL, 0);
+	} else {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		g_seed = ((uint64_t)ts.tv_sec * 1000003u) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32);
+		g_seed %= 1000000000000ull; /* short enough to type */
+	}
+	g_npolicies = env_unsigned("TG_DIFF_POLICIES", DEFAULT_POLICIES);
+	g_npackets = env_unsigned("TG_DIFF_PACKETS", DEFAULT_PACKETS);
+	printf("differential: TG_DIFF_SEED=%llu, %u policies x 2 facings x %u packets\n", (unsigned long long)g_seed,
+	       g_npolicies, g_npackets);
+	fflush(stdout);
+
+	tests = calloc(g_npolicies, sizeof(*tests));
+	names = calloc(g_npolicies, sizeof(*names));
+	if (!tests || !names)
+		return 1;
+	for (unsigned i = 0; i < g_npolicies; i++) {
+		snprintf(names[i], sizeof(names[i]), "policy_%03u", i);
+		tests[i].name = names[i];
+		tests[i].test_func = test_policy;
+		tests[i].initial_state = (void *)(uintptr_t)i;
+	}
+	rc = _cmocka_run_group_tests("differential", tests, g_npolicies, NULL, NULL);
+	printf("differential: TG_DIFF_SEED=%llu: %lu packets, %lu policies agreed; max %lu services; %lu with deep set chains\n"
+	       "  reasons: service %lu, default %lu, malformed %lu, non-ip %lu, essential-icmp %lu, fragment %lu\n"
+	       "  roles: request %lu, reply %lu, fragment %lu; service index 0-63 %lu, 64-127 %lu, 128-191 %lu, 192-255 %lu;"
+	       " pass %lu, drop %lu\n",
+	       (unsigned long long)g_seed, g_stats.packets, g_stats.policies_ok, g_stats.max_services, g_stats.deep_chains,
+	       g_stats.reasons[TG_REASON_SERVICE], g_stats.reasons[TG_REASON_DEFAULT], g_stats.reasons[TG_REASON_MALFORMED],
+	       g_stats.reasons[TG_REASON_NON_IP], g_stats.reasons[TG_REASON_ESSENTIAL_ICMP],
+	       g_stats.reasons[TG_REASON_FRAGMENT], g_stats.roles[0], g_stats.roles[1], g_stats.roles[2], g_stats.word[0],
+	       g_stats.word[1], g_stats.word[2], g_stats.word[3], g_stats.verdict[TG_PASS], g_stats.verdict[TG_DROP]);
+	free(tests);
+	free(names);
+	return rc;
 }
