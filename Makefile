@@ -41,7 +41,7 @@ asan: $(BUILD)/asan/tollgate
 
 # cmocka unit tests, each linked against the core under the sanitizers.
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-$(BUILD)/tests/%: tests/unit/%.c $(CORE_SRCS) $(HEADERS) | $(BUILD)
+$(BUILD)/tests/%: tests/unit/%.c $(CORE_SRCS) $(HEADERS) $(wildcard tests/unit/*.h) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -Iuser -o $@ $< $(CORE_SRCS) -lcmocka
 

@@ -2,7 +2,7 @@
 /*
  * Writes scenario captures for replay tests, with the verdict each packet
  * must get next to it:
- *   mkcapture SCENARIO OUT.pcap OUT.expect
+ *   mkcapture SCENARIO OUT.pcap|OUT.pcapng OUT.expect
  * OUT.expect holds one line per packet: "VERDICT SERVICE|- MATCH|- REASON".
  * Scenarios: notarius, cryptshare (facing outside), mixed (every link-layer
  * feature), short (frames under 14 bytes).
@@ -16,9 +16,50 @@
 
 struct out {
 	pcap_dumper_t *dump;
+	FILE *pcapng; /* libpcap cannot write pcapng; these blocks are simple */
 	FILE *expect;
 	unsigned n;
 };
+
+static void put32(FILE *f, uint32_t v)
+{
+	fwrite(&v, 4, 1, f);
+}
+
+/* Section header and one Ethernet interface (pcapng, little endian). */
+static void pcapng_start(FILE *f)
+{
+	put32(f, 0x0a0d0d0a);
+	put32(f, 28);
+	put32(f, 0x1a2b3c4d);
+	put32(f, 1); /* version 1.0 */
+	put32(f, 0xffffffff);
+	put32(f, 0xffffffff); /* section length unknown */
+	put32(f, 28);
+	put32(f, 1); /* interface description */
+	put32(f, 20);
+	put32(f, 1); /* LINKTYPE_ETHERNET, reserved 0 */
+	put32(f, 65535);
+	put32(f, 20);
+}
+
+static void pcapng_packet(FILE *f, const struct pcap_pkthdr *h, const uint8_t *data)
+{
+	uint32_t padded = (h->caplen + 3) & ~3u, total = 32 + padded;
+	uint64_t usec = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+	static const uint8_t zeros[4];
+
+	put32(f, 6); /* enhanced packet block */
+	put32(f, total);
+	put32(f, 0);
+	put32(f, (uint32_t)(usec >> 32));
+	put32(f, (uint32_t)usec);
+	put32(f, h->caplen);
+	put32(f, h->len);
+	fwrite(data, 1, h->caplen, f);
+	fwrite(zeros, 1, padded - h->caplen, f);
+	put32(f, total);
+}
 
 static void emit(struct out *o, const struct pb_packet *p, const char *expect)
 {
@@ -32,7 +73,10 @@ static void emit(struct out *o, const struct pb_packet *p, const char *expect)
 	}
 	h.ts.tv_sec = 1700000000 + o->n++;
 	h.caplen = h.len = (bpf_u_int32)len;
-	pcap_dump((u_char *)o->dump, &h, buf);
+	if (o->pcapng)
+		pcapng_packet(o->pcapng, &h, buf);
+	else
+		pcap_dump((u_char *)o->dump, &h, buf);
 	fprintf(o->expect, "%s\n", expect);
 }
 
@@ -182,9 +226,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	dead = pcap_open_dead(DLT_EN10MB, 65535);
-	o.dump = pcap_dump_open(dead, argv[2]);
+	if (strlen(argv[2]) > 7 && !strcmp(argv[2] + strlen(argv[2]) - 7, ".pcapng")) {
+		o.pcapng = fopen(argv[2], "wb");
+		if (o.pcapng)
+			pcapng_start(o.pcapng);
+	} else {
+		o.dump = pcap_dump_open(dead, argv[2]);
+	}
 	o.expect = fopen(argv[3], "w");
-	if (!o.dump || !o.expect) {
+	if (!(o.dump || o.pcapng) || !o.expect) {
 		fprintf(stderr, "mkcapture: cannot write %s or %s\n", argv[2], argv[3]);
 		return 1;
 	}
@@ -196,7 +246,10 @@ int main(int argc, char **argv)
 		mixed(&o);
 	else
 		return 2;
-	pcap_dump_close(o.dump);
+	if (o.pcapng)
+		fclose(o.pcapng);
+	else
+		pcap_dump_close(o.dump);
 	pcap_close(dead);
 	fclose(o.expect);
 	return 0;
