@@ -12,8 +12,9 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 # The policy front end: parser, compiler and reference classifier. No BPF.
 CORE_SRCS := user/util.c user/diag.c user/lexer.c user/parser.c user/compile.c user/analyse.c user/image.c \
 	user/classify.c user/packet.c
-CLI_SRCS := $(CORE_SRCS) user/main.c user/cmd_policy.c user/cmd_replay.c user/dataplane.c
-CLI_LIBS := -lbpf -lpcap -lelf -lz
+CLI_SRCS := $(CORE_SRCS) user/main.c user/cmd_policy.c user/cmd_replay.c user/cmd_attach.c user/dataplane.c \
+	user/state.c
+CLI_LIBS := -lxdp -lbpf -lpcap -lcrypto -lelf -lz
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -Iinclude $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 SKEL := $(BUILD)/tollgate.skel.h
@@ -24,17 +25,18 @@ all: $(BUILD)/tollgate
 
 # The XDP program, embedded in the CLI through a bpftool skeleton.
 BPF_HEADERS := include/tollgate.h bpf/parse.h bpf/bench.h
+ENTRY_SKEL := $(BUILD)/entry.skel.h
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HEADERS) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<)) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/tollgate: $(CLI_SRCS) $(HEADERS) $(SKEL) | $(BUILD)
+$(BUILD)/tollgate: $(CLI_SRCS) $(HEADERS) $(SKEL) $(ENTRY_SKEL) | $(BUILD)
 	$(CC) $(CFLAGS) -o $@ $(CLI_SRCS) $(CLI_LIBS)
 
 # The same CLI under AddressSanitizer and UBSan: the test suite runs this one.
-$(BUILD)/asan/tollgate: $(CLI_SRCS) $(HEADERS) $(SKEL) | $(BUILD)
+$(BUILD)/asan/tollgate: $(CLI_SRCS) $(HEADERS) $(SKEL) $(ENTRY_SKEL) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -o $@ $(CLI_SRCS) $(CLI_LIBS)
 asan: $(BUILD)/asan/tollgate

@@ -136,6 +136,48 @@ TG_INLINE __u32 tg_frag_index(__u32 family, __u32 protocol)
 	return TG_FRAG_BASE + (family & 1) * TG_SMALL_SPACE + (protocol & 0xff);
 }
 
+/* ------------------------------------------------------------------
+ * Pinned state of an attached interface, under TG_PIN_ROOT/IFACE/. The CLI
+ * keeps nothing else: a later tollgate process reads all of it from here.
+ */
 #define TG_PIN_ROOT "/sys/fs/bpf/tollgate"
+#define TG_PATH_MAX 256
+#define TG_HASH_HEX 65
+
+/* One counter slot: which service owns it over which generations. A slot is
+ * live at generation g when added <= g and (retired == 0 or retired > g). */
+struct tg_slot {
+	char name[TG_SERVICE_NAME_MAX];
+	__u32 added;
+	__u32 retired;
+};
+
+struct tg_policy_info {
+	char path[TG_PATH_MAX];
+	char hash[TG_HASH_HEX]; /* sha256 of the policy file and its includes */
+	__u8 pad[3];
+	__u32 nservices;
+	__u64 loaded_ns; /* CLOCK_REALTIME */
+};
+
+enum tg_mode { TG_MODE_NATIVE = 0, TG_MODE_SKB = 1 };
+
+struct tg_meta {
+	__u32 version; /* of this layout */
+	__u32 generation;
+	__u32 facing;
+	__u32 mode;
+	struct tg_policy_info current;
+	/* A reload in flight: pinned as "pending" until the switch is recorded. */
+	__u32 pending_generation;
+	__u32 confirm_pending;
+	__u64 confirm_deadline_ns; /* CLOCK_REALTIME */
+	__u32 confirm_pid;
+	__u32 pad2;
+	struct tg_policy_info pending;
+	struct tg_policy_info previous; /* what a --confirm rollback restores */
+};
+
+#define TG_META_VERSION 1
 
 #endif /* TOLLGATE_H */

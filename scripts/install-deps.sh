@@ -8,8 +8,8 @@ set -euo pipefail
 PACKAGES=(
 	make gcc clang llvm pkg-config
 	libbpf-dev libxdp-dev bpftool libpcap-dev
-	libcmocka-dev libclang-rt-dev valgrind
-	iproute2 tcpdump time
+	libssl-dev libcmocka-dev libclang-rt-dev valgrind
+	iproute2 iputils-ping tcpdump time
 )
 
 missing=()

@@ -23,5 +23,11 @@ int tg_parse_facing(const char *arg, int *facing);
 int cmd_check(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
+int cmd_confirm(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_rollback_timer(int argc, char **argv);
 
 #endif

@@ -37,14 +37,14 @@ static int collect_libbpf_output(enum libbpf_print_level level, const char *fmt,
 }
 
 /* Multi-buffer XDP (5.18): without it, load as a plain XDP program. */
-static bool kernel_has_multi_buffer(void)
+bool tg_kernel_has_multi_buffer(void)
 {
 	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_get_buff_len, NULL) == 1;
 }
 
 static void set_config(struct tollgate *skel, const struct tg_image *img, bool trace)
 {
-	bool multi_buffer = kernel_has_multi_buffer();
+	bool multi_buffer = tg_kernel_has_multi_buffer();
 
 	skel->rodata->cfg_multi_buffer = multi_buffer;
 	if (!multi_buffer)
@@ -197,6 +197,10 @@ int tg_dataplane_load(struct tg_dataplane *dp, const struct tg_image *img, struc
 	dp->trace = opts && opts->trace;
 	set_config(dp->skel, img, dp->trace);
 	err = size_maps(dp->skel, img);
+	if (!err && opts && opts->service_counters_fd > 0)
+		err = bpf_map__reuse_fd(dp->skel->maps.service_counters, opts->service_counters_fd);
+	if (!err && opts && opts->reason_counters_fd > 0)
+		err = bpf_map__reuse_fd(dp->skel->maps.reason_counters, opts->reason_counters_fd);
 	if (!err && bench) {
 		dp->skel->rodata->cfg_bench = 1;
 		dp->skel->rodata->bench_trace_len = opts->bench_count;
@@ -236,6 +240,13 @@ void tg_dataplane_destroy(struct tg_dataplane *dp)
 	if (dp->skel)
 		tollgate__destroy(dp->skel);
 	dp->skel = NULL;
+}
+
+int tg_dataplane_map_fd(const struct tg_dataplane *dp, const char *name)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(dp->skel->obj, name);
+
+	return map ? bpf_map__fd(map) : -ENOENT;
 }
 
 int tg_dataplane_prog_fd(const struct tg_dataplane *dp)

@@ -18,6 +18,9 @@ struct tg_dataplane {
 
 struct tg_load_opts {
 	bool trace; /* record each decision, for replay and tests */
+	/* Attached interfaces: counters shared by every generation (pinned). */
+	int service_counters_fd; /* > 0 to reuse */
+	int reason_counters_fd;
 	/* make bench: each run takes the next remote address from this trace. */
 	const uint8_t (*bench_addrs)[16];
 	uint32_t bench_count;
@@ -40,6 +43,10 @@ int tg_dataplane_run_repeat(struct tg_dataplane *dp, const uint8_t *frame, size_
 /* Sums of the per-CPU counters. */
 int tg_dataplane_service_counters(struct tg_dataplane *dp, uint32_t slot, struct tg_service_counters *out);
 int tg_dataplane_reason_counters(struct tg_dataplane *dp, uint32_t reason, struct tg_reason_counters *out);
+
+/* Multi-buffer XDP (5.18); programs load without the frags flag elsewhere. */
+bool tg_kernel_has_multi_buffer(void);
+int tg_dataplane_map_fd(const struct tg_dataplane *dp, const char *name);
 
 /* Kernel memory of a map (fdinfo memlock), or 0 when the kernel does not say. */
 uint64_t tg_map_memory(int map_fd);

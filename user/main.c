@@ -14,13 +14,21 @@ static const struct command {
 	{ "check", cmd_check, "check [--host NAME=ADDR[,ADDR]]... POLICY" },
 	{ "compile", cmd_compile, "compile [--facing inside|outside] [--host NAME=ADDR[,ADDR]]... POLICY" },
 	{ "replay", cmd_replay, "replay [--facing inside|outside] [--json] [--host NAME=ADDR]... POLICY PCAP" },
+	{ "attach", cmd_attach,
+	  "attach [--facing inside|outside] [--mode native|skb] [--force] [--host NAME=ADDR]... IFACE POLICY" },
+	{ "reload", cmd_reload, "reload [--confirm SECONDS] [--force] [--host NAME=ADDR]... IFACE POLICY" },
+	{ "confirm", cmd_confirm, "confirm IFACE" },
+	{ "detach", cmd_detach, "detach IFACE" },
+	{ "status", cmd_status, "status [IFACE]" },
+	{ "rollback-timer", cmd_rollback_timer, NULL },
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: tollgate COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(out, "  tollgate %s\n", commands[i].usage);
+		if (commands[i].usage) /* hidden helpers have none */
+			fprintf(out, "  tollgate %s\n", commands[i].usage);
 	fprintf(out, "\nSee tollgate(8) and tollgate.policy(5).\n");
 }
 
