@@ -12,8 +12,8 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 # The policy front end: parser, compiler and reference classifier. No BPF.
 CORE_SRCS := user/util.c user/diag.c user/lexer.c user/parser.c user/compile.c user/analyse.c user/image.c \
 	user/classify.c user/packet.c
-CLI_SRCS := $(CORE_SRCS) user/main.c user/cmd_policy.c user/cmd_replay.c user/cmd_attach.c user/dataplane.c \
-	user/state.c
+CLI_SRCS := $(CORE_SRCS) user/main.c user/cmd_policy.c user/cmd_replay.c user/cmd_attach.c user/cmd_stats.c \
+	user/dataplane.c user/state.c user/stats.c
 CLI_LIBS := -lxdp -lbpf -lpcap -lcrypto -lelf -lz
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -Iinclude $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
@@ -50,7 +50,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_SRCS) $(HEADERS) $(wildcard tests/unit/*
 # Data-plane tests: the real XDP program through BPF_PROG_TEST_RUN (root).
 DP_SRCS := $(CORE_SRCS) user/dataplane.c tests/dataplane/pktbuild.c
 DP_TESTS := $(patsubst tests/dataplane/test_%.c,$(BUILD)/tests/dp_%,$(wildcard tests/dataplane/test_*.c))
-$(BUILD)/tests/dp_%: tests/dataplane/test_%.c $(DP_SRCS) $(HEADERS) tests/dataplane/pktbuild.h $(SKEL) | $(BUILD)
+$(BUILD)/tests/dp_%: tests/dataplane/test_%.c $(DP_SRCS) $(HEADERS) $(wildcard tests/dataplane/*.h) $(SKEL) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -Iuser -Itests/dataplane -o $@ $< $(DP_SRCS) -lcmocka -lbpf -lelf -lz
 

@@ -68,6 +68,9 @@ static __always_inline int parse_l4(struct packet *pkt, __u32 off, __u32 ip_end)
 {
 	__u8 *h;
 
+	if (ip_end > TG_HEADER_LIMIT)
+		ip_end = TG_HEADER_LIMIT; /* headers past the limit count as missing */
+
 	switch (pkt->protocol) {
 	case IPPROTO_TCP:
 		h = ptr_at(pkt->ctx, off, 20);
@@ -148,7 +151,7 @@ static __always_inline int parse_ipv6(struct packet *pkt, __u32 off)
 		if (!is_ext_header(nh))
 			break;
 		h = ptr_at(pkt->ctx, off, 8);
-		if (!h || off + 8 > end)
+		if (!h || off + 8 > end || off + 8 > TG_HEADER_LIMIT)
 			return PARSE_MALFORMED;
 		if (nh == 44) {
 			pkt->nonfirst_fragment = (((__u32)h[2] << 8 | h[3]) >> 3) != 0;
@@ -159,7 +162,7 @@ static __always_inline int parse_ipv6(struct packet *pkt, __u32 off)
 			continue;
 		}
 		hlen = nh == 51 ? ((__u32)h[1] + 2) * 4 : ((__u32)h[1] + 1) * 8;
-		if (off + hlen > end)
+		if (off + hlen > end || off + hlen > TG_HEADER_LIMIT)
 			return PARSE_MALFORMED;
 		nh = h[0];
 		off += hlen;

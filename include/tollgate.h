@@ -140,6 +140,14 @@ TG_INLINE __u32 tg_frag_index(__u32 family, __u32 protocol)
  * Pinned state of an attached interface, under TG_PIN_ROOT/IFACE/. The CLI
  * keeps nothing else: a later tollgate process reads all of it from here.
  */
+/*
+ * Every header the parser needs (Ethernet through the fixed part of the L4
+ * header) must end within this many bytes of the frame; a longer chain is
+ * malformed. Real chains are a few hundred bytes at most, and the limit keeps
+ * them inside the linear part of even a multi-buffer frame.
+ */
+#define TG_HEADER_LIMIT 1024
+
 #define TG_PIN_ROOT "/sys/fs/bpf/tollgate"
 #define TG_PATH_MAX 256
 #define TG_HASH_HEX 65

@@ -216,7 +216,7 @@ static bool host_resolved(const struct tg_hostmap *hosts, const char *name)
 static bool names_unresolved_host(const struct tg_policy *pol, const struct tg_peer_list *list,
 				  const struct tg_hostmap *hosts, int depth)
 {
-	for (size_t i = 0; i < list->n && depth < 64; i++) {
+	for (size_t i = 0; i < list->n && depth <= TG_MAX_SET_DEPTH; i++) {
 		const struct tg_peer *p = &list->items[i];
 
 		if (p->kind == TG_PEER_SET && p->set >= 0 &&

@@ -43,7 +43,7 @@ static bool in_prefix(const uint8_t *addr, const uint8_t *net, unsigned prefixle
 static bool peers_contain(const struct tg_policy *pol, const struct tg_hostmap *hosts, const struct tg_peer_list *list,
 			  int family, const uint8_t *addr, int depth)
 {
-	for (size_t i = 0; i < list->n && depth < 64; i++) {
+	for (size_t i = 0; i < list->n && depth <= TG_MAX_SET_DEPTH; i++) {
 		const struct tg_peer *p = &list->items[i];
 
 		switch (p->kind) {

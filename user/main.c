@@ -20,6 +20,7 @@ static const struct command {
 	{ "confirm", cmd_confirm, "confirm IFACE" },
 	{ "detach", cmd_detach, "detach IFACE" },
 	{ "status", cmd_status, "status [IFACE]" },
+	{ "stats", cmd_stats, "stats [--json | --prometheus [--textfile DIR]] [--watch SECONDS] [IFACE]" },
 	{ "rollback-timer", cmd_rollback_timer, NULL },
 };
 

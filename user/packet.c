@@ -27,7 +27,8 @@ static bool is_vlan(uint16_t type)
 static bool parse_l4(const uint8_t *frame, size_t l4, size_t ip_end, struct tg_pkt *pkt)
 {
 	const uint8_t *h = frame + l4;
-	size_t avail = ip_end > l4 ? ip_end - l4 : 0;
+	size_t end = ip_end < TG_HEADER_LIMIT ? ip_end : TG_HEADER_LIMIT;
+	size_t avail = end > l4 ? end - l4 : 0;
 
 	switch (pkt->protocol) {
 	case 6:
@@ -98,7 +99,7 @@ static void parse_ipv6(const uint8_t *frame, size_t len, size_t l3, struct tg_pk
 
 		if (nh != 0 && nh != 43 && nh != 60 && nh != 51 && nh != 44)
 			break;
-		if (i == MAX_EXT_HEADERS || off + 8 > end)
+		if (i == MAX_EXT_HEADERS || off + 8 > end || off + 8 > TG_HEADER_LIMIT)
 			return; /* too long a chain, or a header cut short */
 		if (nh == 44) {
 			pkt->nonfirst_fragment = (be16(frame + off + 2) >> 3) != 0;
@@ -109,7 +110,7 @@ static void parse_ipv6(const uint8_t *frame, size_t len, size_t l3, struct tg_pk
 			continue;
 		}
 		hlen = nh == 51 ? ((size_t)frame[off + 1] + 2) * 4 : ((size_t)frame[off + 1] + 1) * 8;
-		if (off + hlen > end)
+		if (off + hlen > end || off + hlen > TG_HEADER_LIMIT)
 			return;
 		nh = frame[off];
 		off += hlen;

@@ -1254,6 +1254,8 @@ static void find_cycles(struct parser *p, int set, unsigned char *color, int *pa
 {
 	struct tg_set *s = &p->pol->sets[set];
 
+	if (depth > TG_MAX_SET_DEPTH)
+		return; /* too deep to matter: set_height() reports it */
 	color[set] = GREY;
 	path[depth] = set;
 	for (size_t i = 0; i < s->peers.n; i++) {
@@ -1280,11 +1282,47 @@ static void find_cycles(struct parser *p, int set, unsigned char *color, int *pa
 	color[set] = BLACK;
 }
 
+/* Sets in the longest chain of references below this one (itself included),
+ * or something above TG_MAX_SET_DEPTH once it is that deep. */
+static int set_height(const struct tg_policy *pol, int set, int *memo, int depth)
+{
+	int height = 1;
+
+	if (memo[set])
+		return memo[set];
+	if (depth > TG_MAX_SET_DEPTH)
+		return TG_MAX_SET_DEPTH + 1;
+	for (size_t i = 0; i < pol->sets[set].peers.n; i++) {
+		const struct tg_peer *peer = &pol->sets[set].peers.items[i];
+		int below;
+
+		if (peer->kind != TG_PEER_SET || peer->set < 0)
+			continue;
+		below = 1 + set_height(pol, peer->set, memo, depth + 1);
+		height = below > height ? below : height;
+	}
+	memo[set] = height;
+	return height;
+}
+
+static void check_set_depth(struct parser *p)
+{
+	int *memo = xcalloc(p->pol->nsets + 1, sizeof(int));
+
+	for (size_t i = 0; i < p->pol->nsets; i++)
+		if (set_height(p->pol, (int)i, memo, 1) > TG_MAX_SET_DEPTH) {
+			tg_error(p->diags, p->pol->sets[i].loc, "set '%s' nests sets more than %d deep",
+				 p->pol->sets[i].name, TG_MAX_SET_DEPTH);
+			break;
+		}
+	free(memo);
+}
+
 static void resolve(struct parser *p)
 {
 	struct tg_policy *pol = p->pol;
 	unsigned char *color = xcalloc(pol->nsets, 1);
-	int *path = xcalloc(pol->nsets + 1, sizeof(int));
+	int *path = xcalloc(pol->nsets + TG_MAX_SET_DEPTH + 2, sizeof(int));
 
 	for (size_t i = 0; i < pol->nsets; i++)
 		resolve_refs(p, &pol->sets[i].peers);
@@ -1295,6 +1333,7 @@ static void resolve(struct parser *p)
 			find_cycles(p, (int)i, color, path, 0);
 	free(color);
 	free(path);
+	check_set_depth(p);
 	for (size_t i = 0; i < p->ntypes; i++)
 		resolve_type(p, &p->types[i]);
 	for (uint32_t i = 0; i < pol->nservices; i++)

@@ -24,6 +24,9 @@ enum tg_proto_bits {
 #define TG_P_PORTED (TG_P_TCP | TG_P_UDP | TG_P_SCTP)
 #define TG_P_TYPED (TG_P_ICMP | TG_P_ICMPV6)
 
+/* Sets may refer to sets this many levels deep (a policy error beyond). */
+#define TG_MAX_SET_DEPTH 32
+
 enum tg_peer_kind { TG_PEER_V4, TG_PEER_V6, TG_PEER_HOST, TG_PEER_SET, TG_PEER_ANY };
 
 struct tg_peer {

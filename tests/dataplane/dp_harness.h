@@ -178,6 +178,7 @@ DP_HELPER int dp_service_index(const struct dp_fixture *fx, const char *name)
 
 struct dp_pokes {
 	int ihl, version, totlen, plen, doff, pad, len; /* -1: leave alone */
+	int ether; /* a non-IP frame's ethertype, or -1 */
 };
 
 DP_HELPER bool dp_endpoint(const char *tok, char *addr, size_t cap, int *port)
@@ -241,7 +242,7 @@ DP_HELPER bool dp_parse_spec(const char *spec, struct pb_packet *p, struct dp_po
 	bool ether = false;
 
 	memset(p, 0, sizeof(*p));
-	*pk = (struct dp_pokes){ -1, -1, -1, -1, -1, -1, -1 };
+	*pk = (struct dp_pokes){ -1, -1, -1, -1, -1, -1, -1, -1 };
 	if (strlen(spec) >= sizeof(copy))
 		return false;
 	strcpy(copy, spec);
@@ -259,7 +260,10 @@ DP_HELPER bool dp_parse_spec(const char *spec, struct pb_packet *p, struct dp_po
 	else if (!strncmp(tok, "proto=", 6))
 		p->protocol = (uint8_t)atoi(tok + 6);
 	else if (!strncmp(tok, "ether=", 6)) {
-		p->ethertype = (uint16_t)strtoul(tok + 6, NULL, 0);
+		/* pktbuild takes 0 to mean "from the family": build as ARP, then
+		 * write the real type. */
+		pk->ether = (int)(strtoul(tok + 6, NULL, 0) & 0xffff);
+		p->ethertype = 0x0806;
 		p->family = 4;
 		ether = true;
 	} else
@@ -376,12 +380,14 @@ DP_HELPER size_t dp_build(const char *spec, uint8_t *buf, size_t cap)
 		fprintf(stderr, "error: frame does not fit: %s\n", spec);
 		return 0;
 	}
-	if (p.ethertype && p.ethertype != 0x0800 && p.ethertype != 0x86dd) {
+	l3 = dp_l3_offset(&p);
+	if (pk.ether >= 0) {
 		/* pktbuild reserves room for an IP header; a non-IP frame is the
 		 * Ethernet header, its tags and the payload. */
-		len = dp_l3_offset(&p) + p.payload;
+		len = l3 + p.payload;
+		buf[l3 - 2] = (uint8_t)(pk.ether >> 8);
+		buf[l3 - 1] = (uint8_t)pk.ether;
 	}
-	l3 = dp_l3_offset(&p);
 	l4 = dp_l4_offset(&p);
 	if (pk.ihl >= 0)
 		buf[l3] = (uint8_t)((buf[l3] & 0xf0) | (pk.ihl & 0xf));

@@ -12,7 +12,9 @@
  * One cmocka case per policy. Everything derives from one seed, printed at
  * the start and with every mismatch; TG_DIFF_SEED=N reproduces a run.
  * TG_DIFF_POLICIES and TG_DIFF_PACKETS (per policy and facing) override the
- * sizes.
+ * sizes; TG_DIFF_ONLY=policy_019 runs one case (the same policy and packets,
+ * since each case derives its own generator from the seed and its index).
+ * TG_DIFF_CHAIN_MAX and TG_DIFF_HUGE_EXT_PCT tune two generators, below.
  */
 #include "classify.h"
 #include "compile.h"
@@ -34,15 +36,35 @@
 
 #include <cmocka.h>
 
-#define DEFAULT_POLICIES 120
+#define DEFAULT_POLICIES 100
 #define DEFAULT_PACKETS 1000 /* per policy and facing */
 #define BIG_EVERY 20	     /* every 20th policy has 240-256 services */
 #define MAX_SHOWN 3	     /* mismatches printed per policy */
-#define FRAME_CAP 10000
+#define FRAME_CAP 32768
+/*
+ * Two generators walk up to the documented limits, in every 10th policy
+ * each, so that what they find stays in its cases:
+ * - CHAIN_EVERY: a chain of nested sets (@chain0 -> @chain1 -> ... -> a
+ *   prefix), DEEP_CHAIN_MIN to TG_DIFF_CHAIN_MAX sets long (at most
+ *   TG_MAX_SET_DEPTH, the language's nesting limit), used by some services;
+ * - HUGE_EVERY: of the frames whose IPv6 extension headers are lengthened,
+ *   TG_DIFF_HUGE_EXT_PCT percent are lengthened by 1-2 KB a header, so that
+ *   later headers lie past TG_HEADER_LIMIT (and past the linear part of the
+ *   XDP buffer): both sides must call those malformed.
+ */
+#define CHAIN_EVERY 10 /* policies 2, 12, 22, ... */
+#define CHAIN_AT 2
+#define DEEP_CHAIN_MIN 24
+#define DEEP_CHAIN_MAX TG_MAX_SET_DEPTH /* deeper is a policy error */
+#define HUGE_EVERY 10 /* policies 7, 17, 27, ... */
+#define HUGE_AT 7
+#define HUGE_EXT_PCT 25
 
 static uint64_t g_seed;
 static unsigned g_npolicies = DEFAULT_POLICIES;
 static unsigned g_npackets = DEFAULT_PACKETS;
+static unsigned g_chain_max = DEEP_CHAIN_MAX;
+static unsigned g_huge_ext_pct = HUGE_EXT_PCT;
 
 /* Coverage, over the whole run, printed at the end. */
 static struct {
@@ -218,6 +240,7 @@ struct gen {
 	struct rng *r;
 	struct sb text;
 	bool big; /* near TG_MAX_SERVICES: narrow peers and ports */
+	bool with_chain;
 	struct gprefix *prefixes;
 	size_t nprefixes, prefixes_cap;
 	unsigned ports[16];
@@ -705,7 +728,7 @@ static void gen_policy(struct gen *g, unsigned nservices)
 	}
 	gen_hosts(g);
 	g->nsets = rbelow(r, g->big ? 16 : 9);
-	g->chain_len = rchance(r, 8) ? rrange(r, 60, 72) : 0;
+	g->chain_len = g->with_chain ? rrange(r, DEEP_CHAIN_MIN, g_chain_max) : 0;
 	g->chain_first = 0;
 	sb_printf(&g->text, "# generated, %u services\n", nservices);
 	/* settings: default always, the rest 60% of the time, anywhere */
@@ -824,6 +847,7 @@ struct pctx {
 	struct addrs *svc_addrs; /* per service */
 	struct addrs all;
 	struct ports ports; /* range edges, either side, and a few fixed ones */
+	unsigned huge_ext_pct;
 };
 
 static void pctx_init(struct pctx *c, const struct tg_policy *pol, const struct tg_hostmap *hosts)
@@ -978,6 +1002,53 @@ static size_t ext_bytes(uint8_t type)
 	return type == 51 ? 12 : 8;
 }
 
+/*
+ * Lengthens the extension headers pktbuild wrote (hdr ext len 0, AH 1) in
+ * place, padding with zero option bytes and fixing the payload length. Huge:
+ * every header by 1-2 KB, so that later headers and the L4 header lie past
+ * the first ~3.5 KB (the linear part BPF_PROG_TEST_RUN gives an XDP program;
+ * the rest goes into fragments).
+ */
+static size_t grow_extensions(struct rng *r, const struct pb_packet *p, uint8_t *buf, size_t len, size_t cap, size_t l3,
+			      size_t *l4, bool huge)
+{
+	size_t at = l3 + 40, grown = 0;
+
+	for (int i = 0; i < p->next; i++) {
+		uint8_t t = p->ext[i];
+		size_t size = t == 44 ? 8 : t == 51 ? ((size_t)buf[at + 1] + 2) * 4 : ((size_t)buf[at + 1] + 1) * 8;
+		unsigned units, room;
+
+		if (t == 44 || (!huge && !rchance(r, 50))) {
+			at += size;
+			continue;
+		}
+		/* in 8-byte units; AH counts 4-byte words */
+		room = t == 51 ? (255u - buf[at + 1]) / 2 : 255u - buf[at + 1];
+		units = huge ? rrange(r, 128, 255) : rrange(r, 1, 4);
+		if (units > room)
+			units = room;
+		if (len + 8 * units > cap || !units) {
+			at += size;
+			continue;
+		}
+		memmove(buf + at + size + 8 * units, buf + at + size, len - (at + size));
+		memset(buf + at + size, 0, 8 * units);
+		buf[at + 1] = (uint8_t)(buf[at + 1] + (t == 51 ? 2 * units : units));
+		len += 8 * units;
+		grown += 8 * units;
+		at += size + 8 * units;
+	}
+	if (grown) {
+		unsigned plen = (unsigned)(buf[l3 + 4] << 8 | buf[l3 + 5]) + (unsigned)grown;
+
+		buf[l3 + 4] = (uint8_t)(plen >> 8);
+		buf[l3 + 5] = (uint8_t)plen;
+		*l4 += grown;
+	}
+	return len;
+}
+
 /* Builds one frame into buf; returns its length (at least 14). */
 static size_t make_packet(struct rng *r, const struct pctx *c, int facing, uint8_t *buf, size_t cap)
 {
@@ -1103,7 +1174,6 @@ static size_t make_packet(struct rng *r, const struct pctx *c, int facing, uint8
 	if (!len)
 		abort();
 
-	/* mutations */
 	l3 = 14 + 4 * (size_t)p.vlan_tags;
 	if (p.family == 6) {
 		for (int i = 0; i < p.next; i++)
@@ -1114,6 +1184,11 @@ static size_t make_packet(struct rng *r, const struct pctx *c, int facing, uint8
 	} else {
 		l4 = l3 + 20 + p.ipv4_options;
 	}
+	/* longer extension headers than pktbuild writes; now and then 2 KB each */
+	if (p.family == 6 && p.next && !p.ethertype && rchance(r, 30))
+		len = grow_extensions(r, &p, buf, len, cap, l3, &l4, rchance(r, c->huge_ext_pct));
+
+	/* mutations */
 	if (rchance(r, 6) && l4 + 14 <= len) {
 		switch (rbelow(r, 8)) {
 		case 0: /* IHL, or the version */
@@ -1182,15 +1257,26 @@ static void print_decision(FILE *f, const char *who, const struct tg_policy *pol
 			(size_t)service < pol->nservices ? pol->services[service].name : "out of range", tg_role_name(role));
 }
 
+/* Like hexdump -C without the text: 32 bytes a line, equal lines as '*'. */
 static void print_hex(FILE *f, const uint8_t *frame, size_t len)
 {
-	size_t shown = len > 2048 ? 256 : len;
+	bool starred = false;
 
-	for (size_t i = 0; i < shown; i++)
-		fprintf(f, "%s%02x", i % 32 == 0 ? (i ? "\n    " : "    ") : "", frame[i]);
-	if (shown < len)
-		fprintf(f, "\n    ... (%zu more bytes, all from the payload)", len - shown);
-	fprintf(f, "\n");
+	for (size_t i = 0; i < len; i += 32) {
+		size_t n = len - i < 32 ? len - i : 32;
+
+		if (i && n == 32 && !memcmp(frame + i, frame + i - 32, 32)) {
+			if (!starred)
+				fprintf(f, "    *\n");
+			starred = true;
+			continue;
+		}
+		starred = false;
+		fprintf(f, "    %04zx ", i);
+		for (size_t k = 0; k < n; k++)
+			fprintf(f, "%s%02x", k % 4 ? "" : " ", frame[i + k]);
+		fprintf(f, "\n");
+	}
 }
 
 struct policy_case {
@@ -1210,9 +1296,8 @@ static void report_mismatch(struct policy_case *pc, int facing, unsigned n, cons
 
 	if (pc->mismatches++ >= MAX_SHOWN)
 		return;
-	fprintf(f, "\nerror: differential mismatch: TG_DIFF_SEED=%llu, policy %u (policy seed 0x%016llx), facing %s, packet %u\n",
-		(unsigned long long)g_seed, pc->index, (unsigned long long)pc->seed,
-		facing == TG_FACING_OUTSIDE ? "outside" : "inside", n);
+	fprintf(f, "\nerror: differential mismatch: TG_DIFF_SEED=%llu TG_DIFF_ONLY=policy_%03u, facing %s, packet %u\n",
+		(unsigned long long)g_seed, pc->index, facing == TG_FACING_OUTSIDE ? "outside" : "inside", n);
 	if (pc->mismatches == 1) {
 		fprintf(f, "--- policy ---\n%s--- end of policy ---\n", pc->text);
 		for (unsigned i = 0; i < pc->gen->nhostspecs; i++)
@@ -1273,6 +1358,7 @@ static int run_facing(struct policy_case *pc, const struct tg_hostmap *hosts, in
 		return err;
 	}
 	pctx_init(&c, pc->pol, hosts);
+	c.huge_ext_pct = pc->index % HUGE_EVERY == HUGE_AT ? g_huge_ext_pct : 0;
 	for (unsigned n = 0; n < g_npackets; n++) {
 		size_t len = make_packet(r, &c, facing, frame, sizeof(frame));
 		struct tg_trace t = { .service = TG_NO_SERVICE, .reason = 0xff, .verdict = 0xff };
@@ -1329,6 +1415,7 @@ static void test_policy(void **state)
 
 	nservices = services_for(&r, index);
 	g.big = nservices > 200;
+	g.with_chain = index % CHAIN_EVERY == CHAIN_AT;
 	gen_policy(&g, nservices);
 	for (unsigned i = 0; i < g.nhostspecs; i++)
 		if (tg_hostmap_add_spec(&hosts, g.hostspecs[i].p))
@@ -1365,8 +1452,10 @@ static void test_policy(void **state)
 	if (nservices > g_stats.max_services)
 		g_stats.max_services = nservices;
 	if (pc.mismatches)
-		fprintf(stderr, "error: policy %u: %u mismatches (%u shown); TG_DIFF_SEED=%llu\n", index, pc.mismatches,
-			pc.mismatches < MAX_SHOWN ? pc.mismatches : MAX_SHOWN, (unsigned long long)g_seed);
+		fprintf(stderr, "error: policy %u: %u mismatches (%u shown); TG_DIFF_SEED=%llu%s%s\n", index, pc.mismatches,
+			pc.mismatches < MAX_SHOWN ? pc.mismatches : MAX_SHOWN, (unsigned long long)g_seed,
+			g.chain_len ? "; this policy has a chain of nested sets" : "",
+			index % HUGE_EVERY == HUGE_AT && g_huge_ext_pct ? "; this case sends frames with KB-long extension headers" : "");
 	else if (!err)
 		g_stats.policies_ok++;
 	tg_policy_free(&pol);
@@ -1414,6 +1503,12 @@ int main(void)
 	}
 	g_npolicies = env_unsigned("TG_DIFF_POLICIES", DEFAULT_POLICIES);
 	g_npackets = env_unsigned("TG_DIFF_PACKETS", DEFAULT_PACKETS);
+	g_chain_max = env_unsigned("TG_DIFF_CHAIN_MAX", DEEP_CHAIN_MAX);
+	if (g_chain_max < DEEP_CHAIN_MIN)
+		g_chain_max = DEEP_CHAIN_MIN;
+	g_huge_ext_pct = getenv("TG_DIFF_HUGE_EXT_PCT") ? (unsigned)atoi(getenv("TG_DIFF_HUGE_EXT_PCT")) : HUGE_EXT_PCT;
+	if (getenv("TG_DIFF_ONLY") && *getenv("TG_DIFF_ONLY"))
+		cmocka_set_test_filter(getenv("TG_DIFF_ONLY"));
 	printf("differential: TG_DIFF_SEED=%llu, %u policies x 2 facings x %u packets\n", (unsigned long long)g_seed,
 	       g_npolicies, g_npackets);
 	fflush(stdout);
