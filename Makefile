@@ -57,6 +57,15 @@ $(BUILD)/tests/dp_%: tests/dataplane/test_%.c $(DP_SRCS) $(HEADERS) $(wildcard t
 $(BUILD)/mkcapture: tests/dataplane/mkcapture.c tests/dataplane/pktbuild.c tests/dataplane/pktbuild.h | $(BUILD)
 	$(CC) $(CFLAGS) -Itests/dataplane -o $@ tests/dataplane/mkcapture.c tests/dataplane/pktbuild.c -lpcap
 
+# The lab: sockets for the demo and the end-to-end tests, and a foreign XDP program.
+$(BUILD)/labnet: tests/lab/labnet.c | $(BUILD)
+	$(CC) $(CFLAGS) -o $@ $<
+
+$(BUILD)/xdp_pass.bpf.o: tests/lab/xdp_pass.bpf.c | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+LAB := $(BUILD)/labnet $(BUILD)/xdp_pass.bpf.o
+
 # libFuzzer needs clang.
 $(BUILD)/fuzz/fuzz_policy: tests/fuzz/fuzz_policy.c $(CORE_SRCS) $(HEADERS) | $(BUILD)
 	@mkdir -p $(dir $@)
@@ -82,13 +91,13 @@ deps:
 
 # The README's two commands. Both install what is missing first.
 check: deps
-	@$(MAKE) --no-print-directory all asan fuzz $(UNIT_TESTS) $(DP_TESTS) $(BUILD)/mkcapture $(BUILD)/bench/gen_policy
+	@$(MAKE) --no-print-directory all asan fuzz $(UNIT_TESTS) $(DP_TESTS) $(BUILD)/mkcapture $(BUILD)/bench/gen_policy $(LAB)
 	@tests/run.sh
 
 test: check
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(LAB)
 	@scripts/demo.sh
 
 bench: deps

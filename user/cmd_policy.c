@@ -47,6 +47,7 @@ int tg_parse_facing(const char *arg, int *facing)
 struct policy_args {
 	const char *path;
 	int facing;
+	bool facing_given;
 };
 
 enum { OPT_FACING = 'f', OPT_HOST = 'H' };
@@ -70,6 +71,7 @@ static int parse_policy_args(int argc, char **argv, const char *usage, struct tg
 				fprintf(stderr, "tollgate: --facing takes inside or outside, not '%s'\n", optarg);
 				return TG_EXIT_USAGE;
 			}
+			a->facing_given = true;
 			break;
 		case OPT_HOST:
 			if (tg_hostmap_add_spec(&l->hosts, optarg)) {
@@ -119,7 +121,7 @@ static void list_unresolved(const struct tg_policy *pol, const struct tg_hostmap
 
 int cmd_check(int argc, char **argv)
 {
-	static const char usage[] = "check [--host NAME=ADDR[,ADDR]]... POLICY";
+	static const char usage[] = "check [--facing inside|outside] [--host NAME=ADDR[,ADDR]]... POLICY";
 	struct tg_loaded l = { 0 };
 	struct policy_args a;
 	struct tg_image imgs[2] = { 0 };
@@ -143,9 +145,14 @@ int cmd_check(int argc, char **argv)
 		tg_loaded_free(&l);
 		return TG_EXIT_INPUT;
 	}
-	tg_report_analysis(&l.pol, &l.hosts, both, 2, &l.diags);
-	printf("%s: ok: %zu services, %zu sets, %zu IPv4 and %zu IPv6 prefixes, %zu host names, default %s; %u warning%s\n",
-	       a.path, l.pol.nservices, l.pol.nsets, l.pol.nprefixes_v4, l.pol.nprefixes_v6, l.pol.nhosts,
+	/* Without --facing, warn about either facing the policy may be attached with. */
+	if (a.facing_given)
+		tg_report_analysis(&l.pol, &l.hosts, &both[a.facing], 1, &l.diags);
+	else
+		tg_report_analysis(&l.pol, &l.hosts, both, 2, &l.diags);
+	printf("%s: ok: %zu service%s, %zu set%s, %zu IPv4 and %zu IPv6 prefixes, %zu host name%s, default %s; %u warning%s\n",
+	       a.path, l.pol.nservices, l.pol.nservices == 1 ? "" : "s", l.pol.nsets, l.pol.nsets == 1 ? "" : "s",
+	       l.pol.nprefixes_v4, l.pol.nprefixes_v6, l.pol.nhosts, l.pol.nhosts == 1 ? "" : "s",
 	       l.pol.setting[TG_SET_DEFAULT] == TG_ALLOW ? "allow" : "deny", l.diags.warnings,
 	       l.diags.warnings == 1 ? "" : "s");
 	if (imgs[0].unresolved_hosts)

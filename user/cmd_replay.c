@@ -168,7 +168,7 @@ static int print_counters(struct replay *r)
 	if (r->json)
 		printf("}, \"not_run\": %lu}}\n", r->not_run);
 	else if (r->not_run)
-		printf("\n%lu frame(s) shorter than an Ethernet header were not run (no NIC delivers them; the kernel refuses them)\n",
+		printf("\n%lu frame(s) were not run: shorter than an Ethernet header or longer than 64 KiB (no NIC delivers them; the kernel refuses them)\n",
 		       r->not_run);
 	return 0;
 }
@@ -178,12 +178,22 @@ static int print_counters(struct replay *r)
 static int replay_packet(struct replay *r, const struct pcap_pkthdr *h, const uint8_t *data)
 {
 	struct tg_trace t = { .service = TG_NO_SERVICE };
-	size_t len = to_ethernet(r, data, h->caplen);
+	size_t len;
 	int action = TG_DROP;
 	char what[160];
 	int err;
 
 	r->packets++;
+	if (h->caplen > sizeof(r->frame) - ETH_HLEN) {
+		/* No Ethernet frame is this long, and test runs take at most 64K. */
+		r->not_run++;
+		t.reason = TG_REASON_MALFORMED;
+		action = r->img->settings[TG_SET_MALFORMED] == TG_ALLOW ? TG_PASS : TG_DROP;
+		snprintf(what, sizeof(what), "%u bytes", h->caplen);
+		print_result(r, r->packets, action, &t, what, "not run: longer than 64 KiB");
+		return 0;
+	}
+	len = to_ethernet(r, data, h->caplen);
 	describe(r->frame, len, what, sizeof(what));
 	if (len < ETH_HLEN) {
 		r->not_run++;
@@ -264,7 +274,7 @@ static int run_capture(struct replay *r, pcap_t *p, const char *path)
 
 int cmd_replay(int argc, char **argv)
 {
-	static const char usage[] = "replay [--facing inside|outside] [--json] [--host NAME=ADDR]... POLICY PCAP";
+	static const char usage[] = "replay [--facing inside|outside] [--json] [--host NAME=ADDR[,ADDR]]... POLICY PCAP";
 	static const struct option opts[] = {
 		{ "facing", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },

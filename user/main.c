@@ -11,9 +11,9 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 	const char *usage;
 } commands[] = {
-	{ "check", cmd_check, "check [--host NAME=ADDR[,ADDR]]... POLICY" },
+	{ "check", cmd_check, "check [--facing inside|outside] [--host NAME=ADDR[,ADDR]]... POLICY" },
 	{ "compile", cmd_compile, "compile [--facing inside|outside] [--host NAME=ADDR[,ADDR]]... POLICY" },
-	{ "replay", cmd_replay, "replay [--facing inside|outside] [--json] [--host NAME=ADDR]... POLICY PCAP" },
+	{ "replay", cmd_replay, "replay [--facing inside|outside] [--json] [--host NAME=ADDR[,ADDR]]... POLICY PCAP" },
 	{ "attach", cmd_attach,
 	  "attach [--facing inside|outside] [--mode native|skb] [--force] [--host NAME=ADDR]... IFACE POLICY" },
 	{ "reload", cmd_reload, "reload [--confirm SECONDS] [--force] [--host NAME=ADDR]... IFACE POLICY" },

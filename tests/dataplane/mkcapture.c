@@ -5,7 +5,7 @@
  *   mkcapture SCENARIO OUT.pcap|OUT.pcapng OUT.expect
  * OUT.expect holds one line per packet: "VERDICT SERVICE|- MATCH|- REASON".
  * Scenarios: notarius, cryptshare (facing outside), mixed (every link-layer
- * feature), short (frames under 14 bytes).
+ * feature).
  */
 #include "pktbuild.h"
 
@@ -244,8 +244,10 @@ int main(int argc, char **argv)
 		cryptshare(&o);
 	else if (!strcmp(argv[1], "mixed"))
 		mixed(&o);
-	else
+	else {
+		fprintf(stderr, "mkcapture: unknown scenario '%s'\n", argv[1]);
 		return 2;
+	}
 	if (o.pcapng)
 		fclose(o.pcapng);
 	else

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# tollgate on real interfaces: two namespaces joined by a veth, native XDP,
+# real sockets. A is the client (198.18.10.1), B the host running tollgate
+# facing outside (198.18.10.2). Everything is removed on exit, pass or fail.
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/lab/lab.sh"
+need_bpffs
+LABNET=$BUILD/labnet
+A=tgta$$ B=tgtb$$ IA=tga$$ IB=tgb$$
+work=$(mktemp -d)
+trap 'lab_cleanup; rm -rf "$work"' EXIT
+
+lab_ns "$A"
+lab_ns "$B"
+lab_link "$A" "$IA" 198.18.10.1/24 "$B" "$IB" 198.18.10.2/24 2001:db8:10::1/64 2001:db8:10::2/64
+lab_tollgate_iface "$IB"
+tgB() { lab_in "$B" "$TG" "$@"; }
+
+cat >"$work/base.policy" <<'P'
+default deny
+service ssh-lab { direction in; protocol tcp; ports 2222; peers 198.18.10.0/24, 2001:db8:10::/64; action allow }
+service dns-lab { direction in; protocol udp; ports 5353; peers 198.18.10.0/24; action allow }
+service ping-lab { direction in; protocol icmp; types echo-request; peers 198.18.10.0/24; action allow }
+service blocked-web { direction in; protocol tcp; ports 8080; peers any; action deny }
+P
+
+# $1: name, then a command whose exit status is the verdict.
+expect_ok() { local n=$1; shift; if out=$("$@" 2>&1); then ok "$n"; else fail "$n" "$(tail -c 300 <<<"$out")"; fi; }
+expect_fail() { local n=$1; shift; if out=$("$@" 2>&1); then fail "$n" "succeeded: $(tail -c 300 <<<"$out")"; else ok "$n"; fi; }
+# expect_exit NAME STATUS PATTERN CMD...: exit status and message.
+expect_exit() {
+	local n=$1 want=$2 pattern=$3 rc
+	shift 3
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -eq "$want" ] && grep -qE -- "$pattern" <<<"$out" && sanitizer_clean <(printf '%s' "$out"); then
+		ok "$n"
+	else
+		fail "$n" "exit $rc (want $want): $(tail -c 300 <<<"$out")"
+	fi
+}
+
+service_packets() { # service match -> packets, from stats --json
+	tgB stats --json "$IB" | grep -o "{\"service\": \"$1\", [^}]*}[^}]*}[^}]*}" |
+		sed -n "s/.*\"$2\": {\"packets\": \([0-9]*\),.*/\1/p"
+}
+reason_packets() { # reason action -> packets
+	tgB stats --json "$IB" | sed -n "s/.*\"$1\": {\"pass\": {\"packets\": \([0-9]*\), \"bytes\": [0-9]*}, \"drop\": {\"packets\": \([0-9]*\),.*/\1 \2/p" |
+		awk -v a="$2" '{print (a == "pass") ? $1 : $2}'
+}
+
+# ---------------------------------------------------------------- attach
+expect_exit attach/native 0 "attached \(native, facing outside\)" tgB attach "$IB" "$work/base.policy"
+expect_exit attach/twice 1 "already has tollgate attached" tgB attach "$IB" "$work/base.policy"
+expect_ok attach/pins-exist test -e "/sys/fs/bpf/tollgate/$IB/policy_prog"
+expect_exit attach/status 0 "generation  1" tgB status "$IB"
+
+# ------------------------------------------------------ real traffic
+for port in 2222 8080 9999; do lab_bg "$B" "$LABNET" serve tcp $port >/dev/null; done
+lab_bg "$B" "$LABNET" serve udp 5353 --report "$work/udp5353" >/dev/null
+udp5353=$LAB_LAST_PID
+lab_bg "$B" "$LABNET" serve udp 5354 --report "$work/udp5354" >/dev/null
+lab_wait_for 5 lab_in "$B" sh -c "ss -ltn | grep -q ':2222 '"
+expect_ok traffic/tcp-allowed lab_in "$A" "$LABNET" connect 198.18.10.2 2222 --timeout 2000
+expect_ok traffic/tcp-allowed-ipv6 lab_in "$A" "$LABNET" connect 2001:db8:10::2 2222 --timeout 2000
+expect_fail traffic/tcp-denied-service lab_in "$A" "$LABNET" connect 198.18.10.2 8080 --timeout 500
+expect_fail traffic/tcp-default-deny lab_in "$A" "$LABNET" connect 198.18.10.2 9999 --timeout 500
+expect_ok traffic/icmp-allowed lab_in "$A" ping -c 3 -i 0.2 -W 1 198.18.10.2
+expect_fail traffic/icmpv6-not-allowed lab_in "$A" ping -6 -c 2 -i 0.2 -W 1 2001:db8:10::2
+
+before=$(service_packets dns-lab request)
+lab_in "$A" "$LABNET" send 198.18.10.2 5353 --count 500 --rate 5000 >/dev/null
+lab_in "$A" "$LABNET" send 198.18.10.2 5354 --count 100 --rate 5000 >/dev/null
+after=$(service_packets dns-lab request)
+kill -USR1 "$udp5353"
+lab_wait_for 5 test -s "$work/udp5353"
+got=$(awk '{print $2}' "$work/udp5353")
+if [ "$((after - before))" -eq 500 ] && [ "$got" -eq 500 ]; then
+	ok "traffic/udp-counted-exactly (500 sent, 500 received, 500 counted)"
+else
+	fail traffic/udp-counted-exactly "sent 500, received $got, counted $((after - before))"
+fi
+drops=$(reason_packets default drop)
+if [ "${drops:-0}" -ge 100 ]; then ok traffic/udp-default-deny-counted; else fail traffic/udp-default-deny-counted "default drops $drops"; fi
+expect_exit stats/prometheus 0 "^tollgate_service_packets_total\{interface=\"$IB\",service=\"dns-lab\",match=\"request\"\} [0-9]+" tgB stats --prometheus "$IB"
+
+# ---------------------------------------------------------- SSH guard
+expect_exit ssh/refused 1 "would drop the SSH session" env SSH_CONNECTION="198.18.10.1 40000 198.18.10.2 22" \
+	nsenter --net=/run/netns/"$B" "$TG" reload "$IB" "$work/base.policy"
+expect_exit ssh/allowed 0 "generation 2" env SSH_CONNECTION="198.18.10.1 40000 198.18.10.2 2222" \
+	nsenter --net=/run/netns/"$B" "$TG" reload "$IB" "$work/base.policy"
+expect_exit ssh/forced 0 "generation 3" env SSH_CONNECTION="198.18.10.1 40000 198.18.10.2 22" \
+	nsenter --net=/run/netns/"$B" "$TG" reload --force "$IB" "$work/base.policy"
+expect_exit ssh/other-interface 0 "generation 4" env SSH_CONNECTION="203.0.113.5 40000 203.0.113.1 22" \
+	nsenter --net=/run/netns/"$B" "$TG" reload "$IB" "$work/base.policy"
+
+# --------------------------------------------------- a failed reload
+printf 'default deny\nservice x { direction in; protocol tcp; ports 0; peers any; action allow }\n' >"$work/bad.policy"
+expect_exit reload/bad-policy-refused 1 "port 0 is out of range" tgB reload "$IB" "$work/bad.policy"
+expect_exit reload/bad-policy-changes-nothing 0 "generation  4" tgB status "$IB"
+expect_ok reload/bad-policy-traffic-unchanged lab_in "$A" "$LABNET" connect 198.18.10.2 2222 --timeout 2000
+
+# ------------------------------------------------------ kill -9 mid-reload
+cat >"$work/noping.policy" <<'P'
+default deny
+service ssh-lab { direction in; protocol tcp; ports 2222; peers 198.18.10.0/24, 2001:db8:10::/64; action allow }
+P
+stopped() { [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = T ]; }
+for point in before-switch after-switch; do
+	gen=$(tgB status "$IB" | awk '/generation/ {print $2}')
+	TOLLGATE_TEST_STOP_AT=$point nsenter --net=/run/netns/"$B" "$TG" reload "$IB" "$work/noping.policy" >/dev/null 2>&1 &
+	pid=$!
+	if lab_wait_for 10 stopped $pid; then
+		kill -9 $pid
+		wait $pid 2>/dev/null
+		[ "$point" = before-switch ] && want=$gen || want=$((gen + 1))
+		expect_exit "kill9/$point/next-command-recovers" 0 "generation  $want\$" tgB status "$IB"
+		if [ "$point" = before-switch ]; then
+			expect_ok "kill9/$point/old-policy-still-enforced" lab_in "$A" ping -c 1 -W 1 198.18.10.2
+		else
+			expect_fail "kill9/$point/new-policy-enforced" lab_in "$A" ping -c 1 -W 1 198.18.10.2
+		fi
+		expect_ok "kill9/$point/no-pending-pin" test ! -e "/sys/fs/bpf/tollgate/$IB/pending"
+		expect_exit "kill9/$point/reload-works-after" 0 "generation" tgB reload "$IB" "$work/base.policy"
+	else
+		kill -9 $pid 2>/dev/null
+		fail "kill9/$point" "the reload never reached $point"
+	fi
+done
+
+# ------------------------------------------------------------- confirm
+expect_exit confirm/reload 0 "rolls back to generation" tgB reload --confirm 2 "$IB" "$work/noping.policy"
+gen=$(tgB status "$IB" | awk '/generation/ {print $2}')
+expect_fail confirm/new-policy-in-force lab_in "$A" ping -c 1 -W 1 198.18.10.2
+expect_exit confirm/second-reload-refused 1 "awaits confirmation" tgB reload "$IB" "$work/base.policy"
+if lab_wait_for 15 sh -c "nsenter --net=/run/netns/$B $TG status $IB | grep -q 'generation  $((gen + 1))\$'"; then
+	ok confirm/rolled-back-by-itself
+else
+	fail confirm/rolled-back-by-itself "still: $(tgB status "$IB" | tr '\n' ' ')"
+fi
+expect_ok confirm/old-policy-back lab_in "$A" ping -c 1 -W 1 198.18.10.2
+expect_exit confirm/reload-again 0 "rolls back" tgB reload --confirm 60 "$IB" "$work/noping.policy"
+expect_exit confirm/confirmed 0 "confirmed" tgB confirm "$IB"
+expect_fail confirm/kept-after-confirm sh -c "nsenter --net=/run/netns/$B $TG status $IB | grep -q confirm"
+expect_exit confirm/nothing-to-confirm 1 "nothing to confirm" tgB confirm "$IB"
+
+# ------------------------------------------------------- error outcomes
+expect_exit errors/missing-nic 1 "no network interface named 'nosuchnic0'" tgB attach nosuchnic0 "$work/base.policy"
+expect_exit errors/detach-without-tollgate 1 "has no tollgate attached" lab_in "$A" "$TG" detach "$IA"
+expect_exit errors/no-bpffs 3 "mount -t bpf bpf /sys/fs/bpf" \
+	unshare -m sh -c "umount /sys/fs/bpf && exec nsenter --net=/run/netns/$A $TG attach $IA $work/base.policy"
+ip -n "$A" link set dev "$IA" xdp obj "$BUILD/xdp_pass.bpf.o" sec xdp
+expect_exit errors/foreign-xdp-program 3 "already runs the XDP program 'xdp_pass'" \
+	lab_in "$A" "$TG" attach "$IA" "$work/base.policy"
+expect_ok errors/foreign-xdp-program-left-alone sh -c "ip -n $A link show $IA | grep -q 'prog/xdp'"
+expect_ok errors/foreign-attach-left-no-pins test ! -e "/sys/fs/bpf/tollgate/$IA"
+ip -n "$A" link set dev "$IA" xdp off
+
+# -------------------------------------------------------------- detach
+expect_exit detach/ok 0 "detached" tgB detach "$IB"
+expect_ok detach/no-xdp-left sh -c "! ip -n $B link show $IB | grep -q 'prog/xdp'"
+expect_ok detach/no-pins-left test ! -e "/sys/fs/bpf/tollgate/$IB"
+expect_exit detach/twice 1 "has no tollgate attached" tgB detach "$IB"
+expect_ok detach/traffic-flows lab_in "$A" "$LABNET" connect 198.18.10.2 9999 --timeout 2000
