@@ -12,9 +12,9 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 # The policy front end: parser, compiler and reference classifier. No BPF.
 CORE_SRCS := user/util.c user/diag.c user/lexer.c user/parser.c user/compile.c user/analyse.c user/image.c \
 	user/classify.c user/packet.c
-CLI_SRCS := $(CORE_SRCS) user/main.c user/cmd_policy.c user/cmd_replay.c user/cmd_attach.c user/cmd_stats.c \
+CLI_SRCS := $(CORE_SRCS) user/main.c user/cmd_policy.c user/cmd_replay.c user/cmd_attach.c user/cmd_stats.c user/cmd_serve.c \
 	user/dataplane.c user/state.c user/stats.c
-CLI_LIBS := -lxdp -lbpf -lpcap -lcrypto -lelf -lz
+CLI_LIBS := -lxdp -lbpf -lpcap -lmicrohttpd -lcrypto -lelf -lz -lpthread
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -Iinclude $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 SKEL := $(BUILD)/tollgate.skel.h

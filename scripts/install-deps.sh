@@ -7,9 +7,10 @@ set -euo pipefail
 # runtime, valgrind, iproute2 for the namespace lab, tcpdump for captures.
 PACKAGES=(
 	make gcc clang llvm pkg-config
-	libbpf-dev libxdp-dev bpftool libpcap-dev
+	libbpf-dev libxdp-dev bpftool libpcap-dev libmicrohttpd-dev
 	libssl-dev libcmocka-dev libclang-rt-dev valgrind
 	iproute2 iputils-ping tcpdump time
+	prometheus curl
 )
 
 missing=()
@@ -29,8 +30,20 @@ else
 	fi
 	echo "install-deps: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
+	# Packages such as prometheus start a system service when installed; the
+	# tests start their own instances, so keep the host's services as they
+	# are (Debian's policy-rc.d: 101 = do not start).
+	guard=""
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		guard=/usr/sbin/policy-rc.d
+		printf '#!/bin/sh\nexit 101\n' >"$guard"
+		chmod 755 "$guard"
+	fi
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	status=$?
+	[ -n "$guard" ] && rm -f "$guard"
+	[ $status -eq 0 ] || exit $status
 	echo "install-deps: installed ${#missing[@]} package(s)"
 fi
 

@@ -30,5 +30,6 @@ int cmd_detach(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_rollback_timer(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const struct command {
 	{ "detach", cmd_detach, "detach IFACE" },
 	{ "status", cmd_status, "status [IFACE]" },
 	{ "stats", cmd_stats, "stats [--json | --prometheus [--textfile DIR]] [--watch SECONDS] [IFACE]" },
+	{ "serve", cmd_serve, "serve [--listen ADDR:PORT] [IFACE]..." },
 	{ "rollback-timer", cmd_rollback_timer, NULL },
 };
 

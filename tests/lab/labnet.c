@@ -227,10 +227,15 @@ static int do_send(const char *host, const char *port, long count, double rate, 
 		return 2;
 	}
 	for (; sent < count && !stop; sent++) {
+		errno = 0;
 		memcpy(payload, &sent, sizeof(sent)); /* a sequence number */
 		while (rate > 0 && now_s() - start < (double)sent / rate)
 			;
-		if (send(fd, payload, size, 0) < 0 && errno != ECONNREFUSED) {
+		/* A port-unreachable from the peer surfaces as ECONNREFUSED on the
+		 * next send, which then sends nothing: send that datagram again. */
+		while (send(fd, payload, size, 0) < 0 && errno == ECONNREFUSED)
+			;
+		if (errno && errno != ECONNREFUSED && errno != EAGAIN) {
 			perror("labnet: send");
 			break;
 		}
