@@ -13,8 +13,8 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 CORE_SRCS := user/util.c user/diag.c user/lexer.c user/parser.c user/compile.c user/analyse.c user/image.c \
 	user/classify.c user/packet.c
 CLI_SRCS := $(CORE_SRCS) user/main.c user/cmd_policy.c user/cmd_replay.c user/cmd_attach.c user/cmd_stats.c user/cmd_serve.c \
-	user/dataplane.c user/state.c user/stats.c
-CLI_LIBS := -lxdp -lbpf -lpcap -lmicrohttpd -lcrypto -lelf -lz -lpthread
+	user/dataplane.c user/state.c user/stats.c user/hosts.c user/resolve.c
+CLI_LIBS := -lxdp -lbpf -lpcap -lmicrohttpd -lcares -lcrypto -lelf -lz -lpthread
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -Iinclude $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 SKEL := $(BUILD)/tollgate.skel.h
@@ -43,9 +43,9 @@ asan: $(BUILD)/asan/tollgate
 
 # cmocka unit tests, each linked against the core under the sanitizers.
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-$(BUILD)/tests/%: tests/unit/%.c $(CORE_SRCS) $(HEADERS) $(wildcard tests/unit/*.h) | $(BUILD)
+$(BUILD)/tests/%: tests/unit/%.c $(CORE_SRCS) user/resolve.c $(HEADERS) $(wildcard tests/unit/*.h) | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -Iuser -o $@ $< $(CORE_SRCS) -lcmocka
+	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -Iuser -o $@ $< $(CORE_SRCS) user/resolve.c -lcmocka -lcares
 
 # Data-plane tests: the real XDP program through BPF_PROG_TEST_RUN (root).
 DP_SRCS := $(CORE_SRCS) user/dataplane.c tests/dataplane/pktbuild.c
@@ -103,6 +103,16 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/gen_policy $(BUILD)/bench/bench_dataplane
 	@scripts/bench.sh
+
+# make install [DESTDIR=...] [PREFIX=/usr/local] [SYSCONFDIR=/etc] [SYSTEMDUNITDIR=$(PREFIX)/lib/systemd/system]
+# make uninstall with the same settings removes exactly what was installed.
+.PHONY: install uninstall
+export PREFIX DESTDIR SYSCONFDIR SYSTEMDUNITDIR
+install: all
+	@scripts/install.sh
+
+uninstall:
+	@scripts/install.sh --uninstall
 
 clean:
 	rm -rf $(BUILD)

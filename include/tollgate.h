@@ -188,4 +188,26 @@ struct tg_meta {
 
 #define TG_META_VERSION 1
 
+/* Host-name peers: what DNS last said, pinned so that a name that stops
+ * resolving keeps its last known addresses across tollgate processes. */
+#define TG_MAX_HOSTS 64
+#define TG_HOST_NAME_LEN 256
+#define TG_HOST_ADDRS 16
+
+struct tg_host_state {
+	char name[TG_HOST_NAME_LEN]; /* empty: unused entry */
+	__u32 naddrs;
+	__u32 v6_mask; /* bit i: addrs[i] is IPv6 */
+	__u8 addrs[TG_HOST_ADDRS][16];
+	__u64 resolved_ns;  /* last answer (CLOCK_REALTIME), 0: never */
+	__u64 attempted_ns; /* last question; the asker's TTL floor and ceiling say when to ask again */
+	__u64 failures;     /* failed attempts so far */
+	__s32 last_status;  /* 0, or the negative errno of the last attempt */
+	__u32 ttl;	    /* of the last answer, seconds */
+	__u32 flags;	    /* TG_HOST_FIXED: given with --host, never asked */
+	__u32 pad;
+};
+
+#define TG_HOST_FIXED 1u
+
 #endif /* TOLLGATE_H */

@@ -4,13 +4,16 @@
 set -euo pipefail
 
 # Build: compiler, BPF toolchain, libraries. Test: cmocka, the clang fuzzer
-# runtime, valgrind, iproute2 for the namespace lab, tcpdump for captures.
+# runtime, valgrind, iproute2 for the namespace lab, tcpdump for captures,
+# prometheus (promtool and a server), dnsmasq for DNS, systemd and man-db for
+# the packaging checks (systemd-analyze verify, man -l).
 PACKAGES=(
 	make gcc clang llvm pkg-config
-	libbpf-dev libxdp-dev bpftool libpcap-dev libmicrohttpd-dev
+	libbpf-dev libxdp-dev bpftool libpcap-dev libmicrohttpd-dev libc-ares-dev
 	libssl-dev libcmocka-dev libclang-rt-dev valgrind
 	iproute2 iputils-ping tcpdump time
-	prometheus curl
+	prometheus curl dnsmasq-base
+	systemd man-db
 )
 
 missing=()
@@ -40,8 +43,8 @@ else
 		chmod 755 "$guard"
 	fi
 	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-	status=$?
+	status=0
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
 	[ -n "$guard" ] && rm -f "$guard"
 	[ $status -eq 0 ] || exit $status
 	echo "install-deps: installed ${#missing[@]} package(s)"

@@ -45,12 +45,23 @@ safe_path() {
 	esac
 }
 
+# The whole manifest is checked before anything in it is removed.
+check_manifest() {
+	local kind path
+	while read -r kind path; do
+		case $kind in
+		f | d) safe_path "$path" || die "refusing manifest entry '$path'" ;;
+		*) die "bad manifest line: $kind $path" ;;
+		esac
+	done <"$DESTDIR$MANIFEST"
+}
+
 uninstall() {
 	local kind path removed=0
 	local -a dirs=()
 	[ -f "$DESTDIR$MANIFEST" ] || die "nothing to uninstall: no $DESTDIR$MANIFEST (same PREFIX and DESTDIR as the install?)"
+	check_manifest
 	while read -r kind path; do
-		safe_path "$path" || die "refusing manifest entry '$path'"
 		case $kind in
 		f)
 			if [ -e "$DESTDIR$path" ] || [ -L "$DESTDIR$path" ]; then
@@ -59,7 +70,6 @@ uninstall() {
 			fi
 			;;
 		d) dirs+=("$path") ;;
-		*) die "bad manifest line: $kind $path" ;;
 		esac
 	done <"$DESTDIR$MANIFEST"
 	# The manifest lists itself, so it is gone now. Deepest directories first;
@@ -128,8 +138,8 @@ install_all() {
 	# files it installed that this version no longer does.
 	note_new_dirs "$MANIFEST"
 	if [ -f "$DESTDIR$MANIFEST" ]; then
+		check_manifest
 		while read -r kind path; do
-			safe_path "$path" || die "refusing manifest entry '$path'"
 			case $kind in
 			d) NEWDIRS+=("$path") ;;
 			f)

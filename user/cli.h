@@ -31,5 +31,6 @@ int cmd_status(int argc, char **argv);
 int cmd_rollback_timer(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_dns(int argc, char **argv);
 
 #endif

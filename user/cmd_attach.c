@@ -7,7 +7,9 @@
 #include "classify.h"
 #include "cli.h"
 #include "dataplane.h"
+#include "hosts.h"
 #include "state.h"
+#include "stats.h"
 #include "util.h"
 #include "entry.skel.h"
 
@@ -39,6 +41,7 @@ struct attach_args {
 	int mode;
 	unsigned confirm_seconds;
 	bool force;
+	struct tg_dns_opts dns;
 };
 
 /* ------------------------------------------------------------ messages */
@@ -86,6 +89,34 @@ static int parse_mode(const char *arg, int *mode)
 	return 0;
 }
 
+static void dns_defaults(struct tg_dns_opts *dns)
+{
+	memset(dns, 0, sizeof(*dns));
+	dns->ttl_min = TG_DNS_TTL_MIN_DEFAULT;
+	dns->ttl_max = TG_DNS_TTL_MAX_DEFAULT;
+}
+
+/* --dns-server, --ttl-min, --ttl-max; -ENOENT when c is none of them. */
+static int parse_dns_option(int c, const char *arg, struct tg_dns_opts *dns)
+{
+	unsigned long v;
+	char *end;
+
+	if (c == 'S') {
+		dns->resolver.server = arg;
+		return 0;
+	}
+	if (c != 'n' && c != 'x')
+		return -ENOENT;
+	v = strtoul(arg, &end, 10);
+	if (*end || v > 86400) {
+		fprintf(stderr, "tollgate: --ttl-min and --ttl-max take seconds up to 86400, not '%s'\n", arg);
+		exit(TG_EXIT_USAGE);
+	}
+	*(c == 'n' ? &dns->ttl_min : &dns->ttl_max) = (unsigned)v;
+	return 0;
+}
+
 static int parse_attach_args(int argc, char **argv, const char *usage, bool reload, struct tg_loaded *l,
 			     struct attach_args *a)
 {
@@ -93,12 +124,15 @@ static int parse_attach_args(int argc, char **argv, const char *usage, bool relo
 		{ "facing", required_argument, NULL, 'f' }, { "mode", required_argument, NULL, 'm' },
 		{ "confirm", required_argument, NULL, 'c' }, { "force", no_argument, NULL, 'F' },
 		{ "host", required_argument, NULL, 'H' },   { "help", no_argument, NULL, 'h' },
+		{ "dns-server", required_argument, NULL, 'S' }, { "ttl-min", required_argument, NULL, 'n' },
+		{ "ttl-max", required_argument, NULL, 'x' },
 		{ 0 },
 	};
 	int c;
 
 	memset(a, 0, sizeof(*a));
 	a->facing = -1;
+	dns_defaults(&a->dns);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		char *end;
@@ -122,6 +156,8 @@ static int parse_attach_args(int argc, char **argv, const char *usage, bool relo
 			continue;
 		}
 		if (c == 'H' && !tg_hostmap_add_spec(&l->hosts, optarg))
+			continue;
+		if (parse_dns_option(c, optarg, &a->dns) == 0)
 			continue;
 		if (c == 'h') {
 			printf("usage: tollgate %s\n", usage);
@@ -172,11 +208,44 @@ static void describe_policy(const struct tg_loaded *l, const char *path, struct 
 	info->loaded_ns = tg_realtime_ns();
 }
 
-/* Parses and compiles; prints what went wrong and returns an exit code. */
-static int build_image(struct tg_loaded *l, const char *path, int facing, struct tg_image *img)
+/*
+ * Brings the interface's host table up to date (fixed: the --host names of
+ * this command, or NULL to keep the table's) and leaves in l->hosts the
+ * addresses to compile with. DNS trouble is a warning: names keep what they
+ * had and the rest of the policy loads.
+ */
+static int resolve_hosts(struct tg_loaded *l, struct tg_state *st, const struct tg_dns_opts *dns, bool use_fixed,
+			 bool force, bool *changed)
 {
+	struct tg_hostmap fixed = l->hosts;
+	int err = tg_hosts_refresh(st->hosts, &l->pol, use_fixed ? &fixed : NULL, dns, force, changed);
+
+	if (err == -EINVAL) {
+		fprintf(stderr, "tollgate: --dns-server takes ADDR, ADDR:PORT or [ADDR]:PORT, not '%s'\n",
+			dns->resolver.server);
+		tg_hostmap_free(&fixed);
+		memset(&l->hosts, 0, sizeof(l->hosts));
+		return TG_EXIT_USAGE;
+	}
+	if (err)
+		fprintf(stderr, "tollgate: warning: %s: cannot ask DNS (%s); host names keep their last known addresses\n",
+			st->ifname, tg_strerror(err));
+	tg_hosts_report(st->hosts, &l->pol, st->ifname);
+	tg_hostmap_free(&fixed);
+	tg_hosts_to_map(st->hosts, &l->hosts);
+	return 0;
+}
+
+/* Parses, resolves host names and compiles; prints what went wrong and
+ * returns an exit code. */
+static int build_image(struct tg_loaded *l, struct tg_state *st, const char *path, int facing,
+		       const struct tg_dns_opts *dns, struct tg_image *img)
+{
+	bool changed;
 	int rc = tg_load_policy(l, path);
 
+	if (!rc)
+		rc = resolve_hosts(l, st, dns, true, true, &changed);
 	if (rc)
 		return rc;
 	rc = tg_compile(&l->pol, facing, &l->hosts, img, NULL);
@@ -271,8 +340,10 @@ static int create_state_maps(struct tg_state *st)
 						 sizeof(struct tg_service_counters), TG_MAX_COUNTER_SLOTS, &none);
 	st->reason_counters_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "tg_rsn_counters", 4,
 						sizeof(struct tg_reason_counters), TG_REASONS, &none);
+	st->hosts_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "tg_hosts", 4, sizeof(struct tg_host_state), TG_MAX_HOSTS,
+				      &none);
 	if (st->meta_fd < 0 || st->slots_fd < 0 || st->prog_array_fd < 0 || st->service_counters_fd < 0 ||
-	    st->reason_counters_fd < 0)
+	    st->reason_counters_fd < 0 || st->hosts_fd < 0)
 		return -errno;
 	return 0;
 }
@@ -283,7 +354,7 @@ static int pin_state(struct tg_state *st, int policy_fd)
 	       tg_state_pin(st, st->prog_array_fd, TG_PIN_PROG_ARRAY) ?:
 	       tg_state_pin(st, st->service_counters_fd, TG_PIN_SERVICE_COUNTERS) ?:
 	       tg_state_pin(st, st->reason_counters_fd, TG_PIN_REASON_COUNTERS) ?:
-	       tg_state_pin(st, policy_fd, TG_PIN_POLICY);
+	       tg_state_pin(st, st->hosts_fd, TG_PIN_HOSTS) ?: tg_state_pin(st, policy_fd, TG_PIN_POLICY);
 }
 
 static void name_slots(struct tg_state *st, const struct tg_image *img)
@@ -395,7 +466,7 @@ static int do_attach(struct attach_args *a, struct tg_loaded *l, struct tg_state
 		return report_state_error(a->ifname, -ENODEV), TG_EXIT_INPUT;
 	if (tg_state_exists(a->ifname))
 		return report_state_error(a->ifname, -EEXIST), TG_EXIT_INPUT;
-	rc = build_image(l, a->policy, a->facing, &img) ?: ssh_guard(l, a->facing, a->ifname, a->force);
+	rc = build_image(l, st, a->policy, a->facing, &a->dns, &img) ?: ssh_guard(l, a->facing, a->ifname, a->force);
 	if (rc)
 		goto out;
 	rc = create_state_maps(st);
@@ -413,7 +484,7 @@ static int do_attach(struct attach_args *a, struct tg_loaded *l, struct tg_state
 	st->meta = (struct tg_meta){ .version = TG_META_VERSION, .generation = 1, .facing = (uint32_t)a->facing,
 				     .mode = (uint32_t)a->mode };
 	describe_policy(l, a->policy, &st->meta.current);
-	rc = tg_state_write_slots(st) ?: tg_state_write_meta(st);
+	rc = tg_state_write_slots(st) ?: tg_state_write_hosts(st) ?: tg_state_write_meta(st);
 	if (!rc && bpf_map_update_elem(st->prog_array_fd, &uint_zero, &policy_fd, BPF_ANY))
 		rc = -errno;
 	/* Pins first: a crash after attaching must leave state to detach with. */
@@ -449,8 +520,8 @@ out:
 
 int cmd_attach(int argc, char **argv)
 {
-	static const char usage[] =
-		"attach [--facing inside|outside] [--mode native|skb] [--force] [--host NAME=ADDR]... IFACE POLICY";
+	static const char usage[] = "attach [--facing inside|outside] [--mode native|skb] [--force] [--host NAME=ADDR]... "
+				    "[--dns-server ADDR] [--ttl-min S] [--ttl-max S] IFACE POLICY";
 	struct tg_loaded l = { 0 };
 	struct attach_args a;
 	struct tg_state st;
@@ -627,38 +698,22 @@ static int switch_program(struct tg_state *st, int policy_fd, const struct attac
 	return tg_state_record_switch(st);
 }
 
-static int do_reload(struct attach_args *a, struct tg_loaded *l, struct tg_state *st)
+/* Loads a compiled image as the interface's next generation and switches to it. */
+static int apply_image(struct attach_args *a, struct tg_loaded *l, struct tg_state *st, struct tg_image *img)
 {
 	struct tg_dataplane dp = { 0 };
-	struct tg_image img = { 0 };
-	uint32_t next;
+	uint32_t next = st->meta.generation + 1;
 	unsigned kept, added, retired;
 	pid_t timer = 0;
 	int rc, err;
 
-	err = tg_state_open(st) ?: tg_state_recover(st);
-	if (err)
-		return report_state_error(a->ifname, err), err == -ENOENT ? TG_EXIT_INPUT : TG_EXIT_SYSTEM;
-	if (st->meta.confirm_pending) {
-		fprintf(stderr, "tollgate: %s: generation %u awaits confirmation; run 'tollgate confirm %s' first (or let it roll back)\n",
-			a->ifname, st->meta.generation, a->ifname);
-		return TG_EXIT_INPUT;
-	}
-	next = st->meta.generation + 1;
-	rc = build_image(l, a->policy, (int)st->meta.facing, &img) ?:
-	     ssh_guard(l, (int)st->meta.facing, a->ifname, a->force);
-	if (rc)
-		goto out;
-	err = tg_assign_slots(st, &img, next);
+	err = tg_assign_slots(st, img, next);
 	if (err) {
 		report_state_error(a->ifname, err);
-		rc = TG_EXIT_SYSTEM;
-		goto out;
+		return TG_EXIT_SYSTEM;
 	}
-	if (load_policy_program(st, &img, &dp)) {
-		rc = TG_EXIT_SYSTEM;
-		goto out;
-	}
+	if (load_policy_program(st, img, &dp))
+		return TG_EXIT_SYSTEM;
 	st->meta.pending_generation = next;
 	describe_policy(l, a->policy, &st->meta.pending);
 	if (a->confirm_seconds) {
@@ -669,12 +724,14 @@ static int do_reload(struct attach_args *a, struct tg_loaded *l, struct tg_state
 	}
 	count_changes(st, next, &kept, &added, &retired);
 	err = err ?: tg_state_write_slots(st) ?: switch_program(st, tg_dataplane_prog_fd(&dp), a);
+	if (!err)
+		err = tg_state_write_hosts(st);
+	tg_dataplane_destroy(&dp);
 	if (err) {
 		fprintf(stderr, "tollgate: %s: reload failed, the running policy is unchanged: %s\n", a->ifname,
 			tg_strerror(err));
 		tg_state_recover(st);
-		rc = TG_EXIT_SYSTEM;
-		goto out;
+		return TG_EXIT_SYSTEM;
 	}
 	printf("%s: generation %u: policy %s, %u services (%u counters kept, %u new, %u retired)\n", a->ifname, next,
 	       st->meta.current.path, st->meta.current.nservices, kept, added, retired);
@@ -682,15 +739,37 @@ static int do_reload(struct attach_args *a, struct tg_loaded *l, struct tg_state
 		printf("%s: rolls back to generation %u in %u s unless you run: tollgate confirm %s\n", a->ifname,
 		       next - 1, a->confirm_seconds, a->ifname);
 	rc = TG_EXIT_OK;
-out:
-	tg_dataplane_destroy(&dp);
+	return rc;
+}
+
+static int refuse_if_confirm_pending(const struct tg_state *st)
+{
+	if (!st->meta.confirm_pending)
+		return 0;
+	fprintf(stderr, "tollgate: %s: generation %u awaits confirmation; run 'tollgate confirm %s' first (or let it roll back)\n",
+		st->ifname, st->meta.generation, st->ifname);
+	return TG_EXIT_INPUT;
+}
+
+static int do_reload(struct attach_args *a, struct tg_loaded *l, struct tg_state *st)
+{
+	struct tg_image img = { 0 };
+	int rc, err;
+
+	err = tg_state_open(st) ?: tg_state_recover(st);
+	if (err)
+		return report_state_error(a->ifname, err), err == -ENOENT ? TG_EXIT_INPUT : TG_EXIT_SYSTEM;
+	rc = refuse_if_confirm_pending(st) ?: build_image(l, st, a->policy, (int)st->meta.facing, &a->dns, &img) ?:
+	     ssh_guard(l, (int)st->meta.facing, a->ifname, a->force) ?: apply_image(a, l, st, &img);
 	tg_image_free(&img);
 	return rc;
 }
 
 int cmd_reload(int argc, char **argv)
 {
-	static const char usage[] = "reload [--confirm SECONDS] [--force] [--host NAME=ADDR]... IFACE POLICY";
+	static const char usage[] =
+		"reload [--confirm SECONDS] [--force] [--host NAME=ADDR]... [--dns-server ADDR] [--ttl-min S] [--ttl-max S] "
+		"IFACE POLICY";
 	struct tg_loaded l = { 0 };
 	struct attach_args a;
 	struct tg_state st;
@@ -803,6 +882,140 @@ int cmd_rollback_timer(int argc, char **argv)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ dns */
+
+static volatile sig_atomic_t dns_stop;
+
+static void on_dns_signal(int sig)
+{
+	(void)sig;
+	dns_stop = 1;
+}
+
+static void hash_file_sources(const struct tg_loaded *l, char out[TG_HASH_HEX])
+{
+	hash_policy(&l->diags, out);
+}
+
+/*
+ * One interface: ask DNS about the names that are due and, when a name's
+ * addresses changed, reload the policy in force with them, through the same
+ * path as tollgate reload (counters stay with their services). Returns the
+ * time the next name is due (0: none).
+ */
+static uint64_t follow_interface(const char *ifname, const struct tg_dns_opts *dns, int *rc)
+{
+	struct tg_state *st = xcalloc(1, sizeof(*st));
+	struct tg_loaded l = { 0 };
+	struct attach_args a = { .ifname = ifname, .dns = *dns };
+	struct tg_image img = { 0 };
+	char hash[TG_HASH_HEX];
+	bool changed = false;
+	uint64_t next = 0;
+	int err;
+
+	tg_diags_init(&l.diags, stderr);
+	tg_state_init(st, ifname);
+	err = tg_bpffs_check() ?: tg_state_lock(st) ?: tg_state_open(st) ?: tg_state_recover(st);
+	if (err) {
+		report_state_error(ifname, err);
+		*rc = TG_EXIT_SYSTEM;
+		goto out;
+	}
+	a.policy = st->meta.current.path;
+	if (tg_load_policy(&l, a.policy)) {
+		*rc = TG_EXIT_INPUT;
+		goto out;
+	}
+	hash_file_sources(&l, hash);
+	if (strcmp(hash, st->meta.current.hash)) {
+		fprintf(stderr, "tollgate: %s: %s changed since generation %u was loaded; run 'tollgate reload' to apply it\n",
+			ifname, a.policy, st->meta.generation);
+		*rc = TG_EXIT_INPUT;
+		goto out;
+	}
+	if (resolve_hosts(&l, st, dns, false, false, &changed)) {
+		*rc = TG_EXIT_USAGE;
+		goto out;
+	}
+	next = tg_hosts_next_due(st->hosts, dns);
+	if (!changed) {
+		if (tg_state_write_hosts(st))
+			*rc = TG_EXIT_SYSTEM;
+		goto out;
+	}
+	if (st->meta.confirm_pending) {
+		/* Leave the pending generation alone: a rollback would lose the change anyway. */
+		fprintf(stderr, "tollgate: %s: host addresses changed, but a reload awaits confirmation; will retry\n", ifname);
+		next = tg_realtime_ns() + (uint64_t)dns->ttl_min * 1000000000ull;
+		goto out;
+	}
+	printf("%s: host addresses changed; reloading %s\n", ifname, a.policy);
+	if (tg_compile(&l.pol, (int)st->meta.facing, &l.hosts, &img, NULL) || apply_image(&a, &l, st, &img))
+		*rc = TG_EXIT_SYSTEM;
+out:
+	fflush(stdout);
+	tg_image_free(&img);
+	tg_state_close(st);
+	tg_loaded_free(&l);
+	free(st);
+	return next;
+}
+
+int cmd_dns(int argc, char **argv)
+{
+	static const char usage[] =
+		"dns [--watch] [--dns-server ADDR] [--ttl-min SECONDS] [--ttl-max SECONDS] [IFACE]...";
+	static const struct option opts[] = {
+		{ "watch", no_argument, NULL, 'w' },	       { "dns-server", required_argument, NULL, 'S' },
+		{ "ttl-min", required_argument, NULL, 'n' },   { "ttl-max", required_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' },	       { 0 },
+	};
+	char names[64][IF_NAMESIZE];
+	struct tg_dns_opts dns;
+	bool watch = false;
+	int c, n, rc = TG_EXIT_OK;
+
+	dns_defaults(&dns);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'w')
+			watch = true;
+		else if (parse_dns_option(c, optarg, &dns)) {
+			fprintf(stderr, "usage: tollgate %s\n", usage);
+			return c == 'h' ? TG_EXIT_OK : TG_EXIT_USAGE;
+		}
+	}
+	signal(SIGTERM, on_dns_signal);
+	signal(SIGINT, on_dns_signal);
+	do {
+		uint64_t due = 0, now;
+
+		n = optind < argc ? argc - optind : tg_list_attached(names, 64);
+		for (int i = 0; i < n && !dns_stop; i++) {
+			const char *ifname = optind < argc ? argv[optind + i] : names[i];
+			uint64_t next = follow_interface(ifname, &dns, &rc);
+
+			if (next && (!due || next < due))
+				due = next;
+		}
+		if (!watch)
+			break;
+		/* Sleep until a name is due, at least a second, at most ttl-max. */
+		now = tg_realtime_ns();
+		if (!due || due > now + (uint64_t)dns.ttl_max * 1000000000ull)
+			due = now + (uint64_t)dns.ttl_max * 1000000000ull;
+		if (due < now + 1000000000ull)
+			due = now + 1000000000ull;
+		while (!dns_stop && tg_realtime_ns() < due) {
+			struct timespec ts = { .tv_sec = 0, .tv_nsec = 200000000 };
+
+			nanosleep(&ts, NULL);
+		}
+	} while (!dns_stop);
+	return rc;
+}
+
 /* ------------------------------------------------------------- status */
 
 static void format_time(uint64_t ns, char *buf, size_t size)
@@ -812,6 +1025,39 @@ static void format_time(uint64_t ns, char *buf, size_t size)
 
 	localtime_r(&t, &tm);
 	strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static void print_host(const struct tg_host_state *h)
+{
+	char addr[INET6_ADDRSTRLEN], when[32];
+
+	printf("  host        %s:", h->name);
+	for (unsigned k = 0; k < h->naddrs && k < TG_HOST_ADDRS; k++) {
+		inet_ntop((h->v6_mask >> k) & 1 ? AF_INET6 : AF_INET, h->addrs[k], addr, sizeof(addr));
+		printf(" %s", addr);
+	}
+	if (!h->naddrs)
+		printf(" (no addresses)");
+	if (h->flags & TG_HOST_FIXED) {
+		printf(" (fixed with --host)\n");
+		return;
+	}
+	if (h->last_status) {
+		format_time(h->attempted_ns, when, sizeof(when));
+		printf(" (FAILING: %s since %s, %llu failures; %s)\n", tg_resolve_status_name(h->last_status), when,
+		       (unsigned long long)h->failures,
+		       h->resolved_ns ? "keeping the last known addresses" : "never resolved");
+	} else {
+		format_time(h->resolved_ns, when, sizeof(when));
+		printf(" (ttl %u s, answered %s)\n", h->ttl, when);
+	}
+}
+
+static void print_hosts(const struct tg_state *st)
+{
+	for (int i = 0; i < TG_MAX_HOSTS; i++)
+		if (st->hosts[i].name[0])
+			print_host(&st->hosts[i]);
 }
 
 static void print_status(struct tg_state *st)
@@ -827,6 +1073,7 @@ static void print_status(struct tg_state *st)
 	printf("  generation  %u\n", st->meta.generation);
 	printf("  loaded      %s\n", when);
 	printf("  services    %u\n", st->meta.current.nservices);
+	print_hosts(st);
 	if (st->meta.confirm_pending) {
 		format_time(st->meta.confirm_deadline_ns, when, sizeof(when));
 		printf("  confirm     pending: rolls back to %s at %s unless 'tollgate confirm %s'\n",

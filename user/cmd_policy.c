@@ -57,6 +57,12 @@ static int parse_policy_args(int argc, char **argv, const char *usage, struct tg
 	static const struct option opts[] = {
 		{ "facing", required_argument, NULL, OPT_FACING },
 		{ "host", required_argument, NULL, OPT_HOST },
+		/* Accepted so that one set of options serves check and attach
+		 * (the systemd unit validates with the attach options); offline
+		 * commands never ask DNS. */
+		{ "dns-server", required_argument, NULL, 'S' },
+		{ "ttl-min", required_argument, NULL, 'n' },
+		{ "ttl-max", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -78,6 +84,10 @@ static int parse_policy_args(int argc, char **argv, const char *usage, struct tg
 				fprintf(stderr, "tollgate: --host takes NAME=ADDR[,ADDR...], not '%s'\n", optarg);
 				return TG_EXIT_USAGE;
 			}
+			break;
+		case 'S':
+		case 'n':
+		case 'x':
 			break;
 		case 'h':
 			printf("usage: tollgate %s\n", usage);

@@ -15,13 +15,15 @@ static const struct command {
 	{ "compile", cmd_compile, "compile [--facing inside|outside] [--host NAME=ADDR[,ADDR]]... POLICY" },
 	{ "replay", cmd_replay, "replay [--facing inside|outside] [--json] [--host NAME=ADDR[,ADDR]]... POLICY PCAP" },
 	{ "attach", cmd_attach,
-	  "attach [--facing inside|outside] [--mode native|skb] [--force] [--host NAME=ADDR]... IFACE POLICY" },
-	{ "reload", cmd_reload, "reload [--confirm SECONDS] [--force] [--host NAME=ADDR]... IFACE POLICY" },
+	  "attach [--facing inside|outside] [--mode native|skb] [--force] [--host NAME=ADDR]... [--dns-server ADDR] [--ttl-min S] [--ttl-max S] IFACE POLICY" },
+	{ "reload", cmd_reload,
+	  "reload [--confirm SECONDS] [--force] [--host NAME=ADDR]... [--dns-server ADDR] [--ttl-min S] [--ttl-max S] IFACE POLICY" },
 	{ "confirm", cmd_confirm, "confirm IFACE" },
 	{ "detach", cmd_detach, "detach IFACE" },
 	{ "status", cmd_status, "status [IFACE]" },
 	{ "stats", cmd_stats, "stats [--json | --prometheus [--textfile DIR]] [--watch SECONDS] [IFACE]" },
 	{ "serve", cmd_serve, "serve [--listen ADDR:PORT] [IFACE]..." },
+	{ "dns", cmd_dns, "dns [--watch] [--dns-server ADDR] [--ttl-min SECONDS] [--ttl-max SECONDS] [IFACE]..." },
 	{ "rollback-timer", cmd_rollback_timer, NULL },
 };
 

@@ -27,7 +27,8 @@
 
 static const char *const pins[] = { TG_PIN_META,	     TG_PIN_SLOTS,	     TG_PIN_PROG_ARRAY,
 				    TG_PIN_SERVICE_COUNTERS, TG_PIN_REASON_COUNTERS, TG_PIN_ORPHANS,
-				    TG_PIN_POLICY,	     TG_PIN_PENDING,	     TG_PIN_PREVIOUS };
+				    TG_PIN_POLICY,	     TG_PIN_PENDING,	     TG_PIN_PREVIOUS,
+				    TG_PIN_HOSTS };
 
 uint64_t tg_realtime_ns(void)
 {
@@ -43,7 +44,7 @@ void tg_state_init(struct tg_state *st, const char *ifname)
 	snprintf(st->ifname, sizeof(st->ifname), "%s", ifname);
 	snprintf(st->dir, sizeof(st->dir), "%s/%s", TG_PIN_ROOT, ifname);
 	st->lock_fd = st->meta_fd = st->slots_fd = st->prog_array_fd = -1;
-	st->service_counters_fd = st->reason_counters_fd = st->orphans_fd = -1;
+	st->service_counters_fd = st->reason_counters_fd = st->orphans_fd = st->hosts_fd = -1;
 }
 
 int tg_bpffs_check(void)
@@ -99,6 +100,9 @@ static int read_slots(struct tg_state *st)
 	for (uint32_t i = 0; i < TG_MAX_COUNTER_SLOTS; i++)
 		if (bpf_map_lookup_elem(st->slots_fd, &i, &st->slots[i]))
 			return -errno;
+	for (uint32_t i = 0; i < TG_MAX_HOSTS; i++)
+		if (bpf_map_lookup_elem(st->hosts_fd, &i, &st->hosts[i]))
+			return -errno;
 	return 0;
 }
 
@@ -115,7 +119,9 @@ int tg_state_open(struct tg_state *st)
 	st->service_counters_fd = tg_state_get_pinned(st, TG_PIN_SERVICE_COUNTERS);
 	st->reason_counters_fd = tg_state_get_pinned(st, TG_PIN_REASON_COUNTERS);
 	st->orphans_fd = tg_state_get_pinned(st, TG_PIN_ORPHANS);
-	if (st->slots_fd < 0 || st->prog_array_fd < 0 || st->service_counters_fd < 0 || st->reason_counters_fd < 0)
+	st->hosts_fd = tg_state_get_pinned(st, TG_PIN_HOSTS);
+	if (st->slots_fd < 0 || st->prog_array_fd < 0 || st->service_counters_fd < 0 || st->reason_counters_fd < 0 ||
+	    st->hosts_fd < 0)
 		return -EBADFD;
 	if (bpf_map_lookup_elem(st->meta_fd, &zero, &st->meta))
 		return -errno;
@@ -140,6 +146,7 @@ void tg_state_close(struct tg_state *st)
 	close_fd(&st->service_counters_fd);
 	close_fd(&st->reason_counters_fd);
 	close_fd(&st->orphans_fd);
+	close_fd(&st->hosts_fd);
 	close_fd(&st->lock_fd); /* releases the flock */
 }
 
@@ -154,6 +161,14 @@ int tg_state_write_slots(struct tg_state *st)
 {
 	for (uint32_t i = 0; i < TG_MAX_COUNTER_SLOTS; i++)
 		if (bpf_map_update_elem(st->slots_fd, &i, &st->slots[i], BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+int tg_state_write_hosts(struct tg_state *st)
+{
+	for (uint32_t i = 0; i < TG_MAX_HOSTS; i++)
+		if (bpf_map_update_elem(st->hosts_fd, &i, &st->hosts[i], BPF_ANY))
 			return -errno;
 	return 0;
 }

@@ -14,9 +14,10 @@ struct tg_state {
 	char dir[TG_PATH_MAX];
 	int lock_fd;
 	int meta_fd, slots_fd, prog_array_fd;
-	int service_counters_fd, reason_counters_fd, orphans_fd;
+	int service_counters_fd, reason_counters_fd, orphans_fd, hosts_fd;
 	struct tg_meta meta;
 	struct tg_slot slots[TG_MAX_COUNTER_SLOTS];
+	struct tg_host_state hosts[TG_MAX_HOSTS];
 };
 
 /* Pin names inside the interface's directory. */
@@ -26,6 +27,7 @@ struct tg_state {
 #define TG_PIN_SERVICE_COUNTERS "service_counters"
 #define TG_PIN_REASON_COUNTERS "reason_counters"
 #define TG_PIN_ORPHANS "orphans"
+#define TG_PIN_HOSTS "hosts"
 #define TG_PIN_POLICY "policy"     /* the program in policy_prog */
 #define TG_PIN_PENDING "pending"   /* a reload's program until it is recorded */
 #define TG_PIN_PREVIOUS "previous" /* what a --confirm rollback restores */
@@ -42,6 +44,7 @@ bool tg_state_exists(const char *ifname);
 
 int tg_state_write_meta(struct tg_state *st);
 int tg_state_write_slots(struct tg_state *st);
+int tg_state_write_hosts(struct tg_state *st);
 int tg_state_pin(struct tg_state *st, int fd, const char *name);
 int tg_state_unpin(struct tg_state *st, const char *name);
 int tg_state_get_pinned(struct tg_state *st, const char *name);

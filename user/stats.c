@@ -67,6 +67,7 @@ int tg_read_stats(const char *ifname, struct tg_iface_stats *out)
 				 sizeof(struct tg_reason_counters) / sizeof(uint64_t));
 	if (!err) {
 		memcpy(out->ifname, st->ifname, sizeof(out->ifname));
+		memcpy(out->hosts, st->hosts, sizeof(out->hosts));
 		out->meta = st->meta;
 		out->read_ns = monotonic_ns();
 	}
@@ -277,6 +278,57 @@ static double confirm_pending(const struct tg_iface_stats *s)
 	return s->meta.confirm_pending;
 }
 
+typedef double (*host_value)(const struct tg_host_state *h);
+
+static double host_addresses(const struct tg_host_state *h)
+{
+	return h->naddrs;
+}
+
+static double host_failures(const struct tg_host_state *h)
+{
+	return (double)h->failures;
+}
+
+static double host_ok(const struct tg_host_state *h)
+{
+	return h->last_status == 0;
+}
+
+static double host_resolved_at(const struct tg_host_state *h)
+{
+	return (double)h->resolved_ns / 1e9;
+}
+
+static void host_series(FILE *out, const struct tg_iface_stats *stats, int n, const char *name, const char *type,
+			const char *help, host_value value)
+{
+	family(out, name, type, help);
+	for (int k = 0; k < n; k++)
+		for (int i = 0; i < TG_MAX_HOSTS; i++) {
+			if (!stats[k].hosts[i].name[0])
+				continue;
+			fprintf(out, "%s{interface=\"", name);
+			label_value(out, stats[k].ifname);
+			fprintf(out, "\",host=\"");
+			label_value(out, stats[k].hosts[i].name);
+			fprintf(out, "\"} %.17g\n", value(&stats[k].hosts[i]));
+		}
+}
+
+static void host_families(FILE *out, const struct tg_iface_stats *stats, int n)
+{
+	host_series(out, stats, n, "tollgate_host_addresses", "gauge",
+		    "Addresses a host-name peer has in the policy in force (the last known ones while it fails).",
+		    host_addresses);
+	host_series(out, stats, n, "tollgate_host_resolution_ok", "gauge",
+		    "1 when the last DNS question about a host-name peer was answered, 0 while it fails.", host_ok);
+	host_series(out, stats, n, "tollgate_host_resolution_failures_total", "counter",
+		    "DNS questions about a host-name peer that got no usable answer.", host_failures);
+	host_series(out, stats, n, "tollgate_host_last_resolved_timestamp_seconds", "gauge",
+		    "Unix time of the last answer about a host-name peer (0: never answered).", host_resolved_at);
+}
+
 void tg_print_prometheus(FILE *out, const struct tg_iface_stats *stats, int n)
 {
 	service_series(out, stats, n, false);
@@ -296,4 +348,5 @@ void tg_print_prometheus(FILE *out, const struct tg_iface_stats *stats, int n)
 		label_value(out, stats[k].ifname);
 		fprintf(out, "\",sha256=\"%s\"} 1\n", stats[k].meta.current.hash);
 	}
+	host_families(out, stats, n);
 }

@@ -14,6 +14,7 @@ struct tg_iface_stats {
 	char names[TG_MAX_COUNTER_SLOTS][TG_SERVICE_NAME_MAX];
 	struct tg_service_counters services[TG_MAX_COUNTER_SLOTS];
 	struct tg_reason_counters reasons[TG_REASONS];
+	struct tg_host_state hosts[TG_MAX_HOSTS];
 	uint64_t read_ns; /* CLOCK_MONOTONIC, for rates */
 };
 

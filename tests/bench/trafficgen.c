@@ -19,9 +19,9 @@
  * the next address of a trace drawn from HOSTS. It prints how many frames
  * it offered and at what rate.
  *
- * attach puts the floor (drop: count and drop) or the pass program on
- * IFACE in native mode; count prints the floor's packet counter, summed
- * over CPUs; detach removes either program. The program stays attached
+ * attach puts the floor (drop: count and drop) or the pass program (count
+ * and pass, for the nftables run) on IFACE in native mode; count prints the
+ * attached program's packet counter, summed over CPUs; detach removes it. The program stays attached
  * without a pin: the interface holds it, and deleting the interface (or
  * its namespace) removes it.
  *
@@ -452,7 +452,7 @@ static int our_prog_on(const char *ifname, char *name, size_t size)
 	return fd;
 }
 
-/* The per-CPU counter map of a loaded floor program. */
+/* The per-CPU counter map of our program on an interface. */
 static int counter_map_of(int prog_fd)
 {
 	uint32_t ids[8], nids = 8, len;
@@ -484,12 +484,12 @@ static int cmd_count(const char *ifname)
 	prog_fd = our_prog_on(ifname, name, sizeof(name));
 	map_fd = prog_fd >= 0 ? counter_map_of(prog_fd) : -1;
 	if (map_fd < 0 || ncpus <= 0) {
-		fprintf(stderr, "trafficgen: %s has no floor program attached\n", ifname);
+		fprintf(stderr, "trafficgen: %s has no counting program of ours attached\n", ifname);
 		return 1;
 	}
 	values = calloc((size_t)ncpus, sizeof(*values));
 	if (!values || bpf_map_lookup_elem(map_fd, &zero, values)) {
-		fprintf(stderr, "trafficgen: cannot read the floor's counter\n");
+		fprintf(stderr, "trafficgen: cannot read the packet counter\n");
 		return 1;
 	}
 	for (int i = 0; i < ncpus; i++)

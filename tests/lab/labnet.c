@@ -7,8 +7,8 @@
  *       (or SIGUSR1, without exiting) writes "datagrams N bytes B" to FILE.
  *   labnet connect HOST PORT [--timeout MS]
  *       Exit 0 connected, 1 timed out, 2 refused or unreachable.
- *   labnet send HOST PORT --count N [--rate PPS] [--size BYTES]
- *       UDP datagrams, paced; prints how many were sent.
+ *   labnet send HOST PORT --count N [--rate PPS] [--size BYTES] [--from ADDR]
+ *       UDP datagrams, paced, from ADDR if given; prints how many were sent.
  *   labnet stream HOST PORT --seconds S
  *       One TCP connection sending for S seconds; exit 0 if it survived.
  *
@@ -211,7 +211,24 @@ static int do_connect(const char *host, const char *port, int timeout_ms)
 
 /* ----------------------------------------------------------------- send */
 
-static int do_send(const char *host, const char *port, long count, double rate, size_t size)
+/* Sends from a chosen local address, so that one host can play several peers. */
+static int bind_source(int fd, int family, const char *from)
+{
+	struct addrinfo *ai;
+	int err;
+
+	if (!from)
+		return 0;
+	if (resolve(from, "0", SOCK_DGRAM, &ai))
+		return -1;
+	err = ai->ai_family == family ? bind(fd, ai->ai_addr, ai->ai_addrlen) : -1;
+	freeaddrinfo(ai);
+	if (err)
+		perror("labnet: --from");
+	return err;
+}
+
+static int do_send(const char *host, const char *port, long count, double rate, size_t size, const char *from)
 {
 	struct addrinfo *ai;
 	static char payload[65507];
@@ -222,7 +239,7 @@ static int do_send(const char *host, const char *port, long count, double rate, 
 	if (resolve(host, port, SOCK_DGRAM, &ai))
 		return 2;
 	fd = socket(ai->ai_family, SOCK_DGRAM, 0);
-	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen)) {
+	if (fd < 0 || bind_source(fd, ai->ai_family, from) || connect(fd, ai->ai_addr, ai->ai_addrlen)) {
 		perror("labnet: send");
 		return 2;
 	}
@@ -292,10 +309,11 @@ int main(int argc, char **argv)
 		return do_connect(argv[2], argv[3], atoi(option(argc, argv, "--timeout", "1000")));
 	if (argc >= 4 && !strcmp(argv[1], "send"))
 		return do_send(argv[2], argv[3], atol(option(argc, argv, "--count", "1")),
-			       atof(option(argc, argv, "--rate", "0")), (size_t)atol(option(argc, argv, "--size", "64")));
+			       atof(option(argc, argv, "--rate", "0")), (size_t)atol(option(argc, argv, "--size", "64")),
+			       option(argc, argv, "--from", NULL));
 	if (argc >= 4 && !strcmp(argv[1], "stream"))
 		return do_stream(argv[2], argv[3], atof(option(argc, argv, "--seconds", "5")));
 	fprintf(stderr, "usage: labnet serve tcp|udp PORT [--report FILE] | connect HOST PORT [--timeout MS] |\n"
-			"       send HOST PORT --count N [--rate PPS] [--size B] | stream HOST PORT --seconds S\n");
+			"       send HOST PORT --count N [--rate PPS] [--size B] [--from ADDR] | stream HOST PORT --seconds S\n");
 	return 2;
 }

@@ -1,0 +1,493 @@
+#!/usr/bin/env bash
+# Packets per second at the receiving XDP hook (issue 4): numbers, never
+# pass/fail. See the "Packets per second" notes at the end of this header.
+#
+# build/bench/trafficgen sends 60-byte UDP frames (port 443 -> 444) with
+# BPF_PROG_TEST_RUN live frames into veth tgp-g (namespace tgp-gen), whose
+# peer tgp-r sits in namespace tgp-rx. Each frame's source is the next
+# address of a trace drawn from the generated policy's own prefixes, so
+# some frames match svc0 (reply from 443) or svc1 (request to 444) and pass,
+# and the rest are dropped by `default deny`.
+#
+# Side by side on tgp-r, in one run:
+#   floor       XDP_DROP that counts (build/bench/trafficgen attach drop)
+#   tollgate    `tollgate attach`, policies of 10, 10k, 100k, 1M IPv4 prefixes
+#   xdp-filter  Debian's xdp-filter, deny policy, the same hosts as exact
+#               source addresses for svc0 and svc1
+#   nftables    the same policy as interval sets in a netdev ingress chain
+#
+# Pinning: the generator runs on CPU 0 (sched_setaffinity). tgp-r gets
+# threaded NAPI (a veth has no IRQ to steer), and its NAPI kthread is pinned
+# to the last CPU: that thread runs the XDP program under test and, for
+# passed frames, the rest of the receive path. This script and everything it
+# starts stay on CPU 0 too.
+#
+# Each figure is the median of TG_PPS_INTERVALS (default 5) intervals of
+# one second, after one second of warm-up:
+#   Mpps       frames counted by the program under test (its own per-CPU
+#              counters; for nftables, a counting XDP_PASS program in front)
+#   rx-busy    share of the interval the NAPI thread was running
+#   ns/pkt     the NAPI thread's CPU time per frame (from /proc/PID/schedstat)
+#   passed     frames that reached the receiver's IP layer (IpInReceives)
+#   offered    the generator's rate; frames beyond what the receiver takes
+#              are dropped at the veth's ring
+# Results also go to build/bench/pps.json.
+set -euo pipefail
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$TOP/build
+TG=$BUILD/tollgate
+GEN=$BUILD/bench/trafficgen
+INTERVALS=${TG_PPS_INTERVALS:-5}
+SIZES=(10 10000 100000 1000000)
+NS_GEN=tgp-gen NS_RX=tgp-rx IF_GEN=tgp-g IF_RX=tgp-r
+ADDR_GEN=198.18.0.1 ADDR_RX=198.18.0.2
+SPORT=443 DPORT=444
+JSON=$BUILD/bench/pps.json
+XDPF_PINS=/sys/fs/bpf/xdp-filter
+
+die() {
+	echo "bench-pps: $*" >&2
+	exit 1
+}
+
+[ "$(id -u)" -eq 0 ] || die "run as root (namespaces, XDP, nftables)"
+# One run at a time: runs would share the names and the CPUs.
+exec 9<"$0"
+flock -n 9 || die "another bench-pps run is in progress"
+
+# ------------------------------------------------------------- setup
+
+install_missing() {
+	local p missing=()
+	for p in xdp-tools nftables; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return
+	echo "bench-pps: installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null ||
+		echo "bench-pps: could not install ${missing[*]}; those rows will say n/a"
+}
+
+rxns() { nsenter --net="/run/netns/$NS_RX" "$@"; }
+genns() { nsenter --net="/run/netns/$NS_GEN" "$@"; }
+
+GEN_PID=
+XDPF_OURS=0
+THREADED=
+work=
+
+cleanup() {
+	set +e
+	if [ -n "$GEN_PID" ]; then
+		kill -TERM "$GEN_PID" 2>/dev/null
+		wait "$GEN_PID" 2>/dev/null
+	fi
+	if [ -e "/run/netns/$NS_RX" ]; then
+		rxns "$TG" detach "$IF_RX" >/dev/null 2>&1
+		[ "$XDPF_OURS" = 1 ] && rxns xdp-filter unload "$IF_RX" >/dev/null 2>&1
+	fi
+	remove_ours
+	[ -n "$work" ] && rm -rf "$work"
+}
+
+# Everything of ours, by name: also what a killed earlier run left behind.
+remove_ours() {
+	local ns
+	# xdp-filter keeps global pins; remove them only if they are ours.
+	if [ "$XDPF_OURS" = 1 ] ||
+		{ [ -d $XDPF_PINS/programs ] && [ "$(ls $XDPF_PINS/programs)" = "$IF_RX" ]; }; then
+		rm -rf "$XDPF_PINS"
+	fi
+	rm -rf "/sys/fs/bpf/tollgate/$IF_RX" "/run/tollgate/$IF_RX.lock"
+	rmdir /sys/fs/bpf/tollgate 2>/dev/null || true
+	for ns in "$NS_GEN" "$NS_RX"; do
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	return 0
+}
+
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+make_lab() {
+	local ns
+	for ns in "$NS_GEN" "$NS_RX"; do
+		ip netns add "$ns"
+		ip -n "$ns" link set lo up
+		# No router solicitations or MLD reports among the counted frames.
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	done
+	ip link add "$IF_GEN" netns "$NS_GEN" type veth peer name "$IF_RX" netns "$NS_RX"
+	ip -n "$NS_GEN" addr add "$ADDR_GEN/24" dev "$IF_GEN"
+	ip -n "$NS_RX" addr add "$ADDR_RX/24" dev "$IF_RX"
+	ip -n "$NS_GEN" link set "$IF_GEN" up
+	ip -n "$NS_RX" link set "$IF_RX" up
+	RX_MAC=$(ip -n "$NS_RX" link show "$IF_RX" | awk '/link\/ether/ {print $2}')
+}
+
+# Policies, the hosts that send (one per prefix), and each filter's rules.
+make_inputs() {
+	local n
+	for n in "${SIZES[@]}"; do
+		"$BUILD/bench/gen_policy" --seed 42 "$n" 0 >"$work/$n.policy"
+		awk '/^set feed/ {f = substr($2, 5)} /^  [0-9]/ {print f, $1}' "$work/$n.policy" |
+			"$GEN" hosts >"$work/$n.hosts"
+		awk '$1 == 0 || $1 == 1 {print $2}' "$work/$n.hosts" | sort -u >"$work/$n.allow"
+		awk -v dev="$IF_RX" -f <(nft_awk) "$work/$n.policy" >"$work/$n.nft"
+	done
+	# The reloads alternate between two policies of the same size.
+	for n in 100000 1000000; do
+		"$BUILD/bench/gen_policy" --seed 43 "$n" 0 >"$work/$n.b.policy"
+	done
+}
+
+# gen_policy's output as nftables rules, outside facing (the remote address
+# is the source): `in` services match requests (destination port), `out`
+# services replies (source port; TCP only with ACK), in file order, each
+# with its counter; then `default deny`. Ports are tested before the set,
+# the cheaper order for nft.
+nft_awk() {
+	cat <<'AWK'
+BEGIN { print "table netdev tgp {" }
+/^set feed/ { set = $2; n = 0; print "\tset " set " {\n\t\ttype ipv4_addr; flags interval; auto-merge"; next }
+set != "" && /^}/ { if (n) print "\t\t}"; print "\t}"; set = ""; next }
+set != "" { if (!n++) print "\t\telements = {"; print "\t\t\t" $1 ","; next }
+/^service/ { svc = $2 }
+/^  direction/ { dir = $2 }
+/^  ports/ { port = $2 }
+/^  peers/ { peer = substr($2, 2) }
+/^  action/ {
+	verdict = $2 == "allow" ? "accept" : "drop"
+	if (dir == "in") {
+		udp = "udp dport " port; tcp = "tcp dport " port
+	} else {
+		udp = "udp sport " port; tcp = "tcp sport " port " tcp flags & ack == ack"
+	}
+	rule[++rules] = udp " ip saddr @" peer " counter " verdict " comment \"" svc "\""
+	rule[++rules] = tcp " ip saddr @" peer " counter " verdict " comment \"" svc "\""
+}
+END {
+	print "\tchain in {\n\t\ttype filter hook ingress device \"" dev "\" priority 0; policy accept;"
+	for (i = 1; i <= rules; i++) print "\t\t" rule[i]
+	print "\t\tcounter drop comment \"default\"\n\t}\n}"
+}
+AWK
+}
+
+# ------------------------------------------------------------ measuring
+
+napi_pids() {
+	local p
+	for p in /proc/[0-9]*; do
+		case "$(cat "$p/comm" 2>/dev/null)" in "napi/$IF_RX-"*) echo "${p#/proc/}" ;; esac
+	done
+}
+
+# A veth has NAPI only while an XDP program is on it, and each attach brings
+# up a new NAPI, so threading and pinning it follow every attach. ip netns
+# exec mounts the namespace's own /sys, where tgp-r is.
+pin_napi() {
+	local p
+	if ip netns exec "$NS_RX" sh -c "echo 1 > /sys/class/net/$IF_RX/threaded" 2>/dev/null; then
+		THREADED=1
+	else
+		[ "$THREADED" = 0 ] || echo "bench-pps: no threaded NAPI: the receive side runs in softirq on the generator's CPU"
+		THREADED=0
+	fi
+	NAPI_PIDS=$(napi_pids)
+	for p in $NAPI_PIDS; do
+		taskset -pc "$RX_CPU" "$p" >/dev/null
+	done
+}
+
+napi_runtime_ns() {
+	local p sum=0 t
+	for p in $NAPI_PIDS; do
+		read -r t _ <"/proc/$p/schedstat" || t=0
+		sum=$((sum + t))
+	done
+	echo "$sum"
+}
+
+# shellcheck disable=SC2016 # an awk program, for awk to expand
+ip_in_receives() { rxns awk '/^Ip: [0-9]/ {print $4}' /proc/net/snmp; }
+
+count_ours() { rxns "$GEN" count "$IF_RX"; }
+count_tollgate() {
+	rxns "$TG" stats --json "$IF_RX" | sed 's/.*"reasons"//' | grep -o '"packets": [0-9]*' |
+		awk '{s += $2} END {print s + 0}'
+}
+count_xdp_filter() {
+	bpftool map dump pinned $XDPF_PINS/xdp_stats_map | grep -o '"packets": [0-9]*' | awk '{s += $2} END {print s + 0}'
+}
+
+start_generator() {
+	(exec nsenter --net="/run/netns/$NS_GEN" "$GEN" send --cpu "$GEN_CPU" "$IF_GEN" "$1" "$RX_MAC" "$ADDR_RX" \
+		"$SPORT" "$DPORT" >"$work/gen.out" 2>&1) &
+	GEN_PID=$!
+}
+
+stop_generator() {
+	kill -TERM "$GEN_PID" 2>/dev/null
+	wait "$GEN_PID" 2>/dev/null || true
+	GEN_PID=
+	OFFERED=$(awk '/^offered/ {print $NF == "Mpps" ? $(NF - 1) : 0}' "$work/gen.out")
+	OFFERED=${OFFERED:-0}
+}
+
+# One line per sample: microseconds, frames counted, NAPI ns, IpInReceives.
+# The time is taken right after the counter is read.
+sample() {
+	local c t
+	c=$("$COUNT")
+	t=${EPOCHREALTIME/./}
+	echo "$t $c $(napi_runtime_ns) $(ip_in_receives)"
+}
+
+# Medians over the intervals: "Mpps busy% ns/pkt passed%".
+medians() {
+	awk '
+		function median(v, n,   i, j, t) {
+			for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+			return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+		}
+		NR > 1 {
+			dt = $1 - t; dc = $2 - c; n++
+			mpps[n] = dc / dt
+			busy[n] = 100 * ($3 - r) / (dt * 1000)
+			ns[n] = dc > 0 ? ($3 - r) / dc : 0
+			pass[n] = dc > 0 ? 100 * ($4 - ip) / dc : 0
+		}
+		{ t = $1; c = $2; r = $3; ip = $4 }
+		END { printf "%.3f %.0f %.1f %.1f\n", median(mpps, n), median(busy, n), median(ns, n), median(pass, n) }'
+}
+
+# measure HOSTS: traffic on, warm-up, samples, traffic off; sets RESULT.
+measure() {
+	local i
+	pin_napi
+	start_generator "$1"
+	sleep 1
+	: >"$work/samples"
+	for i in $(seq 0 "$INTERVALS"); do
+		[ "$i" -eq 0 ] || sleep 1
+		sample >>"$work/samples"
+	done
+	stop_generator
+	if [ "$(awk 'NR == 1 {a = $2} END {print $2 - a}' "$work/samples")" -le 0 ]; then
+		echo "bench-pps: no frames arrived; the generator said:" >&2
+		cat "$work/gen.out" >&2
+		exit 1
+	fi
+	RESULT="$(medians <"$work/samples") $OFFERED"
+}
+
+# ------------------------------------------------------------ reporting
+
+ROWS=()
+FLOOR_MPPS=0 FLOOR_NS=0
+
+fmt_count() {
+	awk -v n="$1" 'BEGIN { if (n == 0) printf "-"; else if (n >= 1000000 && n % 1000000 == 0) printf "%dM", n / 1000000
+		else if (n >= 1000 && n % 1000 == 0) printf "%dk", n / 1000; else printf "%d", n }'
+}
+
+# row FILTER PREFIXES RULES LOAD_S "RESULT"
+row() {
+	local filter=$1 prefixes=$2 rules=$3 load=$4 mpps busy ns pass offered
+	read -r mpps busy ns pass offered <<<"$5"
+	if [ "$filter" = floor ]; then FLOOR_MPPS=$mpps FLOOR_NS=$ns; fi
+	printf '%-11s %7s %9s %8.3f %6.2fx %6s%% %8.1f %6.2fx %6.1f%% %8.2f %7s\n' "$filter" "$(fmt_count "$prefixes")" \
+		"$rules" "$mpps" "$(ratio "$mpps" "$FLOOR_MPPS")" "$busy" "$ns" "$(ratio "$ns" "$FLOOR_NS")" "$pass" \
+		"$offered" "$load"
+	ROWS+=("$(printf '{"filter": "%s", "prefixes": %s, "rules": "%s", "mpps": %s, "mpps_vs_floor": %s, "rx_busy_pct": %s, "rx_ns_per_packet": %s, "rx_ns_vs_floor": %s, "passed_pct": %s, "offered_mpps": %s, "load_seconds": %s}' \
+		"$filter" "$prefixes" "$rules" "$mpps" "$(ratio "$mpps" "$FLOOR_MPPS")" "$busy" "$ns" \
+		"$(ratio "$ns" "$FLOOR_NS")" "$pass" "$offered" "${load:-null}")")
+}
+
+# A filter that could not run: the reason instead of numbers.
+row_na() {
+	printf '%-11s %7s %9s   n/a (%s)\n' "$1" "$(fmt_count "$2")" "$3" "$4"
+	ROWS+=("$(printf '{"filter": "%s", "prefixes": %s, "rules": "%s", "na": "%s"}' "$1" "$2" "$3" "${4//\"/\'}")")
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }'; }
+
+# wall CMD...: its wall time in seconds, output discarded; fails with it.
+wall() {
+	local t0=${EPOCHREALTIME/./} t1
+	if ! "$@" >/dev/null; then
+		echo "bench-pps: failed: $*" >&2
+		return 1
+	fi
+	t1=${EPOCHREALTIME/./}
+	awk -v d=$((t1 - t0)) 'BEGIN { printf "%.2f", d / 1e6 }'
+}
+
+# Share of all CPUs busy over one second before anything of ours runs.
+background_busy() {
+	local a b
+	a=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat)
+	sleep 1
+	b=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; all = busy + y[2] - x[2]
+		printf "%.0f", all > 0 ? 100 * busy / all : 0 }'
+}
+
+# ------------------------------------------------------------ the runs
+
+run_floor() {
+	rxns "$GEN" attach "$IF_RX" drop
+	COUNT=count_ours
+	measure "$work/10000.hosts"
+	rxns "$GEN" detach "$IF_RX"
+	row floor 0 - "" "$RESULT"
+}
+
+RELOADS=()
+time_reloads() {
+	local n=$1 times=() i p t
+	for i in 1 2 3; do
+		p=$work/$n.b.policy
+		[ $((i % 2)) -eq 1 ] || p=$work/$n.policy
+		t=$(wall rxns "$TG" reload "$IF_RX" "$p")
+		times+=("$t")
+	done
+	RELOADS+=("$n $(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p) ${times[*]}")
+}
+
+run_tollgate() {
+	local n=$1 load
+	load=$(wall rxns "$TG" attach "$IF_RX" "$work/$n.policy")
+	COUNT=count_tollgate
+	measure "$work/$n.hosts"
+	row tollgate "$n" "$n" "$load" "$RESULT"
+	if [ "$n" -ge 100000 ]; then time_reloads "$n"; fi
+	rxns "$TG" detach "$IF_RX" >/dev/null
+}
+
+# xdp-filter takes exact addresses: the hosts of svc0 and svc1, as sources,
+# under its deny policy (everything else is dropped).
+run_xdp_filter() {
+	local n=$1 addrs max first load t0 t1 err key
+	addrs=$(wc -l <"$work/$n.allow")
+	if [ -n "$XDPF_NA" ]; then
+		row_na xdp-filter "$n" "$addrs" "$XDPF_NA"
+		return
+	fi
+	[ -d $XDPF_PINS ] && { row_na xdp-filter "$n" "$addrs" "xdp-filter is in use on this host"; return; }
+	t0=${EPOCHREALTIME/./}
+	if ! err=$(rxns xdp-filter load -p deny -f ipv4 "$IF_RX" 2>&1); then
+		XDPF_NA="xdp-filter load failed: $(echo "$err" | tail -1)"
+		row_na xdp-filter "$n" "$addrs" "$XDPF_NA"
+		return
+	fi
+	XDPF_OURS=1
+	max=$(bpftool map show pinned $XDPF_PINS/filter_ipv4 | awk '{for (i = 1; i < NF; i++) if ($i == "max_entries") print $(i + 1)}')
+	if [ "$addrs" -gt "$max" ]; then
+		rxns xdp-filter unload "$IF_RX"
+		XDPF_OURS=0
+		row_na xdp-filter "$n" "$addrs" "its address map holds $max entries"
+		return
+	fi
+	# The first address through the CLI; the rest written the same way in one
+	# bpftool batch (one CLI call per address would take minutes).
+	first=$(head -1 "$work/$n.allow")
+	IFS=. read -ra key <<<"$first"
+	rxns xdp-filter ip -m src "$first"
+	if ! bpftool map lookup pinned $XDPF_PINS/filter_ipv4 key "${key[@]}" | grep -q '"value": 1$'; then
+		rxns xdp-filter unload "$IF_RX"
+		XDPF_OURS=0
+		row_na xdp-filter "$n" "$addrs" "unexpected filter_ipv4 value format"
+		return
+	fi
+	awk -v m="$XDPF_PINS/filter_ipv4" 'NR > 1 { gsub(/\./, " "); print "map update pinned " m " key " $0 " value 1 0 0 0 0 0 0 0" }' \
+		"$work/$n.allow" >"$work/xdpf.batch"
+	[ -s "$work/xdpf.batch" ] && bpftool batch file "$work/xdpf.batch" >/dev/null
+	t1=${EPOCHREALTIME/./}
+	load=$(awk -v d=$((t1 - t0)) 'BEGIN { printf "%.2f", d / 1e6 }')
+	COUNT=count_xdp_filter
+	measure "$work/$n.hosts"
+	rxns xdp-filter unload "$IF_RX"
+	XDPF_OURS=0
+	row xdp-filter "$n" "$addrs" "$load" "$RESULT"
+}
+
+run_nft() {
+	local n=$1 load
+	if [ -n "$NFT_NA" ]; then
+		row_na nftables "$n" "$n" "$NFT_NA"
+		return
+	fi
+	rxns "$GEN" attach "$IF_RX" pass
+	load=$(wall rxns nft -f "$work/$n.nft")
+	COUNT=count_ours
+	measure "$work/$n.hosts"
+	rxns nft delete table netdev tgp
+	rxns "$GEN" detach "$IF_RX"
+	row nftables "$n" "$n" "$load" "$RESULT"
+}
+
+print_json() {
+	local i n med a b c sep=
+	{
+		printf '{"date": "%s", "kernel": "%s", "cpus": %s, "generator_cpu": %s, "rx_cpu": %s, "threaded_napi": %s,\n' \
+			"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(uname -r)" "$NCPUS" "$GEN_CPU" "$RX_CPU" "$THREADED"
+		printf ' "background_busy_pct": %s, "frame_bytes": 60, "intervals": %s, "interval_seconds": 1,\n' "$BUSY" "$INTERVALS"
+		printf ' "results": [\n'
+		for i in "${ROWS[@]}"; do
+			printf '%s  %s' "$sep" "$i"
+			sep=$',\n'
+		done
+		printf '\n ],\n "reloads": ['
+		sep=
+		for i in "${RELOADS[@]}"; do
+			read -r n med a b c <<<"$i"
+			printf '%s{"prefixes": %s, "median_seconds": %s, "seconds": [%s, %s, %s]}' "$sep" "$n" "$med" "$a" "$b" "$c"
+			sep=', '
+		done
+		printf ']}\n'
+	} >"$JSON"
+}
+
+main() {
+	local n i med a b c
+	install_missing
+	make -C "$TOP" --no-print-directory build/tollgate build/bench/gen_policy build/bench/trafficgen >/dev/null
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+	command -v xdp-filter >/dev/null && XDPF_NA= || XDPF_NA="xdp-filter is not installed"
+	command -v nft >/dev/null && NFT_NA= || NFT_NA="nft is not installed"
+	remove_ours
+	NCPUS=$(nproc)
+	GEN_CPU=0
+	RX_CPU=$((NCPUS - 1))
+	BUSY=$(background_busy)
+	taskset -pc "$GEN_CPU" $$ >/dev/null
+	work=$(mktemp -d)
+	mkdir -p "$BUILD/bench"
+	make_lab
+	make_inputs
+
+	echo "== packets per second at the receiving XDP hook (veth, live frames)"
+	echo "60-byte UDP $SPORT->$DPORT frames from the policy's own addresses; generator on CPU $GEN_CPU," \
+		"receive NAPI thread on CPU $RX_CPU (threaded NAPI: $([ "$THREADED" = 1 ] && echo yes || echo no))"
+	echo "median of $INTERVALS x 1 s; CPUs busy before the run: $BUSY% of $NCPUS"
+	printf '%-11s %7s %9s %8s %7s %7s %8s %7s %7s %8s %7s\n' filter policy rules Mpps x-floor rx-busy ns/pkt \
+		x-floor passed offered load-s
+	run_floor
+	for n in "${SIZES[@]}"; do run_tollgate "$n"; done
+	for n in "${SIZES[@]}"; do run_xdp_filter "$n"; done
+	for n in "${SIZES[@]}"; do run_nft "$n"; done
+
+	echo
+	echo "== tollgate reload (wall time, median of 3, no traffic)"
+	for i in "${RELOADS[@]}"; do
+		read -r n med a b c <<<"$i"
+		printf '%-9s %6s s   (%s %s %s)\n' "$(fmt_count "$n")" "$med" "$a" "$b" "$c"
+	done
+	print_json
+	echo "results: $JSON"
+}
+
+main "$@"
