@@ -518,17 +518,18 @@ out:
 	return rc;
 }
 
-int cmd_attach(int argc, char **argv)
+static int do_reload(struct attach_args *a, struct tg_loaded *l, struct tg_state *st);
+
+/* Parses, takes the interface's lock, and runs attach or reload. */
+static int run_policy_command(int argc, char **argv, const char *usage, bool reload)
 {
-	static const char usage[] = "attach [--facing inside|outside] [--mode native|skb] [--force] [--host NAME=ADDR]... "
-				    "[--dns-server ADDR] [--ttl-min S] [--ttl-max S] IFACE POLICY";
 	struct tg_loaded l = { 0 };
 	struct attach_args a;
 	struct tg_state st;
 	int rc, err;
 
 	tg_diags_init(&l.diags, stderr);
-	rc = parse_attach_args(argc, argv, usage, false, &l, &a);
+	rc = parse_attach_args(argc, argv, usage, reload, &l, &a);
 	if (rc)
 		goto out_free;
 	if (a.facing < 0)
@@ -539,12 +540,20 @@ int cmd_attach(int argc, char **argv)
 		report_state_error(a.ifname, err);
 		rc = TG_EXIT_SYSTEM;
 	} else {
-		rc = do_attach(&a, &l, &st);
+		rc = reload ? do_reload(&a, &l, &st) : do_attach(&a, &l, &st);
 	}
 	tg_state_close(&st);
 out_free:
 	tg_loaded_free(&l);
 	return rc;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	static const char usage[] = "attach [--facing inside|outside] [--mode native|skb] [--force] [--host NAME=ADDR]... "
+				    "[--dns-server ADDR] [--ttl-min S] [--ttl-max S] IFACE POLICY";
+
+	return run_policy_command(argc, argv, usage, false);
 }
 
 /* ------------------------------------------------------------- detach */
@@ -770,27 +779,8 @@ int cmd_reload(int argc, char **argv)
 	static const char usage[] =
 		"reload [--confirm SECONDS] [--force] [--host NAME=ADDR]... [--dns-server ADDR] [--ttl-min S] [--ttl-max S] "
 		"IFACE POLICY";
-	struct tg_loaded l = { 0 };
-	struct attach_args a;
-	struct tg_state st;
-	int rc, err;
 
-	tg_diags_init(&l.diags, stderr);
-	rc = parse_attach_args(argc, argv, usage, true, &l, &a);
-	if (rc)
-		goto out_free;
-	tg_state_init(&st, a.ifname);
-	err = tg_bpffs_check() ?: tg_state_lock(&st);
-	if (err) {
-		report_state_error(a.ifname, err);
-		rc = TG_EXIT_SYSTEM;
-	} else {
-		rc = do_reload(&a, &l, &st);
-	}
-	tg_state_close(&st);
-out_free:
-	tg_loaded_free(&l);
-	return rc;
+	return run_policy_command(argc, argv, usage, true);
 }
 
 /* ------------------------------------------------------ confirm, timer */

@@ -638,4 +638,31 @@ DP_HELPER void dp_check_all_counters(struct dp_fixture *fx)
 				 (fx)->cfg->label, dp_failures_, (fx)->checked);                           \
 	} while (0)
 
+/* The seed policies as the packet tests load them. */
+#define NOTARIUS_HOSTS                                                                                     \
+	{ "support.notarius.com=198.51.100.7", "download.notarius.com=198.51.100.8,2001:db8::8" }
+
+static const struct dp_config notarius_outside __attribute__((unused)) = {
+	.label = "notarius outside",
+	.file = "policies/notarius.policy",
+	.facing = TG_FACING_OUTSIDE,
+	.hosts = NOTARIUS_HOSTS,
+};
+static const struct dp_config notarius_inside __attribute__((unused)) = {
+	.label = "notarius inside",
+	.file = "policies/notarius.policy",
+	.facing = TG_FACING_INSIDE,
+	.hosts = NOTARIUS_HOSTS,
+};
+static const struct dp_config cryptshare_outside __attribute__((unused)) = {
+	.label = "cryptshare outside",
+	.file = "policies/cryptshare.policy",
+	.facing = TG_FACING_OUTSIDE,
+};
+static const struct dp_config cryptshare_inside __attribute__((unused)) = {
+	.label = "cryptshare inside",
+	.file = "policies/cryptshare.policy",
+	.facing = TG_FACING_INSIDE,
+};
+
 #endif

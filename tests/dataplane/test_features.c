@@ -14,21 +14,6 @@
 
 #include "dp_harness.h"
 
-#define NOTARIUS_HOSTS                                                                                     \
-	{ "support.notarius.com=198.51.100.7", "download.notarius.com=198.51.100.8,2001:db8::8" }
-
-static const struct dp_config notarius_outside = {
-	.label = "notarius outside",
-	.file = "policies/notarius.policy",
-	.facing = TG_FACING_OUTSIDE,
-	.hosts = NOTARIUS_HOSTS,
-};
-static const struct dp_config cryptshare_outside = {
-	.label = "cryptshare outside",
-	.file = "policies/cryptshare.policy",
-	.facing = TG_FACING_OUTSIDE,
-};
-
 /* ========================================================= link layer */
 
 /* Up to two tags, 802.1Q or 802.1ad in either place; a third is malformed. */

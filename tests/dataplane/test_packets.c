@@ -19,32 +19,6 @@
 #include "dp_harness.h"
 
 /* Host names of notarius.policy, given documentation addresses. */
-#define NOTARIUS_HOSTS                                                                                     \
-	{ "support.notarius.com=198.51.100.7", "download.notarius.com=198.51.100.8,2001:db8::8" }
-
-static const struct dp_config notarius_outside = {
-	.label = "notarius outside",
-	.file = "policies/notarius.policy",
-	.facing = TG_FACING_OUTSIDE,
-	.hosts = NOTARIUS_HOSTS,
-};
-static const struct dp_config notarius_inside = {
-	.label = "notarius inside",
-	.file = "policies/notarius.policy",
-	.facing = TG_FACING_INSIDE,
-	.hosts = NOTARIUS_HOSTS,
-};
-static const struct dp_config cryptshare_outside = {
-	.label = "cryptshare outside",
-	.file = "policies/cryptshare.policy",
-	.facing = TG_FACING_OUTSIDE,
-};
-static const struct dp_config cryptshare_inside = {
-	.label = "cryptshare inside",
-	.file = "policies/cryptshare.policy",
-	.facing = TG_FACING_INSIDE,
-};
-
 /* ============================================================ notarius */
 
 /* The workstation is 192.0.2.10 (2001:db8:1::10); replies come back to it. */
