@@ -186,7 +186,7 @@ struct tg_meta {
 	struct tg_policy_info previous; /* what a --confirm rollback restores */
 };
 
-#define TG_META_VERSION 1
+#define TG_META_VERSION 2 /* 2: the hosts table */
 
 /* Host-name peers: what DNS last said, pinned so that a name that stops
  * resolving keeps its last known addresses across tollgate processes. */

@@ -227,6 +227,13 @@ static int resolve_hosts(struct tg_loaded *l, struct tg_state *st, const struct 
 		memset(&l->hosts, 0, sizeof(l->hosts));
 		return TG_EXIT_USAGE;
 	}
+	if (err == -ENOSPC) {
+		fprintf(stderr, "tollgate: %s: the policy names more than %d host names; tollgate follows at most %d per interface\n",
+			st->ifname, TG_MAX_HOSTS, TG_MAX_HOSTS);
+		tg_hostmap_free(&fixed);
+		memset(&l->hosts, 0, sizeof(l->hosts));
+		return TG_EXIT_INPUT;
+	}
 	if (err)
 		fprintf(stderr, "tollgate: warning: %s: cannot ask DNS (%s); host names keep their last known addresses\n",
 			st->ifname, tg_strerror(err));
@@ -582,35 +589,56 @@ static int detach_entry(int ifindex)
 	return err;
 }
 
+/*
+ * Pins are named by interface only, so the state found may belong to an
+ * interface of that name in another network namespace: it is removed only
+ * when our own entry program is detached here, or with --force.
+ */
+static int detach_here(struct tg_state *st, const char *ifname, bool force)
+{
+	int ifindex = (int)if_nametoindex(ifname);
+	bool has_state = tg_state_exists(ifname);
+	int err = ifindex ? detach_entry(ifindex) : -ENODEV;
+
+	if (err && err != -ENOENT && err != -ENODEV) {
+		fprintf(stderr, "tollgate: cannot detach from %s: %s\n", ifname, tg_strerror(err));
+		return TG_EXIT_SYSTEM;
+	}
+	if (err && !has_state) {
+		report_state_error(ifname, -ENOENT);
+		return TG_EXIT_INPUT;
+	}
+	if (err && !force) {
+		fprintf(stderr, "tollgate: %s %s, but tollgate state for %s exists (attached in another network namespace?); it is kept: run detach where %s is, or 'tollgate detach --force %s' if it is gone for good\n",
+			ifname, err == -ENODEV ? "does not exist here" : "runs no tollgate program here", ifname, ifname,
+			ifname);
+		return TG_EXIT_INPUT;
+	}
+	tg_state_remove(st);
+	printf("%s: %s\n", ifname, err ? "removed the state of an interface that is gone" : "detached");
+	return TG_EXIT_OK;
+}
+
 int cmd_detach(int argc, char **argv)
 {
+	bool force = argc == 3 && !strcmp(argv[1], "--force");
+	const char *ifname = argv[argc - 1];
 	struct tg_state st;
-	int ifindex, err, rc = TG_EXIT_OK;
+	int err, rc;
 
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: tollgate detach IFACE\n");
+	if ((argc != 2 && !force) || ifname[0] == '-') {
+		fprintf(stderr, "usage: tollgate detach [--force] IFACE\n");
 		return TG_EXIT_USAGE;
 	}
-	tg_state_init(&st, argv[1]);
+	tg_state_init(&st, ifname);
 	err = tg_bpffs_check() ?: tg_state_lock(&st);
 	if (err) {
-		report_state_error(argv[1], err);
+		report_state_error(ifname, err);
 		tg_state_close(&st);
 		return TG_EXIT_SYSTEM;
 	}
 	libxdp_set_print(silent_libxdp);
-	ifindex = (int)if_nametoindex(argv[1]);
-	err = ifindex ? detach_entry(ifindex) : -ENODEV;
-	if (err == -ENOENT && !tg_state_exists(argv[1])) {
-		report_state_error(argv[1], -ENOENT);
-		rc = TG_EXIT_INPUT;
-	} else if (err && err != -ENOENT && err != -ENODEV) {
-		fprintf(stderr, "tollgate: cannot detach from %s: %s\n", argv[1], tg_strerror(err));
-		rc = TG_EXIT_SYSTEM;
-	} else {
-		tg_state_remove(&st);
-		printf("%s: detached%s\n", argv[1], err == -ENODEV ? " (the interface is gone; removed its state)" : "");
-	}
+	rc = detach_here(&st, ifname, force);
 	tg_state_close(&st);
 	return rc;
 }
@@ -733,8 +761,9 @@ static int apply_image(struct attach_args *a, struct tg_loaded *l, struct tg_sta
 	}
 	count_changes(st, next, &kept, &added, &retired);
 	err = err ?: tg_state_write_slots(st) ?: switch_program(st, tg_dataplane_prog_fd(&dp), a);
-	if (!err)
-		err = tg_state_write_hosts(st);
+	if (!err && tg_state_write_hosts(st))
+		fprintf(stderr, "tollgate: warning: %s: generation %u is in force, but its host addresses could not be recorded; the next 'tollgate dns' asks again\n",
+			a->ifname, next);
 	tg_dataplane_destroy(&dp);
 	if (err) {
 		fprintf(stderr, "tollgate: %s: reload failed, the running policy is unchanged: %s\n", a->ifname,
@@ -785,21 +814,28 @@ int cmd_reload(int argc, char **argv)
 
 /* ------------------------------------------------------ confirm, timer */
 
-/* The timer is ours only if it still runs tollgate: never signal a reused PID. */
-static void stop_timer(pid_t pid)
+/* The timer is ours only if it still runs our rollback-timer for this
+ * interface: never signal a reused PID. */
+static void stop_timer(pid_t pid, const char *ifname)
 {
-	char path[64], comm[32] = "";
+	char path[64], cmdline[256] = "";
+	const char *arg;
+	size_t n;
 	FILE *f;
 
 	if (pid <= 0)
 		return;
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
 	f = fopen(path, "r");
 	if (!f)
 		return;
-	if (fgets(comm, sizeof(comm), f) && !strncmp(comm, "tollgate", 8))
-		kill(pid, SIGTERM);
+	n = fread(cmdline, 1, sizeof(cmdline) - 1, f);
 	fclose(f);
+	cmdline[n] = '\0';
+	arg = cmdline + strlen(cmdline) + 1; /* argv[1] */
+	if (arg < cmdline + n && !strcmp(arg, "rollback-timer") && arg + strlen(arg) + 1 < cmdline + n &&
+	    !strcmp(arg + strlen(arg) + 1, ifname))
+		kill(pid, SIGTERM);
 }
 
 static int open_locked(struct tg_state *st, const char *ifname)
@@ -841,7 +877,7 @@ int cmd_confirm(int argc, char **argv)
 			rc = TG_EXIT_SYSTEM;
 		} else {
 			tg_state_unpin(&st, TG_PIN_PREVIOUS);
-			stop_timer(timer);
+			stop_timer(timer, argv[1]);
 			printf("%s: generation %u confirmed\n", argv[1], st.meta.generation);
 		}
 	}
@@ -866,7 +902,10 @@ int cmd_rollback_timer(int argc, char **argv)
 
 		nanosleep(&ts, NULL);
 	}
-	if (open_locked(&st, argv[1]) == 0 && st.meta.confirm_pending && st.meta.generation == generation)
+	/* The deadline tells this reload apart from a later one of the same
+	 * generation number (after a failed reload). */
+	if (open_locked(&st, argv[1]) == 0 && st.meta.confirm_pending && st.meta.generation == generation &&
+	    st.meta.confirm_deadline_ns == deadline)
 		tg_state_rollback(&st);
 	tg_state_close(&st);
 	return 0;
@@ -972,7 +1011,7 @@ int cmd_dns(int argc, char **argv)
 		if (c == 'w')
 			watch = true;
 		else if (parse_dns_option(c, optarg, &dns)) {
-			fprintf(stderr, "usage: tollgate %s\n", usage);
+			fprintf(c == 'h' ? stdout : stderr, "usage: tollgate %s\n", usage);
 			return c == 'h' ? TG_EXIT_OK : TG_EXIT_USAGE;
 		}
 	}

@@ -97,8 +97,11 @@ static int read_served(const struct exporter *ex, struct tg_iface_stats *stats, 
 
 		if (err == -ENOENT)
 			continue; /* detached since: its series simply stop */
-		if (err)
-			return err;
+		if (err) {
+			/* One broken interface must not blind monitoring of the others. */
+			fprintf(stderr, "tollgate: %s: cannot read its counters: %s\n", name, tg_strerror(err));
+			continue;
+		}
 		(*n)++;
 	}
 	return 0;
@@ -186,6 +189,8 @@ static int parse_serve_args(int argc, char **argv, const char **listen_arg, stru
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'l')
 			*listen_arg = optarg;
+		else if (c == 'h')
+			return -1;
 		else
 			return TG_EXIT_USAGE;
 	}
@@ -225,7 +230,8 @@ int cmd_serve(int argc, char **argv)
 
 	rc = parse_serve_args(argc, argv, &listen_arg, ex);
 	if (rc) {
-		fprintf(stderr, "usage: tollgate %s\n", usage);
+		fprintf(rc < 0 ? stdout : stderr, "usage: tollgate %s\n", usage);
+		rc = rc < 0 ? TG_EXIT_OK : rc;
 		goto out;
 	}
 	if (parse_listen(listen_arg, &ss, &len)) {

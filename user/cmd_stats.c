@@ -18,6 +18,7 @@
 #define MAX_IFACES 64
 
 struct stats_args {
+	bool help;
 	const char *ifname;
 	int format;
 	unsigned watch;
@@ -43,8 +44,12 @@ static int read_all(const struct stats_args *a, struct tg_iface_stats *stats, in
 	for (int i = 0; i < count; i++) {
 		int err = tg_read_stats(names[i], &stats[*n]);
 
-		if (err == -ENOENT && !a->ifname)
-			continue; /* detached while we looked */
+		if (err && !a->ifname) {
+			/* One broken interface must not hide the others. */
+			if (err != -ENOENT) /* ENOENT: detached while we looked */
+				fprintf(stderr, "tollgate: %s: cannot read its counters: %s\n", names[i], tg_strerror(err));
+			continue;
+		}
 		if (err)
 			return err;
 		(*n)++;
@@ -87,8 +92,13 @@ static int write_textfile(const char *dir, const struct tg_iface_stats *stats, i
 
 static int emit(const struct stats_args *a, struct tg_iface_stats *now, int n, struct tg_iface_stats *prev, int nprev)
 {
-	if (a->textfile_dir)
-		return write_textfile(a->textfile_dir, now, n);
+	if (a->textfile_dir) {
+		int err = write_textfile(a->textfile_dir, now, n);
+
+		if (err)
+			fprintf(stderr, "tollgate: cannot write %s/tollgate.prom: %s\n", a->textfile_dir, tg_strerror(err));
+		return err ? -ECANCELED : 0; /* reported here */
+	}
 	if (a->format == TG_STATS_PROMETHEUS)
 		tg_print_prometheus(stdout, now, n);
 	else if (a->format == TG_STATS_JSON)
@@ -117,6 +127,7 @@ static int parse_stats_args(int argc, char **argv, struct stats_args *a)
 	int c;
 
 	memset(a, 0, sizeof(*a));
+	a->help = false;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		char *end;
@@ -131,6 +142,9 @@ static int parse_stats_args(int argc, char **argv, struct stats_args *a)
 		case 't':
 			a->textfile_dir = optarg;
 			break;
+		case 'h':
+			a->help = true;
+			return 0;
 		case 'w':
 			a->watch = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || !a->watch || a->watch > 86400) {
@@ -160,14 +174,18 @@ int cmd_stats(int argc, char **argv)
 	int n = 0, nprev = 0, rc, err;
 
 	rc = parse_stats_args(argc, argv, &a);
-	if (rc) {
-		fprintf(stderr, "usage: tollgate %s\n", usage);
+	if (rc || a.help) {
+		fprintf(a.help ? stdout : stderr, "usage: tollgate %s\n", usage);
 		goto out;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	for (bool first = true; first || (a.watch && !stop_watching); first = false) {
 		err = read_all(&a, now, &n) ?: emit(&a, now, n, first ? NULL : prev, nprev);
+		if (err == -ECANCELED) {
+			rc = TG_EXIT_SYSTEM;
+			goto out;
+		}
 		if (err) {
 			if (err == -ENOENT)
 				fprintf(stderr, "tollgate: %s has no tollgate attached (see 'tollgate status')\n", a.ifname);

@@ -179,6 +179,10 @@ int tg_hosts_refresh(struct tg_host_state *table, const struct tg_policy *pol, c
 		err = tg_resolve_names(&opts->resolver, due, ndue, answers);
 	for (size_t i = 0; !err && i < ndue; i++)
 		*changed |= record((struct tg_host_state *)tg_hosts_find(table, due[i]), &answers[i], now);
+	/* Names the policy no longer uses leave the table (and status, metrics). */
+	for (int i = 0; !err && i < TG_MAX_HOSTS; i++)
+		if (table[i].name[0] && !listed(names, n, table[i].name))
+			memset(&table[i], 0, sizeof(table[i]));
 	free(answers);
 	free(due);
 	free(names);

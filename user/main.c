@@ -19,7 +19,7 @@ static const struct command {
 	{ "reload", cmd_reload,
 	  "reload [--confirm SECONDS] [--force] [--host NAME=ADDR]... [--dns-server ADDR] [--ttl-min S] [--ttl-max S] IFACE POLICY" },
 	{ "confirm", cmd_confirm, "confirm IFACE" },
-	{ "detach", cmd_detach, "detach IFACE" },
+	{ "detach", cmd_detach, "detach [--force] IFACE" },
 	{ "status", cmd_status, "status [IFACE]" },
 	{ "stats", cmd_stats, "stats [--json | --prometheus [--textfile DIR]] [--watch SECONDS] [IFACE]" },
 	{ "serve", cmd_serve, "serve [--listen ADDR:PORT] [IFACE]..." },

@@ -250,6 +250,7 @@ int tg_assign_slots(struct tg_state *st, struct tg_image *img, uint32_t next)
 
 		if (slot >= 0) {
 			kept[slot] = true;
+			st->slots[slot].retired = 0; /* a crashed reload may have marked it */
 			img->services[s].counter_slot = (uint32_t)slot;
 			continue;
 		}
@@ -320,12 +321,18 @@ int tg_state_record_switch(struct tg_state *st)
 	return tg_state_rename_pin(st, TG_PIN_PENDING, TG_PIN_POLICY) ?: tg_state_write_meta(st);
 }
 
+/* A --confirm whose timer died: any later command enforces the deadline. */
+#define CONFIRM_GRACE_NS (5ull * 1000000000ull)
+
 int tg_state_recover(struct tg_state *st)
 {
 	uint32_t pending_id;
 
-	if (!st->meta.pending_generation)
+	if (!st->meta.pending_generation) {
+		if (st->meta.confirm_pending && tg_realtime_ns() > st->meta.confirm_deadline_ns + CONFIRM_GRACE_NS)
+			return tg_state_rollback(st);
 		return 0;
+	}
 	pending_id = pinned_prog_id(st, TG_PIN_PENDING);
 	if (pending_id && pending_id == live_prog_id(st))
 		return tg_state_record_switch(st); /* the switch happened */

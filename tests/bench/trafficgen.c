@@ -16,7 +16,7 @@
  *
  * send transmits UDP frames out of IFACE (a veth) with BPF_PROG_TEST_RUN in
  * live-frame mode (kernel 5.18+) until SIGINT or SIGTERM, each frame from
- * the next address of a trace drawn from HOSTS. It prints how many frames
+ * the next address of a trace drawn from HOSTS, each feed equally often. It prints how many frames
  * it offered and at what rate.
  *
  * attach puts the floor (drop: count and drop) or the pass program (count
@@ -151,8 +151,20 @@ static int cmd_hosts(void)
 
 /* ------------------------------------------------------------- send */
 
-/* Reads the addresses of a "FEED A.B.C.D" file; returns how many. */
-static size_t read_hosts(const char *path, uint32_t **out)
+struct host {
+	uint32_t feed;
+	uint32_t addr; /* network order */
+};
+
+static int cmp_feed(const void *a, const void *b)
+{
+	const struct host *x = a, *y = b;
+
+	return x->feed < y->feed ? -1 : x->feed > y->feed;
+}
+
+/* Reads a "FEED A.B.C.D" file, sorted by feed; returns how many hosts. */
+static size_t read_hosts(const char *path, struct host **out)
 {
 	FILE *f = fopen(path, "r");
 	char line[128], addr[64];
@@ -174,22 +186,38 @@ static size_t read_hosts(const char *path, uint32_t **out)
 			if (!*out)
 				abort();
 		}
-		(*out)[n++] = a.s_addr;
+		(*out)[n++] = (struct host){ .feed = feed, .addr = a.s_addr };
 	}
 	fclose(f);
+	if (n)
+		qsort(*out, n, sizeof(**out), cmp_feed);
 	return n;
 }
 
-/* Each trace entry is a host drawn uniformly, so every prefix is as likely. */
-static uint32_t *make_trace(const uint32_t *hosts, size_t nhosts, uint32_t len, uint64_t seed)
+/*
+ * Each trace entry picks a feed (a service's peers) uniformly, then one of
+ * its hosts: every service is as likely a source whatever its number of
+ * prefixes, so the share of frames that a service passes is the same for
+ * every policy size.
+ */
+static uint32_t *make_trace(const struct host *hosts, size_t nhosts, uint32_t len, uint64_t seed)
 {
 	uint32_t *trace = calloc(len, sizeof(*trace));
+	size_t *starts = calloc(nhosts + 1, sizeof(*starts)), nfeeds = 0;
 	uint64_t state = seed | 1;
 
-	if (!trace)
+	if (!trace || !starts)
 		abort();
-	for (uint32_t i = 0; i < len; i++)
-		trace[i] = hosts[next_random(&state) % nhosts];
+	for (size_t i = 0; i < nhosts; i++)
+		if (!i || hosts[i].feed != hosts[i - 1].feed)
+			starts[nfeeds++] = i;
+	starts[nfeeds] = nhosts;
+	for (uint32_t i = 0; i < len; i++) {
+		size_t f = next_random(&state) % nfeeds, size = starts[f + 1] - starts[f];
+
+		trace[i] = hosts[starts[f] + next_random(&state) % size].addr;
+	}
+	free(starts);
 	return trace;
 }
 
@@ -374,7 +402,8 @@ static int cmd_send(int argc, char **argv)
 	struct send_args a;
 	struct trafficgen *skel;
 	uint8_t frame[FRAME_LEN];
-	uint32_t *hosts, *trace;
+	struct host *hosts;
+	uint32_t *trace;
 	size_t nhosts;
 	uint64_t frames;
 	double elapsed;

@@ -141,6 +141,7 @@ fi
 expect_ok confirm/old-policy-back lab_in "$A" ping -c 1 -W 1 198.18.10.2
 expect_exit confirm/reload-again 0 "rolls back" tgB reload --confirm 60 "$IB" "$work/noping.policy"
 expect_exit confirm/confirmed 0 "confirmed" tgB confirm "$IB"
+if lab_wait_for 5 sh -c "! pgrep -f '[r]ollback-timer $IB' >/dev/null"; then ok confirm/timer-stopped; else fail confirm/timer-stopped "still running"; fi
 expect_fail confirm/kept-after-confirm sh -c "nsenter --net=/run/netns/$B $TG status $IB | grep -q confirm"
 expect_exit confirm/nothing-to-confirm 1 "nothing to confirm" tgB confirm "$IB"
 
@@ -157,6 +158,10 @@ expect_ok errors/foreign-attach-left-no-pins test ! -e "/sys/fs/bpf/tollgate/$IA
 ip -n "$A" link set dev "$IA" xdp off
 
 # -------------------------------------------------------------- detach
+# From a namespace where the interface does not exist, the state is kept.
+expect_exit detach/elsewhere-refused 1 "state for $IB exists .*it is kept" lab_in "$A" "$TG" detach "$IB"
+expect_ok detach/elsewhere-state-kept test -e "/sys/fs/bpf/tollgate/$IB/meta"
+expect_fail detach/elsewhere-filter-still-on lab_in "$A" "$LABNET" connect 198.18.10.2 9999 --timeout 500
 expect_exit detach/ok 0 "detached" tgB detach "$IB"
 expect_ok detach/no-xdp-left sh -c "! ip -n $B link show $IB | grep -q 'prog/xdp'"
 expect_ok detach/no-pins-left test ! -e "/sys/fs/bpf/tollgate/$IB"
