@@ -41,6 +41,7 @@ BUILD=$TOP/build
 TG=$BUILD/tollgate
 GEN=$BUILD/bench/trafficgen
 INTERVALS=${TG_PPS_INTERVALS:-5}
+[[ "$INTERVALS" =~ ^[1-9][0-9]*$ ]] || INTERVALS=5
 SIZES=(10 10000 100000 1000000)
 NS_GEN=tgp-gen NS_RX=tgp-rx IF_GEN=tgp-g IF_RX=tgp-r
 ADDR_GEN=198.18.0.1 ADDR_RX=198.18.0.2
@@ -501,12 +502,18 @@ main() {
 	for n in "${SIZES[@]}"; do run_tollgate "$n"; done
 	for n in "${SIZES[@]}"; do run_xdp_filter "$n"; done
 	for n in "${SIZES[@]}"; do run_nft "$n"; done
+	echo "Mpps: frames counted at the receiving hook; rx-busy: the receive thread's share of its CPU (well below"
+	echo "100%, Mpps is bounded by the generator or by other work, not by the filter); ns/pkt: the receive thread's"
+	echo "CPU time per frame; passed: frames that reached the receiver's IP layer; offered: the generator's rate"
 	if [ "$THREADED" = 1 ]; then
 		echo "generator on CPU $GEN_CPU; receive: threaded NAPI, its thread on CPU $RX_CPU"
 	else
 		echo "generator on CPU $GEN_CPU; receive: softirq on the generator's CPU (no threaded NAPI), so rx-busy is 0"
 	fi
 	echo "CPUs busy before the run (other work on this machine): $BUSY% of $NCPUS"
+	if [ "$BUSY" -gt 10 ]; then
+		echo "note: other work was using the CPUs; expect low and noisy Mpps, and trust ns/pkt more"
+	fi
 
 	echo
 	echo "== tollgate reload (wall time, median of 3, no traffic)"

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * The packets-per-second benchmark's tool (scripts/bench-pps.sh): a traffic
- * generator of our own, and the floor program it is compared with.
+ * generator of our own, and the reference programs the filters are
+ * compared with.
  *
  *   trafficgen hosts < FEED_PREFIXES > FEED_HOSTS
  *   trafficgen send [--cpu N] [--trace-len N] [--seed N] [--seconds S]
@@ -16,14 +17,14 @@
  *
  * send transmits UDP frames out of IFACE (a veth) with BPF_PROG_TEST_RUN in
  * live-frame mode (kernel 5.18+) until SIGINT or SIGTERM, each frame from
- * the next address of a trace drawn from HOSTS, each feed equally often. It prints how many frames
- * it offered and at what rate.
+ * the next address of a trace drawn from HOSTS, each feed equally often.
+ * It prints how many frames it offered and at what rate.
  *
  * attach puts the floor (drop: count and drop) or the pass program (count
- * and pass, for the nftables run) on IFACE in native mode; count prints the
- * attached program's packet counter, summed over CPUs; detach removes it. The program stays attached
- * without a pin: the interface holds it, and deleting the interface (or
- * its namespace) removes it.
+ * and pass, for the nftables run) on IFACE in native mode; count prints
+ * the attached program's packet counter, summed over CPUs; detach removes
+ * it. The program stays attached without a pin: the interface holds it,
+ * and deleting the interface (or its namespace) removes it.
  *
  * Numbers only: this is never a pass/fail test.
  */

@@ -48,6 +48,16 @@ grep -q "^tollgate_policy_info{interface=\"$IB\",sha256=\"[0-9a-f]\{64\}\"} 1$" 
 	ok metrics/policy-hash-label || fail metrics/policy-hash-label "$(grep policy_info "$work/exposition")"
 ! grep -q '198\.18\.' "$work/exposition" && ok metrics/no-addresses-in-labels || fail metrics/no-addresses-in-labels "an address leaked"
 
+# A stale state directory (another version, a half-removed attach) must not
+# hide the interfaces that work.
+STALE=tgms$$
+lab_tollgate_iface "$STALE"
+mkdir -p "/sys/fs/bpf/tollgate/$STALE"
+bpftool map create "/sys/fs/bpf/tollgate/$STALE/meta" type array key 4 value 8 entries 1 name tg_stale
+out=$("$TG" stats --prometheus 2>"$work/stale.err"); rc=$?
+[ $rc -eq 0 ] && grep -q "interface=\"$IB\"" <<<"$out" && grep -q "$STALE: cannot read its counters" "$work/stale.err" &&
+	ok metrics/stale-state-skipped || fail metrics/stale-state-skipped "exit $rc: $(cat "$work/stale.err")"
+
 # ---------------------------------------------------------------- serve
 port=$(free_port)
 "$TG" serve --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
@@ -112,14 +122,17 @@ rc=$?
 
 # -------------------------------------------------------------- textfile
 mkdir -p "$work/textfile"
+# Every complete exposition of this interface has the same lines (only the
+# values move), so a read with another line count is a torn file.
+want_lines=$("$TG" stats --prometheus "$IB" | wc -l)
 (for i in $(seq 1 150); do "$TG" stats --prometheus --textfile "$work/textfile" "$IB" || exit 1; done) &
 writer=$!
 reads=0 torn=0
 while kill -0 $writer 2>/dev/null; do
 	if [ -f "$work/textfile/tollgate.prom" ]; then
-		content=$(cat "$work/textfile/tollgate.prom")
+		lines=$(wc -l <"$work/textfile/tollgate.prom")
 		reads=$((reads + 1))
-		tail -n 1 <<<"$content" | grep -q "^tollgate_policy_info{" || torn=$((torn + 1))
+		[ "$lines" -eq "$want_lines" ] || torn=$((torn + 1))
 	fi
 done
 wait $writer
@@ -127,7 +140,10 @@ wrc=$?
 leftovers=$(find "$work/textfile" -name '.tollgate.prom.*' | wc -l)
 if [ $wrc -eq 0 ] && [ $reads -gt 0 ] && [ $torn -eq 0 ] && [ "$leftovers" -eq 0 ] &&
 	promtool check metrics <"$work/textfile/tollgate.prom" >/dev/null 2>&1; then
-	ok "textfile/always-complete ($reads reads during 150 rewrites)"
+	ok "textfile/always-complete ($reads reads during 150 rewrites, $want_lines lines each)"
 else
 	fail textfile/always-complete "writer $wrc, $torn torn of $reads reads, $leftovers temp files left"
 fi
+out=$("$TG" stats --prometheus --textfile "$work/no/such/dir" "$IB" 2>&1); rc=$?
+[ $rc -eq 3 ] && grep -q "cannot write $work/no/such/dir/tollgate.prom" <<<"$out" && ok textfile/missing-directory ||
+	fail textfile/missing-directory "exit $rc: $out"
