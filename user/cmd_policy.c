@@ -68,6 +68,7 @@ static int parse_policy_args(int argc, char **argv, const char *usage, struct tg
 	};
 	int c;
 
+	memset(a, 0, sizeof(*a));
 	a->facing = TG_FACING_OUTSIDE;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {

@@ -13,13 +13,13 @@
 
 #include "dp_harness.h"
 
-static const struct dp_config cryptshare_outside = {
+static const struct dp_config counters_cryptshare = {
 	.label = "cryptshare outside counters",
 	.file = "policies/cryptshare.policy",
 	.facing = TG_FACING_OUTSIDE,
 };
 
-static const struct dp_config notarius_outside = {
+static const struct dp_config counters_notarius = {
 	.label = "notarius outside counters",
 	.file = "policies/notarius.policy",
 	.facing = TG_FACING_OUTSIDE,
@@ -196,9 +196,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_prestate_setup_teardown(counters_of_a_known_mix, dp_setup_prestate, dp_teardown,
-							 (void *)&cryptshare_outside),
+							 (void *)&counters_cryptshare),
 		cmocka_unit_test_prestate_setup_teardown(counted_under_rows_stay_at_zero, dp_setup_prestate, dp_teardown,
-							 (void *)&notarius_outside),
+							 (void *)&counters_notarius),
 	};
 
 	return cmocka_run_group_tests_name("counters", tests, NULL, NULL) ? 1 : 0;
