@@ -83,6 +83,15 @@ $(BUILD)/bench/bench_dataplane: tests/bench/bench_dataplane.c $(CORE_SRCS) user/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iuser -Itests/dataplane -o $@ $< $(CORE_SRCS) user/dataplane.c tests/dataplane/pktbuild.c -lbpf -lelf -lz
 
+# The packets-per-second benchmark (scripts/bench-pps.sh): a paced live-frame traffic generator and references.
+$(BUILD)/bench/trafficgen.bpf.o: tests/bench/trafficgen.bpf.c tests/bench/trafficgen.h | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/trafficgen: tests/bench/trafficgen.c tests/bench/trafficgen.h $(BUILD)/bench/trafficgen.skel.h | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz
+
 $(BUILD):
 	@mkdir -p $@
 
@@ -101,7 +110,7 @@ demo: deps
 	@scripts/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/bench/gen_policy $(BUILD)/bench/bench_dataplane
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/gen_policy $(BUILD)/bench/bench_dataplane $(BUILD)/bench/trafficgen
 	@scripts/bench.sh
 
 # make install [DESTDIR=...] [PREFIX=/usr/local] [SYSCONFDIR=/etc] [SYSTEMDUNITDIR=$(PREFIX)/lib/systemd/system]

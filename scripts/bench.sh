@@ -41,3 +41,6 @@ echo
 echo "== data plane (BPF_PROG_TEST_RUN)"
 if ! mountpoint -q /sys/fs/bpf; then mount -t bpf bpf /sys/fs/bpf; fi
 cd "$TOP" && "$BUILD/bench/bench_dataplane" --runs "$RUNS"
+
+echo
+"$TOP/scripts/bench-pps.sh"

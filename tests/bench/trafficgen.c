@@ -6,7 +6,7 @@
  *
  *   trafficgen hosts < FEED_PREFIXES > FEED_HOSTS
  *   trafficgen send [--cpu N] [--trace-len N] [--seed N] [--seconds S]
- *                   IFACE HOSTS DST_MAC DST_IP SPORT DPORT
+ *                   [--pace PEER] IFACE HOSTS DST_MAC DST_IP SPORT DPORT
  *   trafficgen attach IFACE drop|pass
  *   trafficgen count IFACE
  *   trafficgen detach IFACE
@@ -18,7 +18,11 @@
  * send transmits UDP frames out of IFACE (a veth) with BPF_PROG_TEST_RUN in
  * live-frame mode (kernel 5.18+) until SIGINT or SIGTERM, each frame from
  * the next address of a trace drawn from HOSTS, each feed equally often.
- * It prints how many frames it offered and at what rate.
+ * With --pace PEER (the veth's peer, in any namespace), it keeps at most
+ * TGP_MAX_IN_FLIGHT frames in the veth's ring, waiting for room rather
+ * than overflowing it (see trafficgen.bpf.c for why and how). It prints
+ * what it sent, held back after a long wait, saw refused by the ring, and
+ * for how long.
  *
  * attach puts the floor (drop: count and drop) or the pass program (count
  * and pass, for the nftables run) on IFACE in native mode; count prints
@@ -28,6 +32,7 @@
  *
  * Numbers only: this is never a pass/fail test.
  */
+#include "trafficgen.h"
 #include "bench/trafficgen.skel.h"
 
 #include <arpa/inet.h>
@@ -59,6 +64,7 @@
 
 struct send_args {
 	const char *ifname, *hosts_path;
+	const char *pace_dev; /* the peer veth, to keep pace with; NULL: no pacing */
 	uint8_t dst_mac[ETH_ALEN];
 	uint32_t dst_ip; /* network order */
 	uint16_t sport, dport;
@@ -79,7 +85,7 @@ static void on_signal(int sig)
 static int usage(void)
 {
 	fprintf(stderr, "usage: trafficgen hosts < FEED_PREFIXES\n"
-			"       trafficgen send [--cpu N] [--trace-len N] [--seed N] [--seconds S]\n"
+			"       trafficgen send [--cpu N] [--trace-len N] [--seed N] [--seconds S] [--pace PEER]\n"
 			"                       IFACE HOSTS DST_MAC DST_IP SPORT DPORT\n"
 			"       trafficgen attach IFACE drop|pass\n"
 			"       trafficgen count IFACE\n"
@@ -281,27 +287,69 @@ static int make_frame(const struct send_args *a, uint32_t src, uint8_t frame[FRA
 	return 0;
 }
 
-static struct trafficgen *load_generator(const uint32_t *trace, uint32_t len)
+static int fill_trace(struct trafficgen *skel, const uint32_t *trace, uint32_t len)
+{
+	int fd = bpf_map__fd(skel->maps.trace);
+
+	for (uint32_t i = 0; i < len; i++)
+		if (bpf_map_update_elem(fd, &i, &trace[i], BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+/* Of the object's programs, only those listed (NULL-terminated) get loaded. */
+static void load_only(struct trafficgen *skel, struct bpf_program *const *keep)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		bool wanted = false;
+
+		for (struct bpf_program *const *k = keep; *k; k++)
+			wanted |= *k == prog;
+		bpf_program__set_autoload(prog, wanted);
+	}
+}
+
+/* Loads the generator, with its two tracepoint programs when pacing. */
+static struct trafficgen *open_generator(uint32_t len, const char *pace_dev)
 {
 	struct trafficgen *skel = trafficgen__open();
-	int fd;
 
 	if (!skel)
 		return NULL;
 	skel->rodata->trace_len = len;
 	bpf_map__set_max_entries(skel->maps.trace, len);
-	bpf_program__set_autoload(skel->progs.tgp_drop, false);
-	bpf_program__set_autoload(skel->progs.tgp_pass, false);
-	if (trafficgen__load(skel)) {
+	if (pace_dev) {
+		skel->rodata->max_in_flight = TGP_MAX_IN_FLIGHT;
+		skel->rodata->gen_tgid = (uint32_t)getpid();
+		snprintf(skel->rodata->rx_dev, sizeof(skel->rodata->rx_dev), "%s", pace_dev);
+		load_only(skel, (struct bpf_program *const[]){ skel->progs.tgp_gen, skel->progs.tgp_rx_poll,
+							       skel->progs.tgp_tx_xmit, NULL });
+	} else {
+		load_only(skel, (struct bpf_program *const[]){ skel->progs.tgp_gen, NULL });
+	}
+	/* The skeleton attaches the tracepoints; the generator is only run. */
+	if (trafficgen__load(skel) || (pace_dev && trafficgen__attach(skel))) {
 		trafficgen__destroy(skel);
 		return NULL;
 	}
-	fd = bpf_map__fd(skel->maps.trace);
-	for (uint32_t i = 0; i < len; i++)
-		if (bpf_map_update_elem(fd, &i, &trace[i], BPF_ANY)) {
-			trafficgen__destroy(skel);
-			return NULL;
-		}
+	return skel;
+}
+
+/* Without the tracepoints the generator still works, only unpaced. */
+static struct trafficgen *load_generator(const uint32_t *trace, uint32_t len, const char *pace_dev)
+{
+	struct trafficgen *skel = pace_dev ? open_generator(len, pace_dev) : NULL;
+
+	if (pace_dev && !skel)
+		fprintf(stderr, "trafficgen: cannot attach to the napi and xdp tracepoints; sending without pacing\n");
+	if (!skel)
+		skel = open_generator(len, NULL);
+	if (skel && fill_trace(skel, trace, len)) {
+		trafficgen__destroy(skel);
+		skel = NULL;
+	}
 	return skel;
 }
 
@@ -328,15 +376,18 @@ static void catch_signals(void)
 
 /*
  * Runs the generator in chunks until told to stop. Only chunks that ran to
- * the end are counted: an interrupted run does not say how far it got.
+ * the end are counted, and the counters are taken as they were then: an
+ * interrupted run does not say how far it got.
  */
-static int transmit(int prog_fd, int ifindex, const uint8_t *frame, double seconds, uint64_t *frames,
-		    double *elapsed)
+static int transmit(const struct trafficgen *skel, int ifindex, const uint8_t *frame, double seconds,
+		    uint64_t *frames, struct gen_state *counters, double *elapsed)
 {
 	struct xdp_md ctx = { .data_end = FRAME_LEN, .ingress_ifindex = (uint32_t)ifindex };
+	int prog_fd = bpf_program__fd(skel->progs.tgp_gen);
 	double start = now_s(), done = start;
 
 	*frames = 0;
+	*counters = skel->bss->gen;
 	while (!stop && (seconds <= 0 || done - start < seconds)) {
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = FRAME_LEN, .ctx_in = &ctx,
 			    .ctx_size_in = sizeof(ctx), .repeat = CHUNK, .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
@@ -349,10 +400,23 @@ static int transmit(int prog_fd, int ifindex, const uint8_t *frame, double secon
 			return -1;
 		}
 		*frames += CHUNK;
+		*counters = skel->bss->gen;
 		done = now_s();
 	}
 	*elapsed = done - start;
 	return 0;
+}
+
+/* One line of numbers for scripts, then the rates for people. */
+static void report(const struct gen_state *gen, uint64_t frames, double elapsed)
+{
+	double t = elapsed > 0 ? elapsed : 1;
+
+	printf("generator seconds %.3f frames %llu sent %llu held %llu refused %llu lost %llu\n", elapsed,
+	       (unsigned long long)frames, (unsigned long long)gen->sent, (unsigned long long)gen->held,
+	       (unsigned long long)gen->refused, (unsigned long long)gen->lost);
+	printf("generated %.3f Mpps, sent %.3f Mpps, the ring refused %.3f Mpps\n", (double)frames / t / 1e6,
+	       (double)gen->sent / t / 1e6, (double)gen->refused / t / 1e6);
 }
 
 static int parse_mac(const char *s, uint8_t mac[ETH_ALEN])
@@ -371,7 +435,7 @@ static int parse_send_args(int argc, char **argv, struct send_args *a)
 	static const struct option opts[] = {
 		{ "cpu", required_argument, NULL, 'c' },     { "trace-len", required_argument, NULL, 't' },
 		{ "seed", required_argument, NULL, 's' },    { "seconds", required_argument, NULL, 'S' },
-		{ 0 },
+		{ "pace", required_argument, NULL, 'p' },    { 0 },
 	};
 	int c;
 
@@ -385,6 +449,8 @@ static int parse_send_args(int argc, char **argv, struct send_args *a)
 			a->seed = strtoull(optarg, NULL, 0);
 		else if (c == 'S')
 			a->seconds = atof(optarg);
+		else if (c == 'p')
+			a->pace_dev = optarg;
 		else
 			return -1;
 	}
@@ -402,6 +468,7 @@ static int cmd_send(int argc, char **argv)
 {
 	struct send_args a;
 	struct trafficgen *skel;
+	struct gen_state counters;
 	uint8_t frame[FRAME_LEN];
 	struct host *hosts;
 	uint32_t *trace;
@@ -419,16 +486,15 @@ static int cmd_send(int argc, char **argv)
 		return 1;
 	}
 	trace = make_trace(hosts, nhosts, a.trace_len, a.seed);
-	if (make_frame(&a, trace[0], frame) || !(skel = load_generator(trace, a.trace_len))) {
+	if (make_frame(&a, trace[0], frame) || !(skel = load_generator(trace, a.trace_len, a.pace_dev))) {
 		fprintf(stderr, "trafficgen: cannot set up the generator on %s\n", a.ifname);
 		return 1;
 	}
 	pin_to_cpu(a.cpu);
 	catch_signals();
-	err = transmit(bpf_program__fd(skel->progs.tgp_gen), ifindex, frame, a.seconds, &frames, &elapsed);
+	err = transmit(skel, ifindex, frame, a.seconds, &frames, &counters, &elapsed);
 	if (!err)
-		printf("offered %llu frames in %.3f s: %.3f Mpps\n", (unsigned long long)frames, elapsed,
-		       elapsed > 0 ? (double)frames / elapsed / 1e6 : 0.0);
+		report(&counters, frames, elapsed);
 	trafficgen__destroy(skel);
 	free(trace);
 	free(hosts);
@@ -449,8 +515,7 @@ static int cmd_attach(const char *ifname, const char *which)
 	if (!skel)
 		return 1;
 	prog = !strcmp(which, "drop") ? skel->progs.tgp_drop : skel->progs.tgp_pass;
-	bpf_program__set_autoload(skel->progs.tgp_gen, false);
-	bpf_program__set_autoload(prog == skel->progs.tgp_drop ? skel->progs.tgp_pass : skel->progs.tgp_drop, false);
+	load_only(skel, (struct bpf_program *const[]){ prog, NULL });
 	err = trafficgen__load(skel);
 	/* Native mode: the benchmark is about the driver's XDP hook. */
 	if (!err)
