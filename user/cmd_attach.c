@@ -921,11 +921,6 @@ static void on_dns_signal(int sig)
 	dns_stop = 1;
 }
 
-static void hash_file_sources(const struct tg_loaded *l, char out[TG_HASH_HEX])
-{
-	hash_policy(&l->diags, out);
-}
-
 /*
  * One interface: ask DNS about the names that are due and, when a name's
  * addresses changed, reload the policy in force with them, through the same
@@ -956,7 +951,7 @@ static uint64_t follow_interface(const char *ifname, const struct tg_dns_opts *d
 		*rc = TG_EXIT_INPUT;
 		goto out;
 	}
-	hash_file_sources(&l, hash);
+	hash_policy(&l.diags, hash);
 	if (strcmp(hash, st->meta.current.hash)) {
 		fprintf(stderr, "tollgate: %s: %s changed since generation %u was loaded; run 'tollgate reload' to apply it\n",
 			ifname, a.policy, st->meta.generation);

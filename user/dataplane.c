@@ -242,13 +242,6 @@ void tg_dataplane_destroy(struct tg_dataplane *dp)
 	dp->skel = NULL;
 }
 
-int tg_dataplane_map_fd(const struct tg_dataplane *dp, const char *name)
-{
-	struct bpf_map *map = bpf_object__find_map_by_name(dp->skel->obj, name);
-
-	return map ? bpf_map__fd(map) : -ENOENT;
-}
-
 int tg_dataplane_prog_fd(const struct tg_dataplane *dp)
 {
 	return bpf_program__fd(dp->skel->progs.tollgate_xdp);
@@ -267,17 +260,6 @@ int tg_dataplane_run(struct tg_dataplane *dp, const uint8_t *frame, size_t len, 
 	*verdict = run.retval == XDP_PASS ? TG_PASS : TG_DROP;
 	if (trace && dp->trace && bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.trace), &zero, trace))
 		return -errno;
-	return 0;
-}
-
-int tg_dataplane_run_repeat(struct tg_dataplane *dp, const uint8_t *frame, size_t len, uint32_t repeat,
-			    uint32_t *ns_per_run)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = (uint32_t)len, .repeat = repeat);
-
-	if (bpf_prog_test_run_opts(tg_dataplane_prog_fd(dp), &run))
-		return -errno;
-	*ns_per_run = run.duration;
 	return 0;
 }
 

@@ -37,8 +37,6 @@ int tg_dataplane_prog_fd(const struct tg_dataplane *dp);
 /* verdict: enum tg_action. */
 int tg_dataplane_run(struct tg_dataplane *dp, const uint8_t *frame, size_t len, int *verdict,
 		     struct tg_trace *trace);
-int tg_dataplane_run_repeat(struct tg_dataplane *dp, const uint8_t *frame, size_t len, uint32_t repeat,
-			    uint32_t *ns_per_run);
 
 /* Sums of the per-CPU counters. */
 int tg_dataplane_service_counters(struct tg_dataplane *dp, uint32_t slot, struct tg_service_counters *out);
@@ -46,7 +44,6 @@ int tg_dataplane_reason_counters(struct tg_dataplane *dp, uint32_t reason, struc
 
 /* Multi-buffer XDP (5.18); programs load without the frags flag elsewhere. */
 bool tg_kernel_has_multi_buffer(void);
-int tg_dataplane_map_fd(const struct tg_dataplane *dp, const char *name);
 
 /* Kernel memory of a map (fdinfo memlock), or 0 when the kernel does not say. */
 uint64_t tg_map_memory(int map_fd);
