@@ -27,6 +27,25 @@ lab_link() {
 	ip -n "$4" link set "$5" up
 }
 
+# lab_pair NS_A IF_A ADDR_A NS_B IF_B ADDR_B [V6_A V6_B]: the end-to-end
+# suites' topology, a client namespace and a host namespace whose interface
+# carries tollgate (its pins are removed by lab_cleanup).
+lab_pair() {
+	lab_ns "$1"
+	lab_ns "$4"
+	lab_link "$@"
+	lab_tollgate_iface "$5"
+}
+
+# lab_ipv4_only NS...: no IPv6, so router solicitations and the like stay
+# out of counters that a test compares exactly.
+lab_ipv4_only() {
+	local ns
+	for ns in "$@"; do
+		lab_in "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	done
+}
+
 # lab_in NS CMD...: run in a namespace's network only, keeping this mount
 # namespace so that bpffs and tollgate's pins stay where they are.
 lab_in() {

@@ -10,10 +10,7 @@ A=tgta$$ B=tgtb$$ IA=tga$$ IB=tgb$$
 work=$(mktemp -d)
 trap 'lab_cleanup; rm -rf "$work"' EXIT
 
-lab_ns "$A"
-lab_ns "$B"
-lab_link "$A" "$IA" 198.18.10.1/24 "$B" "$IB" 198.18.10.2/24 2001:db8:10::1/64 2001:db8:10::2/64
-lab_tollgate_iface "$IB"
+lab_pair "$A" "$IA" 198.18.10.1/24 "$B" "$IB" 198.18.10.2/24 2001:db8:10::1/64 2001:db8:10::2/64
 tgB() { lab_in "$B" "$TG" "$@"; }
 
 cat >"$work/base.policy" <<'P'

@@ -14,13 +14,8 @@ A=tgra$$ B=tgrb$$ IA=tra$$ IB=trb$$
 work=$(mktemp -d)
 trap 'lab_cleanup; rm -rf "$work"' EXIT
 
-lab_ns "$A"
-lab_ns "$B"
-lab_link "$A" "$IA" 198.18.20.1/24 "$B" "$IB" 198.18.20.2/24
-lab_tollgate_iface "$IB"
-# IPv6 would add router solicitations and the like to the counters.
-lab_in "$A" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-lab_in "$B" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+lab_pair "$A" "$IA" 198.18.20.1/24 "$B" "$IB" 198.18.20.2/24
+lab_ipv4_only "$A" "$B"
 tgB() { lab_in "$B" "$TG" "$@"; }
 
 cat >"$work/even.policy" <<'P'

@@ -11,12 +11,8 @@ A=tgma$$ B=tgmb$$ IA=tma$$ IB=tmb$$
 work=$(mktemp -d)
 trap 'lab_cleanup; rm -rf "$work"' EXIT
 
-lab_ns "$A"
-lab_ns "$B"
-lab_link "$A" "$IA" 198.18.30.1/24 "$B" "$IB" 198.18.30.2/24
-lab_tollgate_iface "$IB"
-lab_in "$A" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-lab_in "$B" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+lab_pair "$A" "$IA" 198.18.30.1/24 "$B" "$IB" 198.18.30.2/24
+lab_ipv4_only "$A" "$B"
 cat >"$work/metrics.policy" <<'P'
 default deny
 service dns-lab { direction in; protocol udp; ports 5353; peers 198.18.30.0/24; action allow }

@@ -13,13 +13,10 @@ TTL=2
 work=$(mktemp -d)
 trap 'lab_cleanup; rm -rf "$work"' EXIT
 
-lab_ns "$A"
-lab_ns "$B"
-lab_link "$A" "$IA" 198.18.50.2/24 "$B" "$IB" 198.18.50.1/24 2001:db8:50::2/64 2001:db8:50::1/64
+lab_pair "$A" "$IA" 198.18.50.2/24 "$B" "$IB" 198.18.50.1/24 2001:db8:50::2/64 2001:db8:50::1/64
 ip -n "$A" addr add 198.18.50.11/24 dev "$IA"
 ip -n "$A" addr add 198.18.50.12/24 dev "$IA"
 ip -n "$A" addr add 2001:db8:50::11/64 dev "$IA" nodad
-lab_tollgate_iface "$IB"
 tgB() { lab_in "$B" "$TG" "$@"; }
 
 # dnsmasq inside B, on B's loopback: the resolver tollgate asks.
