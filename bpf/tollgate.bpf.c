@@ -86,6 +86,7 @@ struct decision {
 	__u32 reason;
 	__u32 service;
 	__u32 role;
+	__u32 counter_slot; /* the service's, looked up once with its action */
 };
 
 /* ------------------------------------------------------------- lookup */
@@ -231,6 +232,7 @@ static __always_inline void decide_service(struct decision *d, __u32 service, __
 	d->reason = reason;
 	d->service = service;
 	d->role = role_override < TG_ROLES ? role_override : svc->role;
+	d->counter_slot = svc->counter_slot;
 }
 
 static __always_inline void classify(struct packet *pkt, struct decision *d)
@@ -273,14 +275,8 @@ static __always_inline void account(struct decision *d, __u64 bytes)
 		rc->verdict[d->verdict].bytes += bytes;
 	}
 	if (d->service != TG_NO_SERVICE) {
-		struct tg_service_entry *svc = bpf_map_lookup_elem(&services, &d->service);
-		struct tg_service_counters *sc;
-		__u32 slot;
+		struct tg_service_counters *sc = bpf_map_lookup_elem(&service_counters, &d->counter_slot);
 
-		if (!svc)
-			return;
-		slot = svc->counter_slot;
-		sc = bpf_map_lookup_elem(&service_counters, &slot);
 		if (sc && d->role < TG_ROLES) {
 			sc->role[d->role].packets++;
 			sc->role[d->role].bytes += bytes;
