@@ -12,8 +12,9 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 # The policy front end: parser, compiler and reference classifier. No BPF.
 CORE_SRCS := user/util.c user/diag.c user/lexer.c user/parser.c user/compile.c user/analyse.c user/image.c \
 	user/classify.c user/packet.c
-CLI_SRCS := $(CORE_SRCS) user/main.c user/cmd_policy.c user/cmd_replay.c user/cmd_attach.c user/cmd_stats.c user/cmd_serve.c \
-	user/dataplane.c user/state.c user/stats.c user/hosts.c user/resolve.c
+CLI_SRCS := $(CORE_SRCS) user/main.c user/cmd_policy.c user/cmd_replay.c user/cmd_attach.c user/cmd_reload.c \
+	user/cmd_detach.c user/cmd_status.c user/cmd_dns.c user/cmd_stats.c user/cmd_serve.c user/apply.c user/switch.c user/link.c \
+	user/dataplane.c user/generation.c user/slots.c user/state.c user/stats.c user/hosts.c user/resolve.c
 CLI_LIBS := -lxdp -lbpf -lpcap -lmicrohttpd -lcares -lcrypto -lelf -lz -lpthread
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -Iinclude $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
@@ -25,30 +26,29 @@ all: $(BUILD)/tollgate
 
 # The XDP program, embedded in the CLI through a bpftool skeleton.
 BPF_HEADERS := include/tollgate.h bpf/parse.h bpf/bench.h
-ENTRY_SKEL := $(BUILD)/entry.skel.h
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HEADERS) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<)) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/tollgate: $(CLI_SRCS) $(HEADERS) $(SKEL) $(ENTRY_SKEL) | $(BUILD)
+$(BUILD)/tollgate: $(CLI_SRCS) $(HEADERS) $(SKEL) | $(BUILD)
 	$(CC) $(CFLAGS) -o $@ $(CLI_SRCS) $(CLI_LIBS)
 
 # The same CLI under AddressSanitizer and UBSan: the test suite runs this one.
-$(BUILD)/asan/tollgate: $(CLI_SRCS) $(HEADERS) $(SKEL) $(ENTRY_SKEL) | $(BUILD)
+$(BUILD)/asan/tollgate: $(CLI_SRCS) $(HEADERS) $(SKEL) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -o $@ $(CLI_SRCS) $(CLI_LIBS)
 asan: $(BUILD)/asan/tollgate
 
 # cmocka unit tests, each linked against the core under the sanitizers.
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-$(BUILD)/tests/%: tests/unit/%.c $(CORE_SRCS) user/resolve.c $(HEADERS) $(wildcard tests/unit/*.h) | $(BUILD)
+$(BUILD)/tests/%: tests/unit/%.c $(CORE_SRCS) user/resolve.c user/slots.c $(HEADERS) $(wildcard tests/unit/*.h) | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -Iuser -o $@ $< $(CORE_SRCS) user/resolve.c -lcmocka -lcares
+	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -Iuser -o $@ $< $(CORE_SRCS) user/resolve.c user/slots.c -lcmocka -lcares
 
 # Data-plane tests: the real XDP program through BPF_PROG_TEST_RUN (root).
-DP_SRCS := $(CORE_SRCS) user/dataplane.c tests/dataplane/pktbuild.c
+DP_SRCS := $(CORE_SRCS) user/dataplane.c user/generation.c tests/dataplane/pktbuild.c
 DP_TESTS := $(patsubst tests/dataplane/test_%.c,$(BUILD)/tests/dp_%,$(wildcard tests/dataplane/test_*.c))
 $(BUILD)/tests/dp_%: tests/dataplane/test_%.c $(DP_SRCS) $(HEADERS) $(wildcard tests/dataplane/*.h) $(SKEL) | $(BUILD)
 	@mkdir -p $(dir $@)
@@ -79,9 +79,9 @@ $(BUILD)/bench/gen_policy: tests/bench/gen_policy.c | $(BUILD)
 
 # The data-plane benchmark: tollgate, a floor and a bare trie, side by side.
 BENCH_SKELS := $(SKEL) $(BUILD)/bench_floor.skel.h $(BUILD)/bench_lpm.skel.h
-$(BUILD)/bench/bench_dataplane: tests/bench/bench_dataplane.c $(CORE_SRCS) user/dataplane.c tests/dataplane/pktbuild.c $(HEADERS) $(BENCH_SKELS) | $(BUILD)
+$(BUILD)/bench/bench_dataplane: tests/bench/bench_dataplane.c $(CORE_SRCS) user/dataplane.c user/generation.c tests/dataplane/pktbuild.c $(HEADERS) $(BENCH_SKELS) | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iuser -Itests/dataplane -o $@ $< $(CORE_SRCS) user/dataplane.c tests/dataplane/pktbuild.c -lbpf -lelf -lz
+	$(CC) $(CFLAGS) -Iuser -Itests/dataplane -o $@ $< $(CORE_SRCS) user/dataplane.c user/generation.c tests/dataplane/pktbuild.c -lbpf -lelf -lz
 
 # The packets-per-second benchmark (scripts/bench-pps.sh): a paced live-frame traffic generator and references.
 $(BUILD)/bench/trafficgen.bpf.o: tests/bench/trafficgen.bpf.c tests/bench/trafficgen.h | $(BUILD)

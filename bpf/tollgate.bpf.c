@@ -7,13 +7,11 @@
 #include "parse.h"
 #include "bench.h"
 
-/* Per-attach settings: constants at load time, so dead paths are pruned. */
+/*
+ * Fixed for the life of an attachment: constants at load time, so dead paths
+ * are pruned. Everything a reload changes lives in the generation maps below.
+ */
 const volatile __u32 cfg_facing = TG_FACING_OUTSIDE;
-const volatile __u32 cfg_default = TG_DROP;
-const volatile __u32 cfg_non_ip = TG_PASS;
-const volatile __u32 cfg_malformed = TG_DROP;
-const volatile __u32 cfg_icmp_mode = TG_ICMP_ALLOW_ESSENTIAL;
-const volatile __u32 cfg_frag_mode = TG_FRAG_MATCH;
 const volatile __u32 cfg_trace = 0;
 /* Set where the kernel has multi-buffer XDP (5.18): jumbo frames then span
  * fragments, headers stay in the linear part, and lengths come from the
@@ -22,49 +20,113 @@ const volatile __u32 cfg_multi_buffer = 0;
 /* make bench only: rewrite each frame's remote address from a trace. */
 const volatile __u32 cfg_bench = 0;
 
-/* The loader sizes the tries and the mask array to the policy. */
-struct {
+/*
+ * Generations. This program is loaded once per attachment and never
+ * replaced; a policy is a set of inner maps, one per outer map below, all at
+ * the same index (a "generation slot"). `active` names the slot in force. A
+ * reload fills the other slot with new inner maps and then stores its index
+ * in `active`: one atomic switch. Each packet reads `active` once, so it
+ * meets exactly one generation. The loader creates the inner maps from these
+ * templates (bpf_map__inner_map), so their layout is declared only here
+ * (sizes rather than BTF types: clang leaves types that only an inner map
+ * names as forward declarations, which libbpf cannot size).
+ */
+struct gen_v4_map {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1); /* sized to each policy */
+	__uint(key_size, sizeof(struct tg_v4_key));
+	__uint(value_size, sizeof(__u32));
+};
+
+struct gen_v6_map {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1);
-	__type(key, struct tg_v4_key);
-	__type(value, __u32);
-} peers_v4 SEC(".maps");
+	__uint(key_size, sizeof(struct tg_v6_key));
+	__uint(value_size, sizeof(__u32));
+};
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1);
-	__type(key, struct tg_v6_key);
-	__type(value, __u32);
-} peers_v6 SEC(".maps");
-
-struct {
+struct gen_l4_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, TG_L4_ENTRIES);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+};
+
+struct gen_masks_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP); /* sized to each policy */
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct tg_mask));
+};
+
+struct gen_policy_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct tg_policy_table));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, TG_GEN_SLOTS);
 	__type(key, __u32);
-	__type(value, __u32);
-} l4_classes SEC(".maps");
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct gen_v4_map);
+} gen_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, TG_GEN_SLOTS);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct gen_v6_map);
+} gen_v6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, TG_GEN_SLOTS);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct gen_l4_map);
+} gen_l4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, TG_GEN_SLOTS);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct gen_masks_map);
+} gen_masks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, TG_GEN_SLOTS);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct gen_policy_map);
+} gen_policy SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct tg_mask);
-} masks SEC(".maps");
+	__type(value, __u32); /* the generation slot in force */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} active SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TG_MAX_SERVICES);
-	__type(key, __u32);
-	__type(value, struct tg_service_entry);
-} services SEC(".maps");
+/* ------------------------------------------------- state of an attachment */
 
+/* Counters belong to the attachment, not to a generation: a reload keeps
+ * them by service name through `slots`. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TG_MAX_COUNTER_SLOTS);
 	__type(key, __u32);
 	__type(value, struct tg_service_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } service_counters SEC(".maps");
 
 struct {
@@ -72,7 +134,42 @@ struct {
 	__uint(max_entries, TG_REASONS);
 	__type(key, __u32);
 	__type(value, struct tg_reason_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } reason_counters SEC(".maps");
+
+/* Frames that found no generation in force: only while the state is broken. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} orphans SEC(".maps");
+
+/* The loader's records; the program never reads them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tg_meta);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TG_MAX_COUNTER_SLOTS);
+	__type(key, __u32);
+	__type(value, struct tg_slot);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TG_MAX_HOSTS);
+	__type(key, __u32);
+	__type(value, struct tg_host_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} hosts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -80,6 +177,12 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tg_trace);
 } trace SEC(".maps");
+
+/* The inner maps of the generation in force, looked up once per packet. */
+struct generation {
+	void *v4, *v6, *l4, *masks;
+	struct tg_policy_table *policy;
+};
 
 struct decision {
 	__u32 verdict;
@@ -91,11 +194,34 @@ struct decision {
 
 /* ------------------------------------------------------------- lookup */
 
+/* The generation in force; 0 when the state is broken (no slot filled). */
+static __always_inline int current_generation(struct generation *g)
+{
+	__u32 zero = 0, *slot = bpf_map_lookup_elem(&active, &zero);
+	__u32 s;
+
+	if (!slot)
+		return 0;
+	s = *slot; /* read once: every lookup below uses the same slot */
+	g->v4 = bpf_map_lookup_elem(&gen_v4, &s);
+	g->v6 = bpf_map_lookup_elem(&gen_v6, &s);
+	g->l4 = bpf_map_lookup_elem(&gen_l4, &s);
+	g->masks = bpf_map_lookup_elem(&gen_masks, &s);
+	g->policy = 0;
+	if (g->v4 && g->v6 && g->l4 && g->masks) {
+		void *policy_map = bpf_map_lookup_elem(&gen_policy, &s);
+
+		if (policy_map)
+			g->policy = bpf_map_lookup_elem(policy_map, &zero);
+	}
+	return g->policy != 0;
+}
+
 /*
  * The one place that turns a remote address into a peer class. Replacing the
  * LPM tries with another structure changes this function only.
  */
-static __always_inline __u32 lookup_peer_class(struct packet *pkt)
+static __always_inline __u32 lookup_peer_class(struct generation *g, struct packet *pkt)
 {
 	__u32 *cls = 0;
 
@@ -106,7 +232,7 @@ static __always_inline __u32 lookup_peer_class(struct packet *pkt)
 		if (!a)
 			return 0;
 		__builtin_memcpy(key.addr, a, 4);
-		cls = bpf_map_lookup_elem(&peers_v4, &key);
+		cls = bpf_map_lookup_elem(g->v4, &key);
 	} else {
 		struct tg_v6_key key = { .prefixlen = 128 };
 		__u8 *a = ptr_at(pkt->ctx, pkt->remote_off, 16);
@@ -114,14 +240,14 @@ static __always_inline __u32 lookup_peer_class(struct packet *pkt)
 		if (!a)
 			return 0;
 		__builtin_memcpy(key.addr, a, 16);
-		cls = bpf_map_lookup_elem(&peers_v6, &key);
+		cls = bpf_map_lookup_elem(g->v6, &key);
 	}
 	return cls ? *cls : 0;
 }
 
-static __always_inline __u32 l4_class(__u32 index)
+static __always_inline __u32 l4_class(struct generation *g, __u32 index)
 {
-	__u32 *cls = bpf_map_lookup_elem(&l4_classes, &index);
+	__u32 *cls = bpf_map_lookup_elem(g->l4, &index);
 
 	return cls ? *cls : 0;
 }
@@ -156,11 +282,11 @@ static __always_inline __u32 lowest_bit(__u64 x)
 }
 
 /* First service in both masks (and in b2, if given): TG_NO_SERVICE if none. */
-static __always_inline __u32 first_common(__u32 a, __u32 b, __u32 b2)
+static __always_inline __u32 first_common(struct generation *g, __u32 a, __u32 b, __u32 b2)
 {
-	struct tg_mask *ma = bpf_map_lookup_elem(&masks, &a);
-	struct tg_mask *mb = bpf_map_lookup_elem(&masks, &b);
-	struct tg_mask *mb2 = bpf_map_lookup_elem(&masks, &b2);
+	struct tg_mask *ma = bpf_map_lookup_elem(g->masks, &a);
+	struct tg_mask *mb = bpf_map_lookup_elem(g->masks, &b);
+	struct tg_mask *mb2 = bpf_map_lookup_elem(g->masks, &b2);
 	__u32 w;
 
 	if (!ma || !mb || !mb2)
@@ -220,14 +346,16 @@ static __always_inline void decide(struct decision *d, __u32 verdict, __u32 reas
 	d->role = TG_ROLE_REQUEST;
 }
 
-static __always_inline void decide_service(struct decision *d, __u32 service, __u32 role_override, __u32 reason)
+static __always_inline void decide_service(struct generation *g, struct decision *d, __u32 service,
+					   __u32 role_override, __u32 reason)
 {
-	struct tg_service_entry *svc = bpf_map_lookup_elem(&services, &service);
+	struct tg_service_entry *svc;
 
-	if (!svc) {
-		decide(d, cfg_default, TG_REASON_DEFAULT);
+	if (service >= TG_MAX_SERVICES) {
+		decide(d, g->policy->settings.default_verdict, TG_REASON_DEFAULT);
 		return;
 	}
+	svc = &g->policy->services[service];
 	d->verdict = svc->action;
 	d->reason = reason;
 	d->service = service;
@@ -235,32 +363,33 @@ static __always_inline void decide_service(struct decision *d, __u32 service, __
 	d->counter_slot = svc->counter_slot;
 }
 
-static __always_inline void classify(struct packet *pkt, struct decision *d)
+static __always_inline void classify(struct generation *g, struct packet *pkt, struct decision *d)
 {
+	const struct tg_settings *set = &g->policy->settings;
 	__u32 peer, service, slot, value_req = 0, value_rep = 0, rep_cls = 0;
 
-	if (cfg_icmp_mode == TG_ICMP_ALLOW_ESSENTIAL && !pkt->nonfirst_fragment && is_essential_icmp(pkt))
+	if (set->icmp_mode == TG_ICMP_ALLOW_ESSENTIAL && !pkt->nonfirst_fragment && is_essential_icmp(pkt))
 		return decide(d, TG_PASS, TG_REASON_ESSENTIAL_ICMP);
-	if (pkt->nonfirst_fragment && cfg_frag_mode != TG_FRAG_MATCH)
-		return decide(d, cfg_frag_mode == TG_FRAG_ALLOW ? TG_PASS : TG_DROP, TG_REASON_FRAGMENT);
+	if (pkt->nonfirst_fragment && set->frag_mode != TG_FRAG_MATCH)
+		return decide(d, set->frag_mode == TG_FRAG_ALLOW ? TG_PASS : TG_DROP, TG_REASON_FRAGMENT);
 
-	peer = lookup_peer_class(pkt);
+	peer = lookup_peer_class(g, pkt);
 	if (!peer)
-		return decide(d, cfg_default, TG_REASON_DEFAULT);
+		return decide(d, set->default_verdict, TG_REASON_DEFAULT);
 	if (pkt->nonfirst_fragment) {
-		service = first_common(peer, l4_class(tg_frag_index(pkt->family, pkt->protocol)), 0);
+		service = first_common(g, peer, l4_class(g, tg_frag_index(pkt->family, pkt->protocol)), 0);
 		if (service == TG_NO_SERVICE)
-			return decide(d, cfg_default, TG_REASON_DEFAULT);
-		return decide_service(d, service, TG_ROLE_FRAGMENT, TG_REASON_FRAGMENT);
+			return decide(d, set->default_verdict, TG_REASON_DEFAULT);
+		return decide_service(g, d, service, TG_ROLE_FRAGMENT, TG_REASON_FRAGMENT);
 	}
 	slot = l4_slot(pkt, &value_req, &value_rep);
 	/* A TCP segment without ACK (a SYN, say) is never a reply. */
 	if (pkt->protocol != IPPROTO_TCP || (pkt->tcp_flags & TCP_ACK))
-		rep_cls = l4_class(tg_l4_index(TG_ROLE_REPLY, slot, value_rep));
-	service = first_common(peer, l4_class(tg_l4_index(TG_ROLE_REQUEST, slot, value_req)), rep_cls);
+		rep_cls = l4_class(g, tg_l4_index(TG_ROLE_REPLY, slot, value_rep));
+	service = first_common(g, peer, l4_class(g, tg_l4_index(TG_ROLE_REQUEST, slot, value_req)), rep_cls);
 	if (service == TG_NO_SERVICE)
-		return decide(d, cfg_default, TG_REASON_DEFAULT);
-	decide_service(d, service, TG_ROLES, TG_REASON_SERVICE);
+		return decide(d, set->default_verdict, TG_REASON_DEFAULT);
+	decide_service(g, d, service, TG_ROLES, TG_REASON_SERVICE);
 }
 
 /* ------------------------------------------------------------- account */
@@ -302,23 +431,38 @@ static __always_inline __u32 frame_length(struct xdp_md *ctx)
 	return (__u32)(ctx->data_end - ctx->data);
 }
 
+/* No generation in force: fail open, so that broken state cannot cut a
+ * host off its network, and count it (tollgate_orphan_packets). */
+static __always_inline int orphan(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&orphans, &zero);
+
+	if (n)
+		*n += 1;
+	return XDP_PASS;
+}
+
 SEC("xdp.frags")
 int tollgate_xdp(struct xdp_md *ctx)
 {
 	struct packet pkt = { .ctx = ctx, .frame_len = frame_length(ctx), .facing = cfg_facing };
+	struct generation g;
 	struct decision d;
 	int parsed;
 
+	if (!current_generation(&g))
+		return orphan();
 	if (cfg_bench)
 		bench_next_address(ctx);
 	parsed = parse(&pkt);
 
 	if (parsed == PARSE_NON_IP)
-		decide(&d, cfg_non_ip, TG_REASON_NON_IP);
+		decide(&d, g.policy->settings.non_ip, TG_REASON_NON_IP);
 	else if (parsed == PARSE_MALFORMED)
-		decide(&d, cfg_malformed, TG_REASON_MALFORMED);
+		decide(&d, g.policy->settings.malformed, TG_REASON_MALFORMED);
 	else
-		classify(&pkt, &d);
+		classify(&g, &pkt, &d);
 	account(&d, pkt.frame_len);
 	return d.verdict == TG_PASS ? XDP_PASS : XDP_DROP;
 }

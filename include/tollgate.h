@@ -9,6 +9,9 @@
  * an LPM trie, the protocol and port select an "l4 class" in a flat array;
  * both classes name a service mask, and the lowest bit of their intersection
  * is the first service in file order that matches.
+ *
+ * A compiled policy is a "generation": those maps plus a tg_policy_table,
+ * installed as inner maps at one index of the program's outer maps.
  */
 #ifndef TOLLGATE_H
 #define TOLLGATE_H
@@ -72,6 +75,26 @@ struct tg_service_entry {
 	__u8 role;   /* TG_ROLE_REQUEST or TG_ROLE_REPLY under this facing */
 	__u16 pad;
 };
+
+/* What a policy's settings say, read by the program once per packet. */
+struct tg_settings {
+	__u32 default_verdict; /* enum tg_action */
+	__u32 non_ip;	       /* enum tg_action */
+	__u32 malformed;       /* enum tg_action */
+	__u32 icmp_mode;       /* enum tg_icmp_mode */
+	__u32 frag_mode;       /* enum tg_frag_mode */
+	__u32 pad;
+};
+
+/* One generation's settings and services (the single entry of its map). */
+struct tg_policy_table {
+	struct tg_settings settings;
+	struct tg_service_entry services[TG_MAX_SERVICES];
+};
+
+/* Outer map slots: the generation in force and the one being built (or
+ * kept for a --confirm rollback). */
+#define TG_GEN_SLOTS 2
 
 struct tg_counter {
 	__u64 packets;
@@ -170,23 +193,34 @@ struct tg_policy_info {
 
 enum tg_mode { TG_MODE_NATIVE = 0, TG_MODE_SKB = 1 };
 
+/* How the program was attached: beside others through libxdp's dispatcher,
+ * or alone because the kernel or the NIC's current program ruled that out. */
+enum tg_attach_kind { TG_ATTACH_DISPATCHER = 0, TG_ATTACH_DIRECT = 1 };
+
+#define TG_NOTE_MAX 160
+
 struct tg_meta {
 	__u32 version; /* of this layout */
 	__u32 generation;
 	__u32 facing;
 	__u32 mode;
 	struct tg_policy_info current;
-	/* A reload in flight: pinned as "pending" until the switch is recorded. */
+	/* A reload in flight: set until the switch is recorded. */
 	__u32 pending_generation;
 	__u32 confirm_pending;
 	__u64 confirm_deadline_ns; /* CLOCK_REALTIME */
 	__u32 confirm_pid;
-	__u32 pad2;
+	__u32 active_slot; /* the generation slot of `generation` */
 	struct tg_policy_info pending;
-	struct tg_policy_info previous; /* what a --confirm rollback restores */
+	struct tg_policy_info previous; /* what a --confirm rollback restores (the other slot) */
+	__u32 prog_id;			/* the XDP program on the link */
+	__u32 ifindex;
+	__u32 attach_kind;		/* enum tg_attach_kind */
+	__u32 pending_rollback;		/* the pending switch is a --confirm rollback */
+	char attach_note[TG_NOTE_MAX]; /* why direct, when it is */
 };
 
-#define TG_META_VERSION 2 /* 2: the hosts table */
+#define TG_META_VERSION 3 /* 3: one resident program, generations in map slots */
 
 /* Host-name peers: what DNS last said, pinned so that a name that stops
  * resolving keeps its last known addresses across tollgate processes. */

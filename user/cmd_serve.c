@@ -91,12 +91,16 @@ static int read_served(const struct exporter *ex, struct tg_iface_stats *stats, 
 	int count = ex->ninterfaces ? ex->ninterfaces : tg_list_attached(found, MAX_SERVED);
 
 	*n = 0;
+	if (count < 0)
+		return count; /* not root: an empty 200 would look like "nothing attached" */
 	for (int i = 0; i < count; i++) {
 		const char *name = ex->ninterfaces ? ex->interfaces[i] : found[i];
 		int err = tg_read_stats(name, &stats[*n]);
 
 		if (err == -ENOENT)
 			continue; /* detached since: its series simply stop */
+		if (err == -EACCES || err == -EPERM)
+			return err;
 		if (err) {
 			/* One broken interface must not blind monitoring of the others. */
 			fprintf(stderr, "tollgate: %s: cannot read its counters: %s\n", name, tg_strerror(err));

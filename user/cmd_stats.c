@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* tollgate stats: counters of attached interfaces, once or every N seconds. */
+#include "apply.h"
 #include "cli.h"
 #include "stats.h"
 #include "util.h"
@@ -38,6 +39,8 @@ static int read_all(const struct stats_args *a, struct tg_iface_stats *stats, in
 	char names[MAX_IFACES][IF_NAMESIZE];
 	int count = a->ifname ? 1 : tg_list_attached(names, MAX_IFACES);
 
+	if (count < 0)
+		return count;
 	if (a->ifname)
 		snprintf(names[0], IF_NAMESIZE, "%s", a->ifname);
 	*n = 0;
@@ -187,13 +190,7 @@ int cmd_stats(int argc, char **argv)
 			goto out;
 		}
 		if (err) {
-			if (err == -ENOENT)
-				fprintf(stderr, "tollgate: %s has no tollgate attached (see 'tollgate status')\n", a.ifname);
-			else if (err == -ENOTDIR)
-				fprintf(stderr, "tollgate: bpffs is not mounted at /sys/fs/bpf; mount it with: mount -t bpf bpf /sys/fs/bpf\n");
-			else
-				fprintf(stderr, "tollgate: cannot read counters: %s\n", tg_strerror(err));
-			rc = err == -ENOENT ? TG_EXIT_INPUT : TG_EXIT_SYSTEM;
+			rc = tg_report_state_error(a.ifname ? a.ifname : "stats", err);
 			goto out;
 		}
 		memcpy(prev, now, (size_t)n * sizeof(*now));

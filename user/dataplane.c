@@ -2,6 +2,7 @@
 /* Loading the XDP program and filling its maps from a compiled image. */
 #include "dataplane.h"
 #include "util.h"
+#include "generation.h"
 #include "tollgate.skel.h"
 
 #include <bpf/bpf.h>
@@ -42,7 +43,7 @@ bool tg_kernel_has_multi_buffer(void)
 	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_get_buff_len, NULL) == 1;
 }
 
-static void set_config(struct tollgate *skel, const struct tg_image *img, bool trace)
+void tg_dataplane_configure(struct tollgate *skel, int facing, bool trace)
 {
 	bool multi_buffer = tg_kernel_has_multi_buffer();
 
@@ -50,103 +51,19 @@ static void set_config(struct tollgate *skel, const struct tg_image *img, bool t
 	if (!multi_buffer)
 		bpf_program__set_flags(skel->progs.tollgate_xdp,
 				       bpf_program__flags(skel->progs.tollgate_xdp) & ~BPF_F_XDP_HAS_FRAGS);
-	skel->rodata->cfg_facing = (uint32_t)img->facing;
-	skel->rodata->cfg_default = img->settings[TG_SET_DEFAULT] == TG_ALLOW ? TG_PASS : TG_DROP;
-	skel->rodata->cfg_non_ip = img->settings[TG_SET_NON_IP] == TG_ALLOW ? TG_PASS : TG_DROP;
-	skel->rodata->cfg_malformed = img->settings[TG_SET_MALFORMED] == TG_ALLOW ? TG_PASS : TG_DROP;
-	skel->rodata->cfg_icmp_mode = (uint32_t)img->settings[TG_SET_ESSENTIAL_ICMP];
-	skel->rodata->cfg_frag_mode = (uint32_t)img->settings[TG_SET_FRAGMENTS];
+	skel->rodata->cfg_facing = (uint32_t)facing;
 	skel->rodata->cfg_trace = trace;
 }
 
-static int size_maps(struct tollgate *skel, const struct tg_image *img)
+/* A program for test runs owns its maps: nothing is pinned. */
+static int unpin_all(struct tollgate *skel)
 {
-	int err;
+	struct bpf_map *map;
 
-	/* An LPM trie cannot have zero entries; an empty one costs nothing. */
-	err = bpf_map__set_max_entries(skel->maps.peers_v4, img->nprefixes[0] ? (uint32_t)img->nprefixes[0] : 1);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.peers_v6,
-					       img->nprefixes[1] ? (uint32_t)img->nprefixes[1] : 1);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.masks, img->nmasks);
-	return err;
-}
-
-/* Batch where the kernel can, one element at a time where it cannot. */
-static int update_many(int fd, const void *keys, const void *values, uint32_t count, size_t key_size,
-		       size_t value_size)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	uint32_t n = count;
-	int err;
-
-	if (!count)
-		return 0;
-	err = bpf_map_update_batch(fd, keys, values, &n, &opts);
-	if (!err)
-		return 0;
-	for (uint32_t i = 0; i < count; i++)
-		if (bpf_map_update_elem(fd, (const char *)keys + i * key_size, (const char *)values + i * value_size,
-					BPF_ANY))
-			return -errno;
+	bpf_object__for_each_map(map, skel->obj)
+		if (bpf_map__set_pin_path(map, NULL))
+			return -EINVAL;
 	return 0;
-}
-
-static int fill_prefixes(int fd, const struct tg_image *img, int family)
-{
-	size_t n = img->nprefixes[family], key_size = family == TG_FAMILY_V4 ? sizeof(struct tg_v4_key) :
-									       sizeof(struct tg_v6_key);
-	uint8_t *keys = xcalloc(n ? n : 1, key_size);
-	uint32_t *values = xcalloc(n ? n : 1, sizeof(uint32_t));
-	int err;
-
-	for (size_t i = 0; i < n; i++) {
-		const struct tg_image_prefix *p = &img->prefixes[family][i];
-		struct tg_v6_key key = { .prefixlen = p->prefixlen };
-
-		memcpy(key.addr, p->addr, family == TG_FAMILY_V4 ? 4 : 16);
-		memcpy(keys + i * key_size, &key, key_size);
-		values[i] = p->cls;
-	}
-	err = update_many(fd, keys, values, (uint32_t)n, key_size, sizeof(uint32_t));
-	free(keys);
-	free(values);
-	return err;
-}
-
-static int fill_arrays(struct tollgate *skel, const struct tg_image *img)
-{
-	uint32_t count = TG_L4_ENTRIES > img->nmasks ? TG_L4_ENTRIES : img->nmasks;
-	uint32_t *keys = xmalloc(count * sizeof(uint32_t));
-	struct tg_service_entry entries[TG_MAX_SERVICES] = { 0 };
-	int err;
-
-	for (uint32_t i = 0; i < count; i++)
-		keys[i] = i;
-	err = update_many(bpf_map__fd(skel->maps.l4_classes), keys, img->l4, TG_L4_ENTRIES, sizeof(uint32_t),
-			  sizeof(uint32_t));
-	if (!err)
-		err = update_many(bpf_map__fd(skel->maps.masks), keys, img->masks, img->nmasks, sizeof(uint32_t),
-				  sizeof(struct tg_mask));
-	for (uint32_t s = 0; s < img->nservices; s++) {
-		entries[s].counter_slot = img->services[s].counter_slot;
-		entries[s].action = img->services[s].action;
-		entries[s].role = img->services[s].role;
-	}
-	if (!err)
-		err = update_many(bpf_map__fd(skel->maps.services), keys, entries, img->nservices, sizeof(uint32_t),
-				  sizeof(struct tg_service_entry));
-	free(keys);
-	return err;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 uint64_t tg_map_memory(int map_fd)
@@ -173,34 +90,68 @@ int tg_fill_bench_trace(int map_fd, const uint8_t (*addrs)[16], uint32_t count)
 
 	for (uint32_t i = 0; i < count; i++)
 		keys[i] = i;
-	err = update_many(map_fd, keys, addrs, count, sizeof(uint32_t), 16);
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t n = count;
+
+	err = bpf_map_update_batch(map_fd, keys, addrs, &n, &opts) ? -errno : 0;
+	for (uint32_t i = 0; err && i < count; i++)
+		err = bpf_map_update_elem(map_fd, &keys[i], addrs[i], BPF_ANY) ? -errno : 0;
 	free(keys);
 	return err;
 }
 
-int tg_dataplane_load(struct tg_dataplane *dp, const struct tg_image *img, struct tg_load_opts *opts)
+static void take_libbpf_log(struct tg_load_opts *opts)
 {
-	bool bench = opts && opts->bench_count;
-	uint64_t start = now_ns(), loaded;
-	int err;
+	if (opts && libbpf_log) {
+		opts->log = libbpf_log;
+		libbpf_log = NULL;
+		libbpf_log_len = 0;
+	}
+}
 
-	memset(dp, 0, sizeof(*dp));
+void tg_dataplane_capture_log(void)
+{
 	libbpf_set_print(collect_libbpf_output);
 	free(libbpf_log);
 	libbpf_log = NULL;
 	libbpf_log_len = 0;
+}
+
+char *tg_dataplane_take_log(void)
+{
+	char *log = libbpf_log;
+
+	libbpf_log = NULL;
+	libbpf_log_len = 0;
+	return log;
+}
+
+/* Installs gen at slot 0 and makes it the one in force. */
+static int install_first(struct tollgate *skel, const struct tg_generation *gen)
+{
+	int outer[TG_GEN_MAPS] = { bpf_map__fd(skel->maps.gen_v4), bpf_map__fd(skel->maps.gen_v6),
+				   bpf_map__fd(skel->maps.gen_l4), bpf_map__fd(skel->maps.gen_masks),
+				   bpf_map__fd(skel->maps.gen_policy) };
+
+	return tg_generation_install(outer, 0, gen) ?: tg_generation_activate(bpf_map__fd(skel->maps.active), 0);
+}
+
+static int load_program(struct tg_dataplane *dp, const struct tg_image *img, struct tg_load_opts *opts,
+			struct tg_gen_layout *layout)
+{
+	bool bench = opts && opts->bench_count;
+	int err;
+
 	dp->skel = tollgate__open();
-	if (!dp->skel) {
-		err = -errno;
-		goto fail;
-	}
+	if (!dp->skel)
+		return -errno;
+	/* libbpf drops the inner map templates once the outer maps exist. */
+	err = tg_gen_layout_read(dp->skel->obj, layout);
+	if (err)
+		return err;
 	dp->trace = opts && opts->trace;
-	set_config(dp->skel, img, dp->trace);
-	err = size_maps(dp->skel, img);
-	if (!err && opts && opts->service_counters_fd > 0)
-		err = bpf_map__reuse_fd(dp->skel->maps.service_counters, opts->service_counters_fd);
-	if (!err && opts && opts->reason_counters_fd > 0)
-		err = bpf_map__reuse_fd(dp->skel->maps.reason_counters, opts->reason_counters_fd);
+	tg_dataplane_configure(dp->skel, img->facing, dp->trace);
+	err = unpin_all(dp->skel);
 	if (!err && bench) {
 		dp->skel->rodata->cfg_bench = 1;
 		dp->skel->rodata->bench_trace_len = opts->bench_count;
@@ -210,33 +161,42 @@ int tg_dataplane_load(struct tg_dataplane *dp, const struct tg_image *img, struc
 		err = tollgate__load(dp->skel);
 	if (!err && bench)
 		err = tg_fill_bench_trace(bpf_map__fd(dp->skel->maps.bench_trace), opts->bench_addrs, opts->bench_count);
-	loaded = now_ns();
+	return err;
+}
+
+int tg_dataplane_load(struct tg_dataplane *dp, const struct tg_image *img, struct tg_load_opts *opts)
+{
+	uint64_t start = tg_monotonic_ns(), loaded, fill_ns = 0;
+	struct tg_gen_layout layout;
+	int err;
+
+	memset(dp, 0, sizeof(*dp));
+	for (int i = 0; i < TG_GEN_MAPS; i++)
+		dp->gen.fd[i] = -1;
+	tg_dataplane_capture_log();
+	err = load_program(dp, img, opts, &layout);
+	loaded = tg_monotonic_ns();
 	if (!err)
-		err = fill_prefixes(bpf_map__fd(dp->skel->maps.peers_v4), img, TG_FAMILY_V4);
+		err = tg_generation_build(&layout, img, &dp->gen, &fill_ns);
 	if (!err)
-		err = fill_prefixes(bpf_map__fd(dp->skel->maps.peers_v6), img, TG_FAMILY_V6);
-	if (!err)
-		err = fill_arrays(dp->skel, img);
+		err = install_first(dp->skel, &dp->gen);
 	if (err)
 		goto fail;
 	if (opts) {
 		opts->load_ns = loaded - start;
-		opts->fill_ns = now_ns() - loaded;
+		opts->fill_ns = fill_ns;
 	}
 	dp->ncpus = (unsigned)libbpf_num_possible_cpus();
 	return 0;
 fail:
-	if (opts && libbpf_log) {
-		opts->log = libbpf_log;
-		libbpf_log = NULL;
-		libbpf_log_len = 0;
-	}
+	take_libbpf_log(opts);
 	tg_dataplane_destroy(dp);
 	return err < 0 ? err : -EINVAL;
 }
 
 void tg_dataplane_destroy(struct tg_dataplane *dp)
 {
+	tg_generation_close(&dp->gen);
 	if (dp->skel)
 		tollgate__destroy(dp->skel);
 	dp->skel = NULL;
@@ -264,10 +224,14 @@ int tg_dataplane_run(struct tg_dataplane *dp, const uint8_t *frame, size_t len, 
 }
 
 /* Per-CPU values come back as one value per possible CPU, each 8-aligned. */
-static int sum_percpu(int fd, uint32_t key, unsigned ncpus, uint64_t *out, size_t nwords)
+int tg_sum_percpu(int fd, uint32_t key, uint64_t *out, size_t nwords)
 {
-	uint64_t *values = xcalloc(ncpus, nwords * sizeof(uint64_t));
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t *values;
 
+	if (ncpus < 0)
+		return ncpus;
+	values = xcalloc((size_t)ncpus, nwords * sizeof(uint64_t));
 	if (bpf_map_lookup_elem(fd, &key, values)) {
 		int err = -errno;
 
@@ -275,22 +239,22 @@ static int sum_percpu(int fd, uint32_t key, unsigned ncpus, uint64_t *out, size_
 		return err;
 	}
 	memset(out, 0, nwords * sizeof(uint64_t));
-	for (unsigned c = 0; c < ncpus; c++)
+	for (int c = 0; c < ncpus; c++)
 		for (size_t w = 0; w < nwords; w++)
-			out[w] += values[c * nwords + w];
+			out[w] += values[(size_t)c * nwords + w];
 	free(values);
 	return 0;
 }
 
 int tg_dataplane_service_counters(struct tg_dataplane *dp, uint32_t slot, struct tg_service_counters *out)
 {
-	return sum_percpu(bpf_map__fd(dp->skel->maps.service_counters), slot, dp->ncpus, (uint64_t *)out,
+	return tg_sum_percpu(bpf_map__fd(dp->skel->maps.service_counters), slot, (uint64_t *)out,
 			  sizeof(*out) / sizeof(uint64_t));
 }
 
 int tg_dataplane_reason_counters(struct tg_dataplane *dp, uint32_t reason, struct tg_reason_counters *out)
 {
-	return sum_percpu(bpf_map__fd(dp->skel->maps.reason_counters), reason, dp->ncpus, (uint64_t *)out,
+	return tg_sum_percpu(bpf_map__fd(dp->skel->maps.reason_counters), reason, (uint64_t *)out,
 			  sizeof(*out) / sizeof(uint64_t));
 }
 

@@ -3,6 +3,7 @@
 #define TG_DATAPLANE_H
 
 #include "compile.h"
+#include "generation.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -12,15 +13,13 @@ struct tollgate;
 /* One loaded instance of the XDP program with its maps filled from an image. */
 struct tg_dataplane {
 	struct tollgate *skel;
+	struct tg_generation gen; /* the one generation, at slot 0 */
 	unsigned ncpus;
 	bool trace;
 };
 
 struct tg_load_opts {
 	bool trace; /* record each decision, for replay and tests */
-	/* Attached interfaces: counters shared by every generation (pinned). */
-	int service_counters_fd; /* > 0 to reuse */
-	int reason_counters_fd;
 	/* make bench: each run takes the next remote address from this trace. */
 	const uint8_t (*bench_addrs)[16];
 	uint32_t bench_count;
@@ -29,7 +28,14 @@ struct tg_load_opts {
 	uint64_t fill_ns; /* out: writing the image into the maps */
 };
 
+/* For test runs (replay, tests, make bench): a program of its own, unpinned,
+ * with img as its only generation. */
 int tg_dataplane_load(struct tg_dataplane *dp, const struct tg_image *img, struct tg_load_opts *opts);
+/* What every load sets before the kernel sees the object. */
+void tg_dataplane_configure(struct tollgate *skel, int facing, bool trace);
+/* libbpf's messages from now on are kept for tg_report_load_error. */
+void tg_dataplane_capture_log(void);
+char *tg_dataplane_take_log(void); /* caller frees */
 void tg_dataplane_destroy(struct tg_dataplane *dp);
 int tg_dataplane_prog_fd(const struct tg_dataplane *dp);
 
@@ -38,6 +44,8 @@ int tg_dataplane_prog_fd(const struct tg_dataplane *dp);
 int tg_dataplane_run(struct tg_dataplane *dp, const uint8_t *frame, size_t len, int *verdict,
 		     struct tg_trace *trace);
 
+/* The sum over CPUs of a per-CPU map's value at key, as nwords u64s. */
+int tg_sum_percpu(int fd, uint32_t key, uint64_t *out, size_t nwords);
 /* Sums of the per-CPU counters. */
 int tg_dataplane_service_counters(struct tg_dataplane *dp, uint32_t slot, struct tg_service_counters *out);
 int tg_dataplane_reason_counters(struct tg_dataplane *dp, uint32_t reason, struct tg_reason_counters *out);

@@ -6,6 +6,8 @@
  */
 #include "stats.h"
 #include "classify.h"
+#include "dataplane.h"
+#include "link.h"
 #include "util.h"
 
 #include <bpf/bpf.h>
@@ -24,52 +26,32 @@ static uint64_t monotonic_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int sum_percpu(int fd, uint32_t key, uint64_t *out, size_t nwords)
-{
-	int ncpus = libbpf_num_possible_cpus();
-	uint64_t *values;
-
-	if (ncpus < 0)
-		return ncpus;
-	values = xcalloc((size_t)ncpus, nwords * sizeof(uint64_t));
-	if (bpf_map_lookup_elem(fd, &key, values)) {
-		int err = -errno;
-
-		free(values);
-		return err;
-	}
-	memset(out, 0, nwords * sizeof(uint64_t));
-	for (int c = 0; c < ncpus; c++)
-		for (size_t w = 0; w < nwords; w++)
-			out[w] += values[(size_t)c * nwords + w];
-	free(values);
-	return 0;
-}
-
 int tg_read_stats(const char *ifname, struct tg_iface_stats *out)
 {
 	struct tg_state *st = xcalloc(1, sizeof(*st));
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	tg_state_init(st, ifname);
-	err = tg_bpffs_check() ?: tg_state_lock(st) ?: tg_state_open(st) ?: tg_state_recover(st);
+	err = tg_state_acquire(st, ifname);
 	for (uint32_t slot = 0; !err && slot < TG_MAX_COUNTER_SLOTS; slot++) {
 		if (!tg_slot_live(&st->slots[slot], st->meta.generation))
 			continue;
 		memcpy(out->names[out->nservices], st->slots[slot].name, TG_SERVICE_NAME_MAX);
-		err = sum_percpu(st->service_counters_fd, slot, (uint64_t *)&out->services[out->nservices],
+		err = tg_sum_percpu(st->service_counters_fd, slot, (uint64_t *)&out->services[out->nservices],
 				 sizeof(struct tg_service_counters) / sizeof(uint64_t));
 		out->nservices++;
 	}
 	for (uint32_t r = 0; !err && r < TG_REASONS; r++)
-		err = sum_percpu(st->reason_counters_fd, r, (uint64_t *)&out->reasons[r],
+		err = tg_sum_percpu(st->reason_counters_fd, r, (uint64_t *)&out->reasons[r],
 				 sizeof(struct tg_reason_counters) / sizeof(uint64_t));
 	if (!err) {
 		memcpy(out->ifname, st->ifname, sizeof(out->ifname));
 		memcpy(out->hosts, st->hosts, sizeof(out->hosts));
 		out->meta = st->meta;
 		out->read_ns = monotonic_ns();
+		out->enforcing = tg_link_enforcing(ifname, &st->meta, out->not_enforcing_why,
+						   sizeof(out->not_enforcing_why)) == 1;
+		err = tg_sum_percpu(st->orphans_fd, 0, &out->orphans, 1);
 	}
 	tg_state_close(st);
 	free(st);
@@ -80,6 +62,9 @@ int tg_list_attached(char (*names)[IF_NAMESIZE], int max)
 {
 	struct dirent **list = NULL;
 	int n = scandir(TG_PIN_ROOT, &list, NULL, alphasort), found = 0;
+
+	if (n < 0)
+		return errno == ENOENT ? 0 : -errno;
 
 	for (int i = 0; i < n; i++) {
 		if (list[i]->d_name[0] != '.' && found < max && strlen(list[i]->d_name) < IF_NAMESIZE &&
@@ -112,6 +97,8 @@ void tg_print_stats_table(FILE *out, const struct tg_iface_stats *now, const str
 
 	fprintf(out, "%s  generation %u  %s  %u services\n", now->ifname, now->meta.generation, now->meta.current.path,
 		now->nservices);
+	if (!now->enforcing)
+		fprintf(out, "  NOT ENFORCING: %s\n", now->not_enforcing_why);
 	fprintf(out, "  %-28s %12s %14s %12s %14s %10s%s\n", "service", "req-packets", "req-bytes", "rep-packets",
 		"rep-bytes", "frag-pkts", prev ? "   pkt/s" : "");
 	for (uint32_t i = 0; i < now->nservices; i++) {
@@ -247,10 +234,10 @@ static void reason_series(FILE *out, const struct tg_iface_stats *stats, int n, 
 			}
 }
 
-static void gauge_per_iface(FILE *out, const struct tg_iface_stats *stats, int n, const char *name, const char *help,
-			    double (*value)(const struct tg_iface_stats *))
+static void series_per_iface(FILE *out, const struct tg_iface_stats *stats, int n, const char *name, const char *type,
+			     const char *help, double (*value)(const struct tg_iface_stats *))
 {
-	family(out, name, "gauge", help);
+	family(out, name, type, help);
 	for (int k = 0; k < n; k++) {
 		fprintf(out, "%s{interface=\"", name);
 		label_value(out, stats[k].ifname);
@@ -271,6 +258,16 @@ static double reload_time(const struct tg_iface_stats *s)
 static double service_count(const struct tg_iface_stats *s)
 {
 	return s->nservices;
+}
+
+static double enforcing(const struct tg_iface_stats *s)
+{
+	return s->enforcing;
+}
+
+static double orphans(const struct tg_iface_stats *s)
+{
+	return (double)s->orphans;
 }
 
 static double confirm_pending(const struct tg_iface_stats *s)
@@ -329,12 +326,23 @@ static void host_families(FILE *out, const struct tg_iface_stats *stats, int n)
 		    "Unix time of the last answer about a host-name peer (0: never answered).", host_resolved_at);
 }
 
+static void gauge_per_iface(FILE *out, const struct tg_iface_stats *stats, int n, const char *name, const char *help,
+			    double (*value)(const struct tg_iface_stats *))
+{
+	series_per_iface(out, stats, n, name, "gauge", help, value);
+}
+
 void tg_print_prometheus(FILE *out, const struct tg_iface_stats *stats, int n)
 {
 	service_series(out, stats, n, false);
 	service_series(out, stats, n, true);
 	reason_series(out, stats, n, false);
 	reason_series(out, stats, n, true);
+	gauge_per_iface(out, stats, n, "tollgate_enforcing",
+			"1 when the interface runs tollgate's program, 0 when it was removed or replaced from outside.",
+			enforcing);
+	series_per_iface(out, stats, n, "tollgate_orphan_packets_total", "counter",
+			 "Frames passed unfiltered because no policy generation was in force (broken state).", orphans);
 	gauge_per_iface(out, stats, n, "tollgate_policy_generation",
 			"Generation of the policy in force: 1 at attach, one more per reload or rollback.", generation);
 	gauge_per_iface(out, stats, n, "tollgate_policy_last_reload_timestamp_seconds",

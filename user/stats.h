@@ -16,11 +16,15 @@ struct tg_iface_stats {
 	struct tg_reason_counters reasons[TG_REASONS];
 	struct tg_host_state hosts[TG_MAX_HOSTS];
 	uint64_t read_ns; /* CLOCK_MONOTONIC, for rates */
+	bool enforcing;	  /* the link runs the program this state belongs to */
+	char not_enforcing_why[256];
+	uint64_t orphans; /* frames passed because no generation was in force */
 };
 
 /* Reads one interface (taking its lock briefly); negative errno on failure. */
 int tg_read_stats(const char *ifname, struct tg_iface_stats *out);
-/* The names of attached interfaces; returns how many (at most max). */
+/* The names of attached interfaces; returns how many (at most max), or a
+ * negative errno when the pin root cannot be read (-EACCES: not root). */
 int tg_list_attached(char (*names)[IF_NAMESIZE], int max);
 
 enum tg_stats_format { TG_STATS_TABLE, TG_STATS_JSON, TG_STATS_PROMETHEUS };

@@ -241,7 +241,7 @@ static int bench_one(const struct config *c, FILE *json)
 		fprintf(stderr, "bench: cannot load tollgate for %s: %s\n", c->name, opts.log ? opts.log : "");
 		return -1;
 	}
-	tg_mem = tg_map_memory(bpf_map__fd(c->family == TG_FAMILY_V4 ? dp.skel->maps.peers_v4 : dp.skel->maps.peers_v6));
+	tg_mem = tg_map_memory(dp.gen.fd[c->family == TG_FAMILY_V4 ? TG_GEN_V4 : TG_GEN_V6]);
 	tg_ns = time_prog(tg_dataplane_prog_fd(&dp), frame, len);
 	tg_dataplane_destroy(&dp);
 	floor_ns = time_floor(trace, frame, len);
