@@ -218,6 +218,7 @@ struct tg_meta {
 	__u32 attach_kind;		/* enum tg_attach_kind */
 	__u32 pending_rollback;		/* the pending switch is a --confirm rollback */
 	char attach_note[TG_NOTE_MAX]; /* why direct, when it is */
+	__u64 netns_dev, netns_ino;    /* the network namespace of the interface */
 };
 
 #define TG_META_VERSION 3 /* 3: one resident program, generations in map slots */

@@ -120,6 +120,7 @@ static int do_attach(struct tg_policy_args *a, struct tg_loaded *l, struct tg_st
 	st->meta.prog_id = link.prog_id;
 	st->meta.ifindex = (uint32_t)ifindex;
 	st->meta.attach_kind = link.kind;
+	tg_link_record_netns(&st->meta);
 	memcpy(st->meta.attach_note, link.note, sizeof(st->meta.attach_note));
 	err = tg_state_write_meta(st);
 	if (err)

@@ -5,6 +5,7 @@
  * each interface's lock), so nothing is cached and nothing is shared between
  * requests but the read-only configuration.
  */
+#include "apply.h"
 #include "cli.h"
 #include "stats.h"
 #include "util.h"
@@ -145,7 +146,8 @@ static enum MHD_Result serve_metrics(const struct exporter *ex, struct MHD_Conne
 		char msg[256];
 
 		free(stats);
-		snprintf(msg, sizeof(msg), "tollgate: cannot read counters: %s\n", tg_strerror(err));
+		snprintf(msg, sizeof(msg), "tollgate: cannot read counters: %s%s\n", tg_strerror(err),
+			 err == -EACCES || err == -EPERM ? "; the exporter must run as root" : "");
 		return respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, msg);
 	}
 	out = open_memstream(&body, &len);
@@ -213,6 +215,8 @@ static int check_interfaces(const struct exporter *ex)
 		fprintf(stderr, "tollgate: bpffs is not mounted at /sys/fs/bpf; mount it with: mount -t bpf bpf /sys/fs/bpf\n");
 		return TG_EXIT_SYSTEM;
 	}
+	if (ex->ninterfaces && access(TG_PIN_ROOT, X_OK) < 0 && (errno == EACCES || errno == EPERM))
+		return tg_report_state_error(ex->interfaces[0], -EACCES);
 	for (int i = 0; i < ex->ninterfaces; i++)
 		if (!tg_state_exists(ex->interfaces[i])) {
 			fprintf(stderr, "tollgate: %s has no tollgate attached (see 'tollgate status')\n", ex->interfaces[i]);

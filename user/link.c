@@ -6,12 +6,19 @@
 #include "tollgate.skel.h"
 
 #include <bpf/libbpf.h>
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <xdp/libxdp.h>
 
 #define PROG_NAME "tollgate_xdp"
@@ -232,17 +239,55 @@ void tg_link_describe(int ifindex, char *buf, size_t size)
 	xdp_multiprog__close(mp);
 }
 
-int tg_link_enforcing(const char *ifname, const struct tg_meta *meta, char *why, size_t size)
+int tg_link_record_netns(struct tg_meta *meta)
+{
+	struct stat sb;
+
+	if (stat("/proc/self/ns/net", &sb) < 0)
+		return -errno;
+	meta->netns_dev = sb.st_dev;
+	meta->netns_ino = sb.st_ino;
+	return 0;
+}
+
+static bool is_netns(const char *path, const struct tg_meta *meta)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && sb.st_dev == meta->netns_dev && sb.st_ino == meta->netns_ino;
+}
+
+/* A handle on the namespace the interface was attached in: a name of
+ * 'ip netns', else any process that lives there. */
+static int open_netns(const struct tg_meta *meta)
+{
+	const char *const dirs[] = { "/run/netns", "/proc" };
+	char path[PATH_MAX];
+	int fd = -ENOENT;
+
+	for (size_t d = 0; d < 2 && fd < 0; d++) {
+		DIR *dir = opendir(dirs[d]);
+		struct dirent *e;
+
+		while (dir && fd < 0 && (e = readdir(dir))) {
+			if (e->d_name[0] == '.' || (d == 1 && !isdigit((unsigned char)e->d_name[0])))
+				continue;
+			snprintf(path, sizeof(path), d == 0 ? "%s/%s" : "%s/%s/ns/net", dirs[d], e->d_name);
+			if (is_netns(path, meta))
+				fd = open(path, O_RDONLY | O_CLOEXEC);
+		}
+		if (dir)
+			closedir(dir);
+	}
+	return fd;
+}
+
+static int check_here(const char *ifname, const struct tg_meta *meta, char *why, size_t size)
 {
 	int ifindex = (int)if_nametoindex(ifname);
 
-	snprintf(why, size, "enforcing");
 	if (!ifindex) {
-		snprintf(why, size, "there is no interface %s here (gone, or in another network namespace)", ifname);
-		return 0;
-	}
-	if (!meta->prog_id) {
-		snprintf(why, size, "the attach that made this state did not finish");
+		snprintf(why, size, "there is no interface %s (gone?)", ifname);
 		return 0;
 	}
 	if (meta->ifindex && (int)meta->ifindex != ifindex) {
@@ -251,4 +296,40 @@ int tg_link_enforcing(const char *ifname, const struct tg_meta *meta, char *why,
 		return 0;
 	}
 	return tg_link_check(ifindex, meta->prog_id, why, size);
+}
+
+/*
+ * Interface names are per network namespace, and the pinned state is not:
+ * a command run elsewhere (the exporter in the host's namespace, say) looks
+ * from the namespace the interface was attached in. Only this thread moves.
+ */
+static int check_in_netns(const char *ifname, const struct tg_meta *meta, char *why, size_t size)
+{
+	int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), there = open_netns(meta), found;
+
+	if (home < 0 || there < 0 || setns(there, CLONE_NEWNET) < 0) {
+		snprintf(why, size, "%s is in another network namespace, which cannot be entered from here", ifname);
+		found = 0;
+	} else {
+		found = check_here(ifname, meta, why, size);
+		if (setns(home, CLONE_NEWNET) < 0)
+			found = -errno;
+	}
+	if (home >= 0)
+		close(home);
+	if (there >= 0)
+		close(there);
+	return found;
+}
+
+int tg_link_enforcing(const char *ifname, const struct tg_meta *meta, char *why, size_t size)
+{
+	snprintf(why, size, "enforcing");
+	if (!meta->prog_id) {
+		snprintf(why, size, "the attach that made this state did not finish");
+		return 0;
+	}
+	if (meta->netns_ino && !is_netns("/proc/self/ns/net", meta))
+		return check_in_netns(ifname, meta, why, size);
+	return check_here(ifname, meta, why, size);
 }

@@ -28,6 +28,8 @@ int tg_link_attach(const char *pin_dir, int facing, int ifindex, int mode, struc
 int tg_link_detach(int ifindex, uint32_t prog_id);
 /* 1 when ifindex runs prog_id, 0 when not (why says what runs instead). */
 int tg_link_check(int ifindex, uint32_t prog_id, char *why, size_t size);
+/* Records the network namespace this process is in (at attach). */
+int tg_link_record_netns(struct tg_meta *meta);
 /* 1 when ifname's program is the one meta records, 0 (and why) when not. */
 int tg_link_enforcing(const char *ifname, const struct tg_meta *meta, char *why, size_t size);
 /* "the XDP program 'NAME' (id N)", or "an XDP program". */

@@ -51,6 +51,9 @@ expect_exit attach/native 0 "attached \(native, facing outside, (direct|libxdp d
 expect_exit attach/twice 1 "already has tollgate attached" tgB attach "$IB" "$work/base.policy"
 expect_ok attach/pins-exist test -e "/sys/fs/bpf/tollgate/$IB/gen_policy"
 expect_exit attach/status-enforcing 0 "enforcing   yes" tgB status "$IB"
+# From the host's namespace, where the interface does not exist: tollgate
+# looks from the namespace it was attached in.
+expect_exit attach/status-from-another-netns 0 "enforcing   yes" "$TG" status "$IB"
 expect_exit attach/status 0 "generation  1" tgB status "$IB"
 
 # ------------------------------------------------------ real traffic

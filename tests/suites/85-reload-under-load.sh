@@ -10,6 +10,8 @@
 need_bpffs
 LABNET=$BUILD/labnet
 RELOADS=${TG_RELOADS:-100}
+# Datagrams per second per stream; a VM under emulation needs fewer.
+RATE=${TG_STREAM_RATE:-4000}
 A=tgra$$ B=tgrb$$ IA=tra$$ IB=trb$$
 work=$(mktemp -d)
 trap 'lab_cleanup; rm -rf "$work"' EXIT
@@ -45,9 +47,9 @@ recv_b=$LAB_LAST_PID
 lab_wait_for 5 lab_in "$B" sh -c "ss -lun | grep -q ':5002 '"
 
 # Senders run until told to stop, well past the last reload.
-lab_bg "$A" "$LABNET" send 198.18.20.2 5001 --count 100000000 --rate 4000 >"$work/sent-a"
+lab_bg "$A" "$LABNET" send 198.18.20.2 5001 --count 100000000 --rate "$RATE" >"$work/sent-a"
 send_a=$LAB_LAST_PID
-lab_bg "$A" "$LABNET" send 198.18.20.2 5002 --count 100000000 --rate 4000 >"$work/sent-b"
+lab_bg "$A" "$LABNET" send 198.18.20.2 5002 --count 100000000 --rate "$RATE" >"$work/sent-b"
 send_b=$LAB_LAST_PID
 
 counters() { # "stream-a stream-b default malformed fragment" packets

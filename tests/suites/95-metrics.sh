@@ -36,10 +36,12 @@ if [ $? -eq 0 ] && [ -z "$out" ]; then ok metrics/promtool-no-warnings; else fai
 n=$(grep -c "^tollgate_service_packets_total{interface=\"$IB\"" "$work/exposition")
 m=$(grep -c "^tollgate_packets_total{interface=\"$IB\"" "$work/exposition")
 [ "$n" -eq 6 ] && [ "$m" -eq 12 ] && ok metrics/all-series-from-zero || fail metrics/all-series-from-zero "$n service and $m reason series"
-for fam in tollgate_policy_generation tollgate_policy_last_reload_timestamp_seconds tollgate_policy_info; do
+for fam in tollgate_policy_generation tollgate_policy_last_reload_timestamp_seconds tollgate_policy_info tollgate_enforcing; do
 	grep -q "^# TYPE $fam gauge" "$work/exposition" && grep -q "^$fam{interface=\"$IB\"" "$work/exposition" &&
 		ok "metrics/$fam" || fail "metrics/$fam" "missing"
 done
+grep -qx "tollgate_enforcing{interface=\"$IB\"} 1" "$work/exposition" && grep -qx "tollgate_orphan_packets_total{interface=\"$IB\"} 0" "$work/exposition" &&
+	ok metrics/enforcing-no-orphans || fail metrics/enforcing-no-orphans "$(grep -E 'enforcing|orphan' "$work/exposition" | tr '\n' ' ')"
 grep -q "^tollgate_policy_info{interface=\"$IB\",sha256=\"[0-9a-f]\{64\}\"} 1$" "$work/exposition" &&
 	ok metrics/policy-hash-label || fail metrics/policy-hash-label "$(grep policy_info "$work/exposition")"
 ! grep -q '198\.18\.' "$work/exposition" && ok metrics/no-addresses-in-labels || fail metrics/no-addresses-in-labels "an address leaked"
@@ -110,6 +112,17 @@ else
 	fail prometheus/query-api-matches-traffic "dns-lab $(query "tollgate_service_packets_total{interface=\"$IB\",service=\"dns-lab\",match=\"request\"}") (want $want_dns), syslog-lab $(query "tollgate_service_packets_total{interface=\"$IB\",service=\"syslog-lab\",match=\"request\"}") (want 120); $(tail -c 300 "$work/prometheus.log")"
 fi
 [ "$(query "tollgate_policy_generation{interface=\"$IB\"}")" = 1 ] && ok prometheus/generation || fail prometheus/generation "not 1"
+
+# Without root the pin root cannot be read: a 500 that says so, not an empty 200.
+nport=$(free_port)
+setpriv --reuid=65534 --regid=65534 --clear-groups "$TG" serve --listen "127.0.0.1:$nport" >"$work/serve-nobody.log" 2>&1 &
+nobody_serve=$!
+LAB_PIDS+=($nobody_serve)
+lab_wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$nport/metrics"
+code=$(curl -s -o "$work/nobody-scrape" -w '%{http_code}' "http://127.0.0.1:$nport/metrics")
+[ "$code" = 500 ] && grep -qi "permission denied" "$work/nobody-scrape" && ok serve/not-root-500 ||
+	fail serve/not-root-500 "$code: $(head -c 200 "$work/nobody-scrape")"
+kill -TERM "$nobody_serve"
 
 kill -TERM "$serve"
 wait "$serve"
