@@ -14,6 +14,11 @@ PACKAGES=(
 	iproute2 iputils-ping tcpdump time
 	prometheus curl dnsmasq-base
 	systemd man-db
+	# the VM harness (tests/vm): qemu, busybox for its initramfs, kmod
+	# (depmod, modprobe), cpio, and xz/zstd to unpack Debian's kernels
+	qemu-system-x86 busybox-static cpio kmod xz-utils zstd
+	# a foreign XDP program on the NIC through libxdp (tests/suites/80-attach.sh)
+	xdp-tools
 )
 
 missing=()
