@@ -56,8 +56,7 @@ struct gen_l4_map {
 
 struct gen_masks_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_INNER_MAP); /* sized to each policy */
-	__uint(max_entries, 1);
+	__uint(max_entries, TG_MAX_CLASSES);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(struct tg_mask));
 };

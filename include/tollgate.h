@@ -31,6 +31,8 @@
 /* Counter slots outlive a policy (reloads keep them by service name). */
 #define TG_MAX_COUNTER_SLOTS 1024
 #define TG_NO_SERVICE 0xffffffffu
+/* Distinct service masks (classes) in one policy. */
+#define TG_MAX_CLASSES 65536
 #define TG_SERVICE_NAME_MAX 64
 
 enum tg_action { TG_DROP = 0, TG_PASS = 1 };

@@ -493,6 +493,11 @@ int tg_compile(const struct tg_policy *pol, int facing, const struct tg_hostmap 
 	img->masks = pool.masks;
 	img->nmasks = pool.n;
 	free(pool.slots);
+	/* The program's class array has a fixed size, so its lookups are inlined. */
+	if (img->nmasks > TG_MAX_CLASSES) {
+		tg_image_free(img);
+		return -EDOM;
+	}
 	tg_image_analyse(img);
 	if (diags) {
 		const struct tg_image *one[] = { img };

@@ -275,7 +275,7 @@ void tg_report_load_error(int err, const char *log)
 	case EINVAL:
 		hint = log && strstr(log, "processed") ?
 			       "the kernel's verifier rejected the program: this kernel may be older than tollgate supports (5.10), or it is a tollgate bug; please report it with the log below" :
-			       "the kernel refused the program or a map: tollgate needs BPF, XDP, LPM tries and arrays of maps with inner maps of differing sizes (BPF_F_INNER_MAP, kernel 5.10 or later)";
+			       "the kernel refused the program or a map: tollgate needs BPF, XDP, LPM tries and arrays of maps whose inner tries differ in size (kernel 5.10 or later)";
 		break;
 	default:
 		hint = tg_strerror(err);

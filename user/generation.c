@@ -152,8 +152,6 @@ static uint32_t entries_for(enum tg_gen_map m, const struct tg_inner_def *def, c
 		n = img->nprefixes[TG_FAMILY_V4];
 	else if (m == TG_GEN_V6)
 		n = img->nprefixes[TG_FAMILY_V6];
-	else if (m == TG_GEN_MASKS)
-		n = img->nmasks;
 	return n ? (uint32_t)n : 1;
 }
 

@@ -122,6 +122,8 @@ const char *tg_strerror(int err)
 		return "file is too large (the limit is 512 MiB)";
 	case ENOENT:
 		return "no such file or directory";
+	case EDOM:
+		return "its services overlap in more distinct combinations than tollgate supports (65536 classes); split the policy or merge services";
 	case EPERM:
 		return "operation not permitted (tollgate needs root, or CAP_BPF and CAP_NET_ADMIN)";
 	default:

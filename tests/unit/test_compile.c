@@ -2,6 +2,8 @@
 /* The compiler's image: prefixes, port classes, roles, analysis. */
 #include "helpers.h"
 
+#include <stdlib.h>
+
 static uint32_t class_of_prefix(const struct tg_image *img, int family, const char *text)
 {
 	char buf[64];
@@ -202,6 +204,39 @@ static void compile_is_deterministic(void **state)
 	unload(&l);
 }
 
+/* Service k's peers are the addresses of 198.18.0.0/15 whose offset has bit
+ * k set (blocks of 2^k): every address then has its own combination of the
+ * 17 services, 131072 classes, past the program's fixed class array. */
+static void too_many_classes_is_refused(void **state)
+{
+	size_t cap = 4u << 20, len = 0;
+	char *text = malloc(cap);
+	struct loaded l;
+	struct tg_image img;
+
+	(void)state;
+	len += (size_t)snprintf(text + len, cap - len, "default deny\n");
+	for (unsigned k = 0; k < 17; k++) {
+		len += (size_t)snprintf(text + len, cap - len, "set bit%u {\n", k);
+		for (uint32_t off = 1u << k; off < (1u << 17); off += 2u << k) {
+			uint32_t a = (198u << 24 | 18u << 16) + off;
+
+			len += (size_t)snprintf(text + len, cap - len, "%u.%u.%u.%u/%u\n", a >> 24, a >> 16 & 255,
+						a >> 8 & 255, a & 255, 32 - k);
+		}
+		len += (size_t)snprintf(text + len, cap - len,
+					"}\nservice bit%u { direction in; protocol tcp; ports 80; peers @bit%u; action allow }\n",
+					k, k);
+	}
+	assert_true(len < cap);
+	memset(&l, 0, sizeof(l));
+	tg_diags_init(&l.diags, NULL);
+	assert_int_equal(tg_policy_parse_buffer(&l.pol, &l.diags, "test.policy", text, len), 0);
+	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img, NULL), -EDOM);
+	unload(&l);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +250,7 @@ int main(void)
 		cmocka_unit_test(analysis_finds_cross_role_shadow),
 		cmocka_unit_test(analysis_excludes_essential_icmp),
 		cmocka_unit_test(compile_is_deterministic),
+		cmocka_unit_test(too_many_classes_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
