@@ -177,9 +177,11 @@ struct {
 	__type(value, struct tg_trace);
 } trace SEC(".maps");
 
-/* The inner maps of the generation in force, looked up once per packet. */
+/* The generation in force: its slot, read once per packet, and its policy
+ * table. The other inner maps are looked up at that slot when needed, so a
+ * packet decided early (non-IP, essential ICMP, no peer) reads no more. */
 struct generation {
-	void *v4, *v6, *l4, *masks;
+	__u32 slot;
 	struct tg_policy_table *policy;
 };
 
@@ -197,22 +199,13 @@ struct decision {
 static __always_inline int current_generation(struct generation *g)
 {
 	__u32 zero = 0, *slot = bpf_map_lookup_elem(&active, &zero);
-	__u32 s;
+	void *policy_map;
 
 	if (!slot)
 		return 0;
-	s = *slot; /* read once: every lookup below uses the same slot */
-	g->v4 = bpf_map_lookup_elem(&gen_v4, &s);
-	g->v6 = bpf_map_lookup_elem(&gen_v6, &s);
-	g->l4 = bpf_map_lookup_elem(&gen_l4, &s);
-	g->masks = bpf_map_lookup_elem(&gen_masks, &s);
-	g->policy = 0;
-	if (g->v4 && g->v6 && g->l4 && g->masks) {
-		void *policy_map = bpf_map_lookup_elem(&gen_policy, &s);
-
-		if (policy_map)
-			g->policy = bpf_map_lookup_elem(policy_map, &zero);
-	}
+	g->slot = *slot; /* read once: every lookup below uses the same slot */
+	policy_map = bpf_map_lookup_elem(&gen_policy, &g->slot);
+	g->policy = policy_map ? bpf_map_lookup_elem(policy_map, &zero) : 0;
 	return g->policy != 0;
 }
 
@@ -227,26 +220,29 @@ static __always_inline __u32 lookup_peer_class(struct generation *g, struct pack
 	if (pkt->family == TG_FAMILY_V4) {
 		struct tg_v4_key key = { .prefixlen = 32 };
 		__u8 *a = ptr_at(pkt->ctx, pkt->remote_off, 4);
+		void *trie = bpf_map_lookup_elem(&gen_v4, &g->slot);
 
-		if (!a)
+		if (!a || !trie)
 			return 0;
 		__builtin_memcpy(key.addr, a, 4);
-		cls = bpf_map_lookup_elem(g->v4, &key);
+		cls = bpf_map_lookup_elem(trie, &key);
 	} else {
 		struct tg_v6_key key = { .prefixlen = 128 };
 		__u8 *a = ptr_at(pkt->ctx, pkt->remote_off, 16);
+		void *trie = bpf_map_lookup_elem(&gen_v6, &g->slot);
 
-		if (!a)
+		if (!a || !trie)
 			return 0;
 		__builtin_memcpy(key.addr, a, 16);
-		cls = bpf_map_lookup_elem(g->v6, &key);
+		cls = bpf_map_lookup_elem(trie, &key);
 	}
 	return cls ? *cls : 0;
 }
 
 static __always_inline __u32 l4_class(struct generation *g, __u32 index)
 {
-	__u32 *cls = bpf_map_lookup_elem(g->l4, &index);
+	void *l4 = bpf_map_lookup_elem(&gen_l4, &g->slot);
+	__u32 *cls = l4 ? bpf_map_lookup_elem(l4, &index) : 0;
 
 	return cls ? *cls : 0;
 }
@@ -283,11 +279,15 @@ static __always_inline __u32 lowest_bit(__u64 x)
 /* First service in both masks (and in b2, if given): TG_NO_SERVICE if none. */
 static __always_inline __u32 first_common(struct generation *g, __u32 a, __u32 b, __u32 b2)
 {
-	struct tg_mask *ma = bpf_map_lookup_elem(g->masks, &a);
-	struct tg_mask *mb = bpf_map_lookup_elem(g->masks, &b);
-	struct tg_mask *mb2 = bpf_map_lookup_elem(g->masks, &b2);
+	void *masks = bpf_map_lookup_elem(&gen_masks, &g->slot);
+	struct tg_mask *ma, *mb, *mb2;
 	__u32 w;
 
+	if (!masks)
+		return TG_NO_SERVICE;
+	ma = bpf_map_lookup_elem(masks, &a);
+	mb = bpf_map_lookup_elem(masks, &b);
+	mb2 = bpf_map_lookup_elem(masks, &b2);
 	if (!ma || !mb || !mb2)
 		return TG_NO_SERVICE;
 #pragma unroll
