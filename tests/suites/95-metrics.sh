@@ -20,10 +20,14 @@ service syslog-lab { direction in; protocol udp; ports 5514; peers 198.18.30.0/2
 P
 lab_in "$B" "$TG" attach "$IB" "$work/metrics.policy" >/dev/null || { fail metrics/attach "attach failed"; exit 0; }
 
-free_port() { # a TCP port on 127.0.0.1 that nothing listens on
-	local p
-	for p in $(shuf -i 20000-40000 -n 50); do
-		ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return; }
+free_port() { # a TCP port on 127.0.0.1 that no socket uses
+	local p low
+	# Below the ephemeral range, so that no outgoing connection (Prometheus
+	# scraping, curl) takes it between this check and the bind.
+	low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range)
+	[ "${low:-0}" -gt 20100 ] || low=30000
+	for p in $(shuf -i 20000-$((low - 1)) -n 50); do
+		ss -tanH "sport = :$p" | grep -q . || { echo "$p"; return; }
 	done
 }
 
@@ -121,7 +125,7 @@ LAB_PIDS+=($nobody_serve)
 lab_wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$nport/metrics"
 code=$(curl -s -o "$work/nobody-scrape" -w '%{http_code}' "http://127.0.0.1:$nport/metrics")
 [ "$code" = 500 ] && grep -qi "permission denied" "$work/nobody-scrape" && ok serve/not-root-500 ||
-	fail serve/not-root-500 "$code: $(head -c 200 "$work/nobody-scrape")"
+	fail serve/not-root-500 "$code: $(head -c 200 "$work/nobody-scrape" 2>/dev/null) log: $(head -c 400 "$work/serve-nobody.log")"
 kill -TERM "$nobody_serve"
 
 kill -TERM "$serve"
