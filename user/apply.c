@@ -307,18 +307,21 @@ int tg_apply_image(struct tg_state *st, const struct tg_loaded *l, const char *p
 {
 	struct tg_switch_request req = { .confirm_seconds = confirm_seconds };
 	struct tg_switch_result res;
+	uint32_t before = st->meta.generation;
 	int err;
 
 	tg_describe_policy(l, path, &req.policy);
 	err = tg_switch_generation(st, img, &req, &res);
 	if (err == -ENOSPC)
 		return tg_report_state_error(st->ifname, err);
-	if (err) {
-		if (err != -ENOLINK) /* the loader said why */
-			fprintf(stderr, "tollgate: %s: reload failed, the running policy is unchanged: %s\n", st->ifname,
-				tg_strerror(err));
+	if (err && st->meta.generation != before) /* switched; only the bookkeeping after it failed */
+		fprintf(stderr, "tollgate: %s: generation %u is in force, but recording it failed: %s\n", st->ifname,
+			st->meta.generation, tg_strerror(err));
+	else if (err && err != -ENOLINK) /* ENOLINK: the loader said why */
+		fprintf(stderr, "tollgate: %s: reload failed, the running policy is unchanged: %s\n", st->ifname,
+			tg_strerror(err));
+	if (err)
 		return TG_EXIT_SYSTEM;
-	}
 	if (tg_state_write_hosts(st))
 		fprintf(stderr, "tollgate: warning: %s: generation %u is in force, but its host addresses could not be recorded; the next 'tollgate dns' asks again\n",
 			st->ifname, res.generation);

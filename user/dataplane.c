@@ -186,7 +186,6 @@ int tg_dataplane_load(struct tg_dataplane *dp, const struct tg_image *img, struc
 		opts->load_ns = loaded - start;
 		opts->fill_ns = fill_ns;
 	}
-	dp->ncpus = (unsigned)libbpf_num_possible_cpus();
 	return 0;
 fail:
 	take_libbpf_log(opts);

@@ -14,7 +14,6 @@ struct tollgate;
 struct tg_dataplane {
 	struct tollgate *skel;
 	struct tg_generation gen; /* the one generation, at slot 0 */
-	unsigned ncpus;
 	bool trace;
 };
 
