@@ -6,22 +6,23 @@ BUILD := build
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -I$(BUILD)
+CFLAGS += -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -Iuser -I$(BUILD)
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-# The policy front end: parser, compiler and reference classifier. No BPF.
-CORE_SRCS := user/util.c user/diag.c user/lexer.c user/parser.c user/compile.c user/analyse.c user/image.c \
-	user/classify.c user/packet.c
-CLI_SRCS := $(CORE_SRCS) user/main.c user/cmd_policy.c user/cmd_replay.c user/cmd_attach.c user/cmd_reload.c \
-	user/cmd_detach.c user/cmd_status.c user/cmd_dns.c user/cmd_stats.c user/cmd_serve.c user/apply.c user/switch.c user/link.c \
-	user/dataplane.c user/generation.c user/slots.c user/state.c user/stats.c user/hosts.c user/resolve.c
+# user/ is the pipeline as folders; see docs/design.md. Each folder may only
+# include the ones before it in this list (tests/suites/05-structure.sh checks).
+LAYERS := lib policy compile model kernel export cli
+srcs_of = $(wildcard $(addprefix user/,$(addsuffix /*.c,$(1))))
+# The policy front end, compiler and reference model: no BPF.
+CORE_SRCS := $(call srcs_of,lib policy compile model)
+ALL_SRCS := $(call srcs_of,$(LAYERS))
 CLI_LIBS := -lxdp -lbpf -lpcap -lmicrohttpd -lcares -lcrypto -lelf -lz -lpthread
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -Iinclude $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 SKEL := $(BUILD)/tollgate.skel.h
-HEADERS := $(wildcard include/*.h user/*.h)
+HEADERS := $(wildcard include/*.h user/*/*.h)
 
-.PHONY: all deps check test demo bench fuzz clean asan
+.PHONY: all deps check test demo bench fuzz clean asan format format-check
 all: $(BUILD)/tollgate
 
 # The XDP program, embedded in the CLI through a bpftool skeleton.
@@ -32,27 +33,48 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HEADERS) | $(BUILD)
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<)) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/tollgate: $(CLI_SRCS) $(HEADERS) $(SKEL) | $(BUILD)
-	$(CC) $(CFLAGS) -o $@ $(CLI_SRCS) $(CLI_LIBS)
+# Every user/ source is compiled once per flavour into an archive; the CLI,
+# the unit tests, the data-plane tests and the benchmark link what they use.
+OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(ALL_SRCS))
+ASAN_OBJS := $(patsubst user/%.c,$(BUILD)/asan/obj/%.o,$(ALL_SRCS))
+LIB := $(BUILD)/libtollgate.a
+ASAN_LIB := $(BUILD)/asan/libtollgate.a
+
+$(BUILD)/obj/%.o: user/%.c | $(SKEL)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/obj/%.o: user/%.c | $(SKEL)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+-include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
+
+$(LIB): $(filter-out %/cli/main.o,$(OBJS))
+	rm -f $@ && ar rcs $@ $^
+
+$(ASAN_LIB): $(filter-out %/cli/main.o,$(ASAN_OBJS))
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tollgate: $(BUILD)/obj/cli/main.o $(LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(CLI_LIBS)
 
 # The same CLI under AddressSanitizer and UBSan: the test suite runs this one.
-$(BUILD)/asan/tollgate: $(CLI_SRCS) $(HEADERS) $(SKEL) | $(BUILD)
-	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -o $@ $(CLI_SRCS) $(CLI_LIBS)
+$(BUILD)/asan/tollgate: $(BUILD)/asan/obj/cli/main.o $(ASAN_LIB)
+	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -o $@ $^ $(CLI_LIBS)
 asan: $(BUILD)/asan/tollgate
 
-# cmocka unit tests, each linked against the core under the sanitizers.
+# cmocka unit tests, one per module, linked against the sanitized archive.
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-$(BUILD)/tests/%: tests/unit/%.c $(CORE_SRCS) user/resolve.c user/slots.c $(HEADERS) $(wildcard tests/unit/*.h) | $(BUILD)
+$(BUILD)/tests/%: tests/unit/%.c $(ASAN_LIB) $(wildcard tests/unit/*.h) | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -Iuser -o $@ $< $(CORE_SRCS) user/resolve.c user/slots.c -lcmocka -lcares
+	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -Itests/unit -o $@ $< $(ASAN_LIB) -lcmocka $(CLI_LIBS)
 
 # Data-plane tests: the real XDP program through BPF_PROG_TEST_RUN (root).
-DP_SRCS := $(CORE_SRCS) user/dataplane.c user/generation.c tests/dataplane/pktbuild.c
 DP_TESTS := $(patsubst tests/dataplane/test_%.c,$(BUILD)/tests/dp_%,$(wildcard tests/dataplane/test_*.c))
-$(BUILD)/tests/dp_%: tests/dataplane/test_%.c $(DP_SRCS) $(HEADERS) $(wildcard tests/dataplane/*.h) $(SKEL) | $(BUILD)
+$(BUILD)/tests/dp_%: tests/dataplane/test_%.c tests/dataplane/pktbuild.c $(ASAN_LIB) $(HEADERS) $(wildcard tests/dataplane/*.h) | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -Iuser -Itests/dataplane -o $@ $< $(DP_SRCS) -lcmocka -lbpf -lelf -lz
+	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -Itests/dataplane -o $@ $< tests/dataplane/pktbuild.c $(ASAN_LIB) -lcmocka $(CLI_LIBS)
 
 $(BUILD)/mkcapture: tests/dataplane/mkcapture.c tests/dataplane/pktbuild.c tests/dataplane/pktbuild.h | $(BUILD)
 	$(CC) $(CFLAGS) -Itests/dataplane -o $@ tests/dataplane/mkcapture.c tests/dataplane/pktbuild.c -lpcap
@@ -79,9 +101,9 @@ $(BUILD)/bench/gen_policy: tests/bench/gen_policy.c | $(BUILD)
 
 # The data-plane benchmark: tollgate, a floor and a bare trie, side by side.
 BENCH_SKELS := $(SKEL) $(BUILD)/bench_floor.skel.h $(BUILD)/bench_lpm.skel.h
-$(BUILD)/bench/bench_dataplane: tests/bench/bench_dataplane.c $(CORE_SRCS) user/dataplane.c user/generation.c tests/dataplane/pktbuild.c $(HEADERS) $(BENCH_SKELS) | $(BUILD)
+$(BUILD)/bench/bench_dataplane: tests/bench/bench_dataplane.c tests/dataplane/pktbuild.c $(LIB) $(HEADERS) $(BENCH_SKELS) | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iuser -Itests/dataplane -o $@ $< $(CORE_SRCS) user/dataplane.c user/generation.c tests/dataplane/pktbuild.c -lbpf -lelf -lz
+	$(CC) $(CFLAGS) -Itests/dataplane -o $@ $< tests/dataplane/pktbuild.c $(LIB) $(CLI_LIBS)
 
 # The packets-per-second benchmark (scripts/bench-pps.sh): a paced live-frame traffic generator and references.
 $(BUILD)/bench/trafficgen.bpf.o: tests/bench/trafficgen.bpf.c tests/bench/trafficgen.h | $(BUILD)

@@ -10,12 +10,12 @@
  *
  * Numbers only: this is never a pass/fail test.
  */
-#include "classify.h"
-#include "compile.h"
-#include "dataplane.h"
+#include "model/classify.h"
+#include "compile/compile.h"
+#include "kernel/dataplane.h"
 #include "pktbuild.h"
-#include "policy.h"
-#include "util.h"
+#include "policy/policy.h"
+#include "lib/util.h"
 #include "tollgate.skel.h"
 #include "bench_floor.skel.h"
 #include "bench_lpm.skel.h"
@@ -229,7 +229,7 @@ static int bench_one(const struct config *c, FILE *json)
 		return -1;
 	tg_diags_init(&diags, stderr);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (tg_policy_parse_file(&pol, &diags, path) || tg_compile(&pol, TG_FACING_OUTSIDE, NULL, &img, NULL))
+	if (tg_policy_parse_file(&pol, &diags, path) || tg_compile(&pol, TG_FACING_OUTSIDE, NULL, &img))
 		return -1;
 	compile_s = elapsed_s(&t0);
 	if (!c->policy)

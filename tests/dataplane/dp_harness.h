@@ -41,11 +41,11 @@
 #ifndef TG_DP_HARNESS_H
 #define TG_DP_HARNESS_H
 
-#include "classify.h"
-#include "compile.h"
-#include "dataplane.h"
+#include "model/classify.h"
+#include "compile/compile.h"
+#include "kernel/dataplane.h"
 #include "pktbuild.h"
-#include "policy.h"
+#include "policy/policy.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -127,7 +127,7 @@ DP_HELPER struct dp_fixture *dp_fixture_new(const struct dp_config *cfg)
 			fprintf(stderr, "error: [%s] bad host spec %s\n", cfg->label, cfg->hosts[i]);
 			goto fail;
 		}
-	err = tg_compile(&fx->pol, cfg->facing, fx->hosts.n ? &fx->hosts : NULL, &fx->img, NULL);
+	err = tg_compile(&fx->pol, cfg->facing, fx->hosts.n ? &fx->hosts : NULL, &fx->img);
 	if (err) {
 		fprintf(stderr, "error: [%s] tg_compile: %d\n", cfg->label, err);
 		goto fail;

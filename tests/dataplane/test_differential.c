@@ -16,11 +16,11 @@
  * since each case derives its own generator from the seed and its index).
  * TG_DIFF_CHAIN_MAX and TG_DIFF_HUGE_EXT_PCT tune two generators, below.
  */
-#include "classify.h"
-#include "compile.h"
-#include "dataplane.h"
+#include "model/classify.h"
+#include "compile/compile.h"
+#include "kernel/dataplane.h"
 #include "pktbuild.h"
-#include "policy.h"
+#include "policy/policy.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1344,7 +1344,7 @@ static int run_facing(struct policy_case *pc, const struct tg_hostmap *hosts, in
 	struct pctx c;
 	int err;
 
-	err = tg_compile(pc->pol, facing, hosts, &img, NULL);
+	err = tg_compile(pc->pol, facing, hosts, &img);
 	if (err) {
 		*why = strdup("tg_compile failed");
 		return err;

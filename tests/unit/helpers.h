@@ -11,9 +11,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "classify.h"
-#include "compile.h"
-#include "policy.h"
+#include "model/classify.h"
+#include "compile/compile.h"
+#include "policy/policy.h"
 
 struct loaded {
 	struct tg_diags diags;

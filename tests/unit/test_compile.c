@@ -28,7 +28,7 @@ static void nested_prefixes_inherit_services(void **state)
 				       "service a { direction in; protocol tcp; peers 10.0.0.0/8; action allow }\n"
 				       "service b { direction in; protocol udp; peers 10.1.0.0/16; action allow }\n"),
 			 0);
-	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img, NULL), 0);
+	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img), 0);
 	outer = class_of_prefix(&img, TG_FAMILY_V4, "10.0.0.0/8");
 	inner = class_of_prefix(&img, TG_FAMILY_V4, "10.1.0.0/16");
 	assert_true(tg_mask_test(&img.masks[outer], 0) && !tg_mask_test(&img.masks[outer], 1));
@@ -46,7 +46,7 @@ static void redundant_nested_prefix_is_dropped(void **state)
 	assert_int_equal(load_text(&l, "default deny\nset s { 10.0.0.0/8, 10.1.0.0/16, 10.1.2.3 }\n"
 				       "service a { direction in; protocol tcp; peers @s; action allow }\n"),
 			 0);
-	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img, NULL), 0);
+	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img), 0);
 	assert_int_equal(img.nprefixes[TG_FAMILY_V4], 1);
 	tg_image_free(&img);
 	unload(&l);
@@ -60,7 +60,7 @@ static void any_covers_both_families(void **state)
 	(void)state;
 	assert_int_equal(load_text(&l, "default deny\nservice a { direction in; protocol tcp; peers any; action allow }\n"),
 			 0);
-	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img, NULL), 0);
+	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img), 0);
 	assert_int_not_equal(class_of_prefix(&img, TG_FAMILY_V4, "0.0.0.0/0"), UINT32_MAX);
 	assert_int_not_equal(class_of_prefix(&img, TG_FAMILY_V6, "::/0"), UINT32_MAX);
 	tg_image_free(&img);
@@ -77,7 +77,7 @@ static void port_range_edges(void **state)
 	assert_int_equal(load_text(&l, "default deny\n"
 				       "service a { direction in; protocol tcp; ports 24251-24270, 443; peers any; action allow }\n"),
 			 0);
-	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img, NULL), 0);
+	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img), 0);
 	tcp = img.l4 + tg_l4_index(TG_ROLE_REQUEST, TG_SLOT_TCP, 0);
 	assert_int_equal(tcp[24250], 0);
 	assert_int_not_equal(tcp[24251], 0);
@@ -98,8 +98,8 @@ static void facing_decides_role(void **state)
 	(void)state;
 	assert_int_equal(load_text(&l, "default deny\nservice a { direction out; protocol tcp; ports 443; peers any; action allow }\n"),
 			 0);
-	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &out, NULL), 0);
-	assert_int_equal(tg_compile(&l.pol, TG_FACING_INSIDE, NULL, &in, NULL), 0);
+	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &out), 0);
+	assert_int_equal(tg_compile(&l.pol, TG_FACING_INSIDE, NULL, &in), 0);
 	assert_int_equal(out.services[0].role, TG_ROLE_REPLY);
 	assert_int_equal(in.services[0].role, TG_ROLE_REQUEST);
 	assert_int_not_equal(out.l4[tg_l4_index(TG_ROLE_REPLY, TG_SLOT_TCP, 443)], 0);
@@ -117,7 +117,7 @@ static void icmp_reply_types_are_derived(void **state)
 	(void)state;
 	assert_int_equal(load_text(&l, "default deny\nservice p { direction out; protocol icmp; types echo-request; peers any; action allow }\n"),
 			 0);
-	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img, NULL), 0);
+	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img), 0);
 	assert_int_not_equal(img.l4[tg_l4_index(TG_ROLE_REPLY, TG_SLOT_ICMP, 0)], 0);
 	assert_int_equal(img.l4[tg_l4_index(TG_ROLE_REPLY, TG_SLOT_ICMP, 8)], 0);
 	assert_int_equal(img.l4[tg_l4_index(TG_ROLE_REPLY, TG_SLOT_ICMPV6, 129)], 0);
@@ -136,7 +136,7 @@ static void hosts_become_host_prefixes(void **state)
 	assert_int_equal(tg_hostmap_add_spec(&l.hosts, "support.example.com=198.51.100.7,2001:db8::7"), 0);
 	assert_int_equal(tg_hostmap_add_spec(&l.hosts, "bad=300.1.1.1"), -EINVAL);
 	assert_int_equal(tg_hostmap_add_spec(&l.hosts, "=1.2.3.4"), -EINVAL);
-	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, &l.hosts, &img, NULL), 0);
+	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, &l.hosts, &img), 0);
 	assert_int_not_equal(class_of_prefix(&img, TG_FAMILY_V4, "198.51.100.7/32"), UINT32_MAX);
 	assert_int_not_equal(class_of_prefix(&img, TG_FAMILY_V6, "2001:db8::7/128"), UINT32_MAX);
 	assert_int_equal(img.unresolved_hosts, 0);
@@ -154,8 +154,8 @@ static void analysis_finds_cross_role_shadow(void **state)
 				       "service all-in { direction in; protocol tcp; peers any; action deny }\n"
 				       "service https-out { direction out; protocol tcp; ports 443; peers any; action allow }\n"),
 			 0);
-	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &out, NULL), 0);
-	assert_int_equal(tg_compile(&l.pol, TG_FACING_INSIDE, NULL, &in, NULL), 0);
+	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &out), 0);
+	assert_int_equal(tg_compile(&l.pol, TG_FACING_INSIDE, NULL, &in), 0);
 	/* Outside, every reply from 443 is also a request to some port: all-in takes it. */
 	assert_true(out.services[1].shadowed);
 	/* Inside, a SYN to 443 is a request and all-in only takes replies there. */
@@ -174,14 +174,14 @@ static void analysis_excludes_essential_icmp(void **state)
 	assert_int_equal(load_text(&l, "default deny\n"
 				       "service u { direction in; protocol icmp; types destination-unreachable; peers any; action deny }\n"),
 			 0);
-	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img, NULL), 0);
+	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img), 0);
 	assert_true(img.services[0].unmatched);
 	tg_image_free(&img);
 	unload(&l);
 	assert_int_equal(load_text(&l, "default deny\nessential-icmp filter\n"
 				       "service u { direction in; protocol icmp; types destination-unreachable; peers any; action deny }\n"),
 			 0);
-	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img, NULL), 0);
+	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img), 0);
 	assert_false(img.services[0].unmatched);
 	tg_image_free(&img);
 	unload(&l);
@@ -194,8 +194,8 @@ static void compile_is_deterministic(void **state)
 
 	(void)state;
 	assert_int_equal(load_file(&l, "policies/cryptshare.policy"), 0);
-	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &a, NULL), 0);
-	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &b, NULL), 0);
+	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &a), 0);
+	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &b), 0);
 	assert_int_equal(a.nmasks, b.nmasks);
 	assert_memory_equal(a.masks, b.masks, a.nmasks * sizeof(struct tg_mask));
 	assert_memory_equal(a.l4, b.l4, TG_L4_ENTRIES * sizeof(uint32_t));
@@ -232,7 +232,7 @@ static void too_many_classes_is_refused(void **state)
 	memset(&l, 0, sizeof(l));
 	tg_diags_init(&l.diags, NULL);
 	assert_int_equal(tg_policy_parse_buffer(&l.pol, &l.diags, "test.policy", text, len), 0);
-	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img, NULL), -EDOM);
+	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img), -EDOM);
 	unload(&l);
 	free(text);
 }

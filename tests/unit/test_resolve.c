@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "resolve.h"
+#include "kernel/dns.h"
 
 #define LOCAL_TTL 300 /* --local-ttl: answers from the hosts file */
 #define RECORD_TTL 42 /* the TTL of the --host-record lines that give one */

@@ -2,7 +2,7 @@
 /* Counter slot planning: the one owner of slots for attach, reload,
  * rollback and crash recovery (user/slots.c), without BPF. */
 #include "helpers.h"
-#include "slots.h"
+#include "kernel/slots.h"
 
 #include <stdlib.h>
 

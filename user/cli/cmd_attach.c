@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * tollgate attach: creates the interface's pinned maps from the BPF object,
+ * fills generation 1 and makes it active, and only then puts the program on
+ * the link, so that no packet ever meets tollgate without a policy.
+ */
+#include "cli/apply.h"
+#include "kernel/dataplane.h"
+#include "kernel/link.h"
+#include "lib/util.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int report_attach_error(int err, const char *ifname, int ifindex, int mode)
+{
+	char what[128];
+
+	switch (-err) {
+	case EEXIST:
+	case EBUSY:
+		tg_link_describe(ifindex, what, sizeof(what));
+		fprintf(stderr,
+			"tollgate: %s already runs %s that libxdp cannot share it with (sharing needs libxdp's dispatcher on both sides and a kernel that allows it); tollgate leaves it alone: detach it first if tollgate should take over\n",
+			ifname, what);
+		break;
+	case EOPNOTSUPP:
+		fprintf(stderr, "tollgate: %s cannot run XDP in %s mode%s\n", ifname,
+			mode == TG_MODE_NATIVE ? "native" : "skb",
+			mode == TG_MODE_NATIVE ? "; its driver has no native XDP: use --mode skb (generic XDP, slower)" : "");
+		break;
+	case EPERM:
+	case EACCES:
+		return tg_report_state_error(ifname, err);
+	default:
+		fprintf(stderr, "tollgate: cannot attach to %s: %s\n", ifname, tg_strerror(err));
+	}
+	return TG_EXIT_SYSTEM;
+}
+
+/* Generation 1 in slot 0, active, with meta written: the state an attached
+ * interface has, minus the program. */
+static int create_state(struct tg_state *st, const struct tg_policy_args *a, const struct tg_loaded *l,
+			struct tg_image *img)
+{
+	struct tg_slot_plan *plan = xcalloc(1, sizeof(*plan));
+	struct tg_generation gen = { { -1, -1, -1, -1, -1 } };
+	struct tg_gen_layout layout;
+	char *log;
+	int err;
+
+	if (mkdir(TG_PIN_ROOT, 0700) < 0 && errno != EEXIST) {
+		free(plan);
+		return -errno;
+	}
+	tg_dataplane_capture_log();
+	err = tg_plan_slots(st->slots, 0, 1, img, plan) ?: tg_link_create_maps(st->dir, a->facing) ?:
+	      tg_state_open_maps(st) ?: tg_state_apply_slot_plan(st, plan) ?: tg_gen_layout_read(NULL, &layout) ?:
+	      tg_generation_build(&layout, img, &gen, NULL) ?: tg_generation_install(st->outer_fd, 0, &gen) ?:
+	      tg_generation_activate(st->active_fd, 0);
+	free(plan);
+	tg_generation_close(&gen);
+	log = tg_dataplane_take_log();
+	if (err && err != -ENOSPC && err != -EACCES && err != -EPERM) {
+		tg_report_load_error(err, log);
+		err = -ENOLINK; /* reported */
+	}
+	free(log);
+	if (err)
+		return err;
+	st->meta = (struct tg_meta){ .version = TG_META_VERSION, .generation = 1, .facing = (uint32_t)a->facing,
+				     .mode = (uint32_t)a->mode, .active_slot = 0 };
+	tg_describe_policy(l, a->policy, &st->meta.current);
+	return tg_state_write_slots(st) ?: tg_state_write_hosts(st) ?: tg_state_write_meta(st);
+}
+
+static void print_attached(const struct tg_state *st, const struct tg_link *link)
+{
+	printf("%s: attached (%s, facing %s, %s), policy %s, %u services, generation 1\n", st->ifname,
+	       st->meta.mode == TG_MODE_SKB ? "skb" : "native",
+	       st->meta.facing == TG_FACING_INSIDE ? "inside" : "outside",
+	       link->kind == TG_ATTACH_DISPATCHER ? "libxdp dispatcher" : "direct", st->meta.current.path,
+	       st->meta.current.nservices);
+	if (link->kind == TG_ATTACH_DIRECT)
+		fprintf(stderr,
+			"note: %s: tollgate runs without libxdp's dispatcher, so no other XDP program can share %s (%s)\n",
+			st->ifname, st->ifname, link->note);
+}
+
+static int do_attach(struct tg_policy_args *a, struct tg_loaded *l, struct tg_state *st)
+{
+	struct tg_image img = { 0 };
+	struct tg_link link;
+	int ifindex = (int)if_nametoindex(a->ifname), rc, err;
+
+	if (!ifindex)
+		return tg_report_state_error(a->ifname, -ENODEV);
+	if (tg_state_exists(a->ifname))
+		return tg_report_state_error(a->ifname, -EEXIST);
+	rc = tg_build_image(l, st, a->policy, a->facing, &a->dns, &img) ?:
+	     tg_ssh_guard(l, a->facing, a->ifname, a->force);
+	if (rc)
+		goto out;
+	err = create_state(st, a, l, &img);
+	if (err) {
+		tg_state_remove(st);
+		rc = err == -ENOLINK ? TG_EXIT_SYSTEM : tg_report_state_error(a->ifname, err);
+		goto out;
+	}
+	err = tg_link_attach(st->dir, a->facing, ifindex, a->mode, &link);
+	if (err) {
+		tg_state_remove(st);
+		rc = report_attach_error(err, a->ifname, ifindex, a->mode);
+		goto out;
+	}
+	st->meta.prog_id = link.prog_id;
+	st->meta.ifindex = (uint32_t)ifindex;
+	st->meta.attach_kind = link.kind;
+	tg_link_record_netns(&st->meta);
+	memcpy(st->meta.attach_note, link.note, sizeof(st->meta.attach_note));
+	err = tg_state_write_meta(st);
+	if (err)
+		fprintf(stderr, "tollgate: warning: %s: attached, but the program's id could not be recorded (%s); status will say it is not enforcing\n",
+			a->ifname, tg_strerror(err));
+	print_attached(st, &link);
+	rc = TG_EXIT_OK;
+out:
+	tg_image_free(&img);
+	return rc;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	static const char usage[] = "attach [--facing inside|outside] [--mode native|skb] [--force] [--host NAME=ADDR]... "
+				    "[--dns-server ADDR] [--ttl-min S] [--ttl-max S] IFACE POLICY";
+	struct tg_loaded l = { 0 };
+	struct tg_policy_args a;
+	struct tg_state st;
+	int rc, err;
+
+	tg_diags_init(&l.diags, stderr);
+	rc = tg_parse_policy_args(argc, argv, usage, false, &l, &a);
+	if (rc)
+		goto out_free;
+	if (a.facing < 0)
+		a.facing = TG_FACING_OUTSIDE;
+	tg_state_init(&st, a.ifname);
+	err = tg_bpffs_check() ?: tg_state_lock(&st);
+	rc = err ? tg_report_state_error(a.ifname, err) : do_attach(&a, &l, &st);
+	tg_state_close(&st);
+out_free:
+	tg_loaded_free(&l);
+	return rc;
+}

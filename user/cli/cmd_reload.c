@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * tollgate reload, confirm and the hidden rollback-timer. Every command takes
+ * the interface's lock, finishes or forgets a switch that a crash
+ * interrupted, and then works only from the pinned state.
+ */
+#include "cli/apply.h"
+#include "kernel/link.h"
+#include "kernel/switch.h"
+#include "lib/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int refuse_if_confirm_pending(const struct tg_state *st)
+{
+	if (!st->meta.confirm_pending)
+		return 0;
+	fprintf(stderr, "tollgate: %s: generation %u awaits confirmation; run 'tollgate confirm %s' first (or let it roll back)\n",
+		st->ifname, st->meta.generation, st->ifname);
+	return TG_EXIT_INPUT;
+}
+
+/* Reloading a policy onto a link that no longer runs tollgate would report
+ * success while nothing enforces it. */
+static int refuse_if_not_enforcing(const struct tg_state *st)
+{
+	char why[256];
+
+	if (tg_link_enforcing(st->ifname, &st->meta, why, sizeof(why)) == 1)
+		return 0;
+	fprintf(stderr, "tollgate: %s: not enforcing: %s\n", st->ifname, why);
+	fprintf(stderr, "tollgate: run 'tollgate detach %s' and attach again\n", st->ifname);
+	return TG_EXIT_SYSTEM;
+}
+
+static int do_reload(struct tg_policy_args *a, struct tg_loaded *l, struct tg_state *st)
+{
+	struct tg_image img = { 0 };
+	int rc, err;
+
+	err = tg_state_acquire(st, a->ifname);
+	if (err)
+		return tg_report_state_error(a->ifname, err);
+	rc = refuse_if_confirm_pending(st) ?: refuse_if_not_enforcing(st) ?:
+	     tg_build_image(l, st, a->policy, (int)st->meta.facing, &a->dns, &img) ?:
+	     tg_ssh_guard(l, (int)st->meta.facing, a->ifname, a->force) ?:
+	     tg_apply_image(st, l, a->policy, a->confirm_seconds, &img);
+	tg_image_free(&img);
+	return rc;
+}
+
+int cmd_reload(int argc, char **argv)
+{
+	static const char usage[] =
+		"reload [--confirm SECONDS] [--force] [--host NAME=ADDR]... [--dns-server ADDR] [--ttl-min S] [--ttl-max S] "
+		"IFACE POLICY";
+	struct tg_loaded l = { 0 };
+	struct tg_policy_args a;
+	struct tg_state st;
+	int rc;
+
+	tg_diags_init(&l.diags, stderr);
+	tg_state_init(&st, "");
+	rc = tg_parse_policy_args(argc, argv, usage, true, &l, &a) ?: do_reload(&a, &l, &st);
+	tg_state_close(&st);
+	tg_loaded_free(&l);
+	return rc;
+}
+
+int cmd_confirm(int argc, char **argv)
+{
+	struct tg_state st;
+	int rc = TG_EXIT_OK, err;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: tollgate confirm IFACE\n");
+		return TG_EXIT_USAGE;
+	}
+	err = tg_state_acquire(&st, argv[1]);
+	if (err) {
+		rc = tg_report_state_error(argv[1], err);
+	} else if (!st.meta.confirm_pending) {
+		fprintf(stderr, "tollgate: %s: nothing to confirm (generation %u is in force)\n", argv[1], st.meta.generation);
+		rc = TG_EXIT_INPUT;
+	} else {
+		pid_t timer = (pid_t)st.meta.confirm_pid;
+
+		st.meta.confirm_pending = 0;
+		st.meta.confirm_deadline_ns = 0;
+		st.meta.confirm_pid = 0;
+		memset(&st.meta.previous, 0, sizeof(st.meta.previous));
+		if (tg_state_write_meta(&st)) {
+			fprintf(stderr, "tollgate: %s: cannot record the confirmation\n", argv[1]);
+			rc = TG_EXIT_SYSTEM;
+		} else {
+			tg_stop_rollback_timer(timer, argv[1]);
+			printf("%s: generation %u confirmed\n", argv[1], st.meta.generation);
+		}
+	}
+	tg_state_close(&st);
+	return rc;
+}
+
+/* Hidden: the process a --confirm reload leaves behind. */
+int cmd_rollback_timer(int argc, char **argv)
+{
+	struct tg_state st;
+	uint32_t generation;
+	uint64_t deadline;
+
+	if (argc != 4)
+		return TG_EXIT_USAGE;
+	generation = (uint32_t)strtoul(argv[2], NULL, 10);
+	deadline = strtoull(argv[3], NULL, 10);
+	for (uint64_t now = tg_realtime_ns(); now < deadline; now = tg_realtime_ns()) {
+		uint64_t left = deadline - now;
+		struct timespec ts = { .tv_sec = (time_t)(left / 1000000000ull), .tv_nsec = (long)(left % 1000000000ull) };
+
+		nanosleep(&ts, NULL);
+	}
+	/* The deadline tells this reload apart from a later one of the same
+	 * generation number (after a failed reload). */
+	if (tg_state_acquire(&st, argv[1]) == 0 && st.meta.confirm_pending && st.meta.generation == generation &&
+	    st.meta.confirm_deadline_ns == deadline)
+		tg_state_rollback(&st);
+	tg_state_close(&st);
+	return 0;
+}

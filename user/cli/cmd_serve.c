@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * tollgate serve: the Prometheus exporter. libmicrohttpd serves /metrics
+ * from a small thread pool; every scrape reads the pinned maps afresh (with
+ * each interface's lock), so nothing is cached and nothing is shared between
+ * requests but the read-only configuration.
+ */
+#include "cli/apply.h"
+#include "cli/cli.h"
+#include "export/stats.h"
+#include "lib/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_SERVED 64
+#define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+struct exporter {
+	int ninterfaces; /* 0: every attached interface, found at each scrape */
+	char interfaces[MAX_SERVED][IF_NAMESIZE];
+};
+
+/* ------------------------------------------------------------- listening */
+
+/* "127.0.0.1:9731", "[::1]:9731" or ":9731" (all addresses). */
+static int parse_listen(const char *arg, struct sockaddr_storage *ss, socklen_t *len)
+{
+	const char *colon = strrchr(arg, ':');
+	char host[INET6_ADDRSTRLEN + 2] = "";
+	unsigned long port;
+	char *end;
+
+	if (!colon || (size_t)(colon - arg) >= sizeof(host))
+		return -EINVAL;
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || port == 0 || port > 65535)
+		return -EINVAL;
+	memcpy(host, arg, (size_t)(colon - arg));
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		host[strlen(host) - 1] = '\0';
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*a);
+		return inet_pton(AF_INET6, host + 1, &a->sin6_addr) == 1 ? 0 : -EINVAL;
+	}
+	struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+	a->sin_family = AF_INET;
+	a->sin_port = htons((uint16_t)port);
+	*len = sizeof(*a);
+	if (!host[0])
+		return 0; /* INADDR_ANY */
+	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+/* Our own socket, so a busy port is reported as such, then handed to MHD. */
+static int open_listener(const struct sockaddr_storage *ss, socklen_t len)
+{
+	int one = 1, fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)ss, len) < 0 || listen(fd, 64) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* -------------------------------------------------------------- requests */
+
+static int read_served(const struct exporter *ex, struct tg_iface_stats *stats, int *n)
+{
+	char found[MAX_SERVED][IF_NAMESIZE];
+	int count = ex->ninterfaces ? ex->ninterfaces : tg_list_attached(found, MAX_SERVED);
+
+	*n = 0;
+	if (count < 0)
+		return count; /* not root: an empty 200 would look like "nothing attached" */
+	for (int i = 0; i < count; i++) {
+		const char *name = ex->ninterfaces ? ex->interfaces[i] : found[i];
+		int err = tg_read_stats(name, &stats[*n]);
+
+		if (err == -ENOENT)
+			continue; /* detached since: its series simply stop */
+		if (err == -EACCES || err == -EPERM)
+			return err;
+		if (err) {
+			/* One broken interface must not blind monitoring of the others. */
+			fprintf(stderr, "tollgate: %s: cannot read its counters: %s\n", name, tg_strerror(err));
+			continue;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, char *body, size_t len,
+			       const char *type)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result ret;
+
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result respond_text(struct MHD_Connection *conn, unsigned status, const char *text)
+{
+	return respond(conn, status, xstrdup(text), strlen(text), "text/plain; charset=utf-8");
+}
+
+static enum MHD_Result serve_metrics(const struct exporter *ex, struct MHD_Connection *conn)
+{
+	struct tg_iface_stats *stats = xcalloc(MAX_SERVED, sizeof(*stats));
+	char *body = NULL;
+	size_t len = 0;
+	FILE *out;
+	int n, err;
+
+	err = read_served(ex, stats, &n);
+	if (err) {
+		char msg[256];
+
+		free(stats);
+		snprintf(msg, sizeof(msg), "tollgate: cannot read counters: %s%s\n", tg_strerror(err),
+			 err == -EACCES || err == -EPERM ? "; the exporter must run as root" : "");
+		return respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, msg);
+	}
+	out = open_memstream(&body, &len);
+	if (!out) {
+		free(stats);
+		return respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "tollgate: out of memory\n");
+	}
+	tg_print_prometheus(out, stats, n);
+	fclose(out);
+	free(stats);
+	return respond(conn, MHD_HTTP_OK, body, len, CONTENT_TYPE);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				  const char *version, const char *upload, size_t *upload_size, void **state)
+{
+	(void)version;
+	(void)upload;
+	(void)state;
+	if (*upload_size)
+		return MHD_NO;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return respond_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET /metrics\n");
+	if (!strcmp(url, "/metrics"))
+		return serve_metrics(cls, conn);
+	if (!strcmp(url, "/"))
+		return respond(conn, MHD_HTTP_OK,
+			       xstrdup("<html><head><title>tollgate</title></head><body><a href=\"/metrics\">metrics</a></body></html>\n"),
+			       strlen("<html><head><title>tollgate</title></head><body><a href=\"/metrics\">metrics</a></body></html>\n"),
+			       "text/html; charset=utf-8");
+	return respond_text(conn, MHD_HTTP_NOT_FOUND, "not found: tollgate serves /metrics\n");
+}
+
+/* ------------------------------------------------------------------ main */
+
+static int parse_serve_args(int argc, char **argv, const char **listen_arg, struct exporter *ex)
+{
+	static const struct option opts[] = { { "listen", required_argument, NULL, 'l' },
+					      { "help", no_argument, NULL, 'h' },
+					      { 0 } };
+	int c;
+
+	optind = 1;
+	*listen_arg = "127.0.0.1:9731";
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'l')
+			*listen_arg = optarg;
+		else if (c == 'h')
+			return -1;
+		else
+			return TG_EXIT_USAGE;
+	}
+	for (; optind < argc; optind++) {
+		if (ex->ninterfaces == MAX_SERVED || strlen(argv[optind]) >= IF_NAMESIZE)
+			return TG_EXIT_USAGE;
+		snprintf(ex->interfaces[ex->ninterfaces++], IF_NAMESIZE, "%s", argv[optind]);
+	}
+	return 0;
+}
+
+/* Named interfaces must have tollgate when we start; later they may come and go. */
+static int check_interfaces(const struct exporter *ex)
+{
+	if (tg_bpffs_check()) {
+		fprintf(stderr, "tollgate: bpffs is not mounted at /sys/fs/bpf; mount it with: mount -t bpf bpf /sys/fs/bpf\n");
+		return TG_EXIT_SYSTEM;
+	}
+	if (ex->ninterfaces && access(TG_PIN_ROOT, X_OK) < 0 && (errno == EACCES || errno == EPERM))
+		return tg_report_state_error(ex->interfaces[0], -EACCES);
+	for (int i = 0; i < ex->ninterfaces; i++)
+		if (!tg_state_exists(ex->interfaces[i])) {
+			fprintf(stderr, "tollgate: %s has no tollgate attached (see 'tollgate status')\n", ex->interfaces[i]);
+			return TG_EXIT_INPUT;
+		}
+	return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	static const char usage[] = "serve [--listen ADDR:PORT] [IFACE]...";
+	struct exporter *ex = xcalloc(1, sizeof(*ex));
+	struct sockaddr_storage ss;
+	struct MHD_Daemon *d;
+	const char *listen_arg;
+	socklen_t len;
+	sigset_t set;
+	int fd, sig, rc;
+
+	rc = parse_serve_args(argc, argv, &listen_arg, ex);
+	if (rc) {
+		fprintf(rc < 0 ? stdout : stderr, "usage: tollgate %s\n", usage);
+		rc = rc < 0 ? TG_EXIT_OK : rc;
+		goto out;
+	}
+	if (parse_listen(listen_arg, &ss, &len)) {
+		fprintf(stderr, "tollgate: --listen takes ADDR:PORT ([ADDR]:PORT for IPv6), not '%s'\n", listen_arg);
+		rc = TG_EXIT_USAGE;
+		goto out;
+	}
+	rc = check_interfaces(ex);
+	if (rc)
+		goto out;
+	fd = open_listener(&ss, len);
+	if (fd < 0) {
+		fprintf(stderr, "tollgate: cannot listen on %s: %s%s\n", listen_arg, tg_strerror(fd),
+			fd == -EADDRINUSE ? " (another process has that port; pick another with --listen)" : "");
+		rc = TG_EXIT_SYSTEM;
+		goto out;
+	}
+	/* Block the signals before MHD starts its threads, so only sigwait sees them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, ex,
+			     MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, 2u,
+			     MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+	if (!d) {
+		close(fd);
+		fprintf(stderr, "tollgate: cannot start the HTTP server on %s\n", listen_arg);
+		rc = TG_EXIT_SYSTEM;
+		goto out;
+	}
+	printf("tollgate: serving /metrics on %s\n", listen_arg);
+	fflush(stdout);
+	sigwait(&set, &sig);
+	MHD_stop_daemon(d);
+	close(fd);
+	printf("tollgate: stopped (signal %d)\n", sig);
+	rc = TG_EXIT_OK;
+out:
+	free(ex);
+	return rc;
+}

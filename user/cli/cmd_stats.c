@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* tollgate stats: counters of attached interfaces, once or every N seconds. */
+#include "cli/apply.h"
+#include "cli/cli.h"
+#include "export/stats.h"
+#include "lib/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_IFACES 64
+
+struct stats_args {
+	bool help;
+	const char *ifname;
+	int format;
+	unsigned watch;
+	const char *textfile_dir;
+};
+
+static volatile sig_atomic_t stop_watching;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_watching = 1;
+}
+
+static int read_all(const struct stats_args *a, struct tg_iface_stats *stats, int *n)
+{
+	char names[MAX_IFACES][IF_NAMESIZE];
+	int count = a->ifname ? 1 : tg_list_attached(names, MAX_IFACES);
+
+	if (count < 0)
+		return count;
+	if (a->ifname)
+		snprintf(names[0], IF_NAMESIZE, "%s", a->ifname);
+	*n = 0;
+	for (int i = 0; i < count; i++) {
+		int err = tg_read_stats(names[i], &stats[*n]);
+
+		if (err && !a->ifname) {
+			/* One broken interface must not hide the others. */
+			if (err != -ENOENT) /* ENOENT: detached while we looked */
+				fprintf(stderr, "tollgate: %s: cannot read its counters: %s\n", names[i], tg_strerror(err));
+			continue;
+		}
+		if (err)
+			return err;
+		(*n)++;
+	}
+	return 0;
+}
+
+/* Temp file and rename: node_exporter never reads half a file. */
+static int write_textfile(const char *dir, const struct tg_iface_stats *stats, int n)
+{
+	char tmp[4096], final[4096];
+	FILE *f;
+	int fd;
+
+	snprintf(final, sizeof(final), "%s/tollgate.prom", dir);
+	snprintf(tmp, sizeof(tmp), "%s/.tollgate.prom.XXXXXX", dir);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	fchmod(fd, 0644);
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(tmp);
+		return -errno;
+	}
+	tg_print_prometheus(f, stats, n);
+	if (fflush(f) || fsync(fd) || fclose(f)) {
+		unlink(tmp);
+		return -EIO;
+	}
+	if (rename(tmp, final)) {
+		int err = -errno;
+
+		unlink(tmp);
+		return err;
+	}
+	return 0;
+}
+
+static int emit(const struct stats_args *a, struct tg_iface_stats *now, int n, struct tg_iface_stats *prev, int nprev)
+{
+	if (a->textfile_dir) {
+		int err = write_textfile(a->textfile_dir, now, n);
+
+		if (err)
+			fprintf(stderr, "tollgate: cannot write %s/tollgate.prom: %s\n", a->textfile_dir, tg_strerror(err));
+		return err ? -ECANCELED : 0; /* reported here */
+	}
+	if (a->format == TG_STATS_PROMETHEUS)
+		tg_print_prometheus(stdout, now, n);
+	else if (a->format == TG_STATS_JSON)
+		tg_print_stats_json(stdout, now, n);
+	else if (n == 0)
+		printf("no interface has tollgate attached\n");
+	for (int i = 0; a->format == TG_STATS_TABLE && !a->textfile_dir && i < n; i++) {
+		const struct tg_iface_stats *p = NULL;
+
+		for (int k = 0; prev && k < nprev; k++)
+			if (!strcmp(prev[k].ifname, now[i].ifname))
+				p = &prev[k];
+		tg_print_stats_table(stdout, &now[i], p);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+static int parse_stats_args(int argc, char **argv, struct stats_args *a)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },	      { "prometheus", no_argument, NULL, 'p' },
+		{ "watch", required_argument, NULL, 'w' },    { "textfile", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },	      { 0 },
+	};
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->help = false;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'j':
+			a->format = TG_STATS_JSON;
+			break;
+		case 'p':
+			a->format = TG_STATS_PROMETHEUS;
+			break;
+		case 't':
+			a->textfile_dir = optarg;
+			break;
+		case 'h':
+			a->help = true;
+			return 0;
+		case 'w':
+			a->watch = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || !a->watch || a->watch > 86400) {
+				fprintf(stderr, "tollgate: --watch takes seconds from 1 to 86400, not '%s'\n", optarg);
+				return TG_EXIT_USAGE;
+			}
+			break;
+		default:
+			return TG_EXIT_USAGE;
+		}
+	}
+	if (argc - optind > 1)
+		return TG_EXIT_USAGE;
+	a->ifname = optind < argc ? argv[optind] : NULL;
+	if (a->textfile_dir && a->format != TG_STATS_PROMETHEUS) {
+		fprintf(stderr, "tollgate: --textfile writes the Prometheus format; add --prometheus\n");
+		return TG_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	static const char usage[] = "stats [--json | --prometheus [--textfile DIR]] [--watch SECONDS] [IFACE]";
+	struct tg_iface_stats *now = xcalloc(MAX_IFACES, sizeof(*now)), *prev = xcalloc(MAX_IFACES, sizeof(*prev));
+	struct stats_args a;
+	int n = 0, nprev = 0, rc, err;
+
+	rc = parse_stats_args(argc, argv, &a);
+	if (rc || a.help) {
+		fprintf(a.help ? stdout : stderr, "usage: tollgate %s\n", usage);
+		goto out;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	for (bool first = true; first || (a.watch && !stop_watching); first = false) {
+		err = read_all(&a, now, &n) ?: emit(&a, now, n, first ? NULL : prev, nprev);
+		if (err == -ECANCELED) {
+			rc = TG_EXIT_SYSTEM;
+			goto out;
+		}
+		if (err) {
+			rc = tg_report_state_error(a.ifname ? a.ifname : "stats", err);
+			goto out;
+		}
+		memcpy(prev, now, (size_t)n * sizeof(*now));
+		nprev = n;
+		if (a.watch && !stop_watching) {
+			struct timespec ts = { .tv_sec = a.watch };
+
+			nanosleep(&ts, NULL);
+			if (a.format == TG_STATS_TABLE && !a.textfile_dir)
+				printf("\n");
+		}
+	}
+	rc = TG_EXIT_OK;
+out:
+	free(now);
+	free(prev);
+	return rc;
+}

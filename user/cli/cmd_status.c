@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* tollgate status: what each interface enforces, checked against the
+ * program the kernel actually runs on the link. */
+#include "cli/apply.h"
+#include "kernel/link.h"
+#include "lib/util.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void format_time(uint64_t ns, char *buf, size_t size)
+{
+	time_t t = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static void print_host(const struct tg_host_state *h)
+{
+	char addr[INET6_ADDRSTRLEN], when[32];
+
+	printf("  host        %s:", h->name);
+	for (unsigned k = 0; k < h->naddrs && k < TG_HOST_ADDRS; k++) {
+		inet_ntop((h->v6_mask >> k) & 1 ? AF_INET6 : AF_INET, h->addrs[k], addr, sizeof(addr));
+		printf(" %s", addr);
+	}
+	if (!h->naddrs)
+		printf(" (no addresses)");
+	if (h->flags & TG_HOST_FIXED) {
+		printf(" (fixed with --host)\n");
+		return;
+	}
+	if (h->last_status) {
+		format_time(h->attempted_ns, when, sizeof(when));
+		printf(" (FAILING: %s since %s, %llu failures; %s)\n", tg_resolve_status_name(h->last_status), when,
+		       (unsigned long long)h->failures,
+		       h->resolved_ns ? "keeping the last known addresses" : "never resolved");
+	} else {
+		format_time(h->resolved_ns, when, sizeof(when));
+		printf(" (ttl %u s, answered %s)\n", h->ttl, when);
+	}
+}
+
+static void print_hosts(const struct tg_state *st)
+{
+	for (int i = 0; i < TG_MAX_HOSTS; i++)
+		if (st->hosts[i].name[0])
+			print_host(&st->hosts[i]);
+}
+
+/* Returns whether the interface is enforcing. */
+static bool print_status(struct tg_state *st)
+{
+	char when[32], why[256];
+	bool enforcing = tg_link_enforcing(st->ifname, &st->meta, why, sizeof(why)) == 1;
+
+	format_time(st->meta.current.loaded_ns, when, sizeof(when));
+	printf("%s\n", st->ifname);
+	if (enforcing)
+		printf("  enforcing   yes\n");
+	else
+		printf("  enforcing   NO: %s\n", why);
+	printf("  attached    %s%s%s\n",
+	       st->meta.attach_kind == TG_ATTACH_DISPATCHER ? "through libxdp's dispatcher" : "directly",
+	       st->meta.attach_note[0] ? ": " : "", st->meta.attach_note);
+	printf("  mode        %s\n", st->meta.mode == TG_MODE_SKB ? "skb" : "native");
+	printf("  facing      %s\n", st->meta.facing == TG_FACING_INSIDE ? "inside" : "outside");
+	printf("  policy      %s\n", st->meta.current.path);
+	printf("  sha256      %s\n", st->meta.current.hash);
+	printf("  generation  %u\n", st->meta.generation);
+	printf("  loaded      %s\n", when);
+	printf("  services    %u\n", st->meta.current.nservices);
+	print_hosts(st);
+	if (st->meta.confirm_pending) {
+		format_time(st->meta.confirm_deadline_ns, when, sizeof(when));
+		printf("  confirm     pending: rolls back to %s at %s unless 'tollgate confirm %s'\n",
+		       st->meta.previous.path, when, st->ifname);
+	}
+	return enforcing;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	const char *only = argc == 2 ? argv[1] : NULL;
+	struct dirent **names = NULL;
+	int n, shown = 0, rc = TG_EXIT_OK, err;
+
+	if (argc > 2 || (only && only[0] == '-')) {
+		fprintf(stderr, "usage: tollgate status [IFACE]\n");
+		return TG_EXIT_USAGE;
+	}
+	err = tg_bpffs_check();
+	if (err)
+		return tg_report_state_error(only ? only : "status", err);
+	n = scandir(TG_PIN_ROOT, &names, NULL, alphasort);
+	if (n < 0 && errno != ENOENT)
+		return tg_report_state_error(only ? only : "status", -errno);
+	for (int i = 0; i < n; i++) {
+		struct tg_state st;
+
+		if (names[i]->d_name[0] == '.' || (only && strcmp(names[i]->d_name, only)))
+			continue;
+		err = tg_state_acquire(&st, names[i]->d_name);
+		if (err) {
+			rc = tg_report_state_error(names[i]->d_name, err);
+		} else {
+			if (!print_status(&st))
+				rc = TG_EXIT_SYSTEM;
+			shown++;
+		}
+		tg_state_close(&st);
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (only && !shown && rc == TG_EXIT_OK)
+		rc = tg_report_state_error(only, -ENOENT);
+	else if (!shown && rc == TG_EXIT_OK)
+		printf("no interface has tollgate attached\n");
+	return rc;
+}

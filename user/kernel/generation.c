@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Building, installing and switching generations (see generation.h). */
+#include "kernel/generation.h"
+#include "lib/util.h"
+#include "tollgate.skel.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *const tg_gen_map_names[TG_GEN_MAPS] = { "gen_v4", "gen_v6", "gen_l4", "gen_masks", "gen_policy" };
+
+uint64_t tg_monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int read_templates(struct bpf_object *obj, struct tg_gen_layout *layout)
+{
+	for (int i = 0; i < TG_GEN_MAPS; i++) {
+		struct bpf_map *outer = bpf_object__find_map_by_name(obj, tg_gen_map_names[i]);
+		struct bpf_map *inner = outer ? bpf_map__inner_map(outer) : NULL;
+
+		if (!inner)
+			return -ENOENT;
+		layout->map[i] = (struct tg_inner_def){ .type = bpf_map__type(inner),
+							.key_size = bpf_map__key_size(inner),
+							.value_size = bpf_map__value_size(inner),
+							.max_entries = bpf_map__max_entries(inner),
+							.flags = bpf_map__map_flags(inner) };
+	}
+	return 0;
+}
+
+int tg_gen_layout_read(struct bpf_object *obj, struct tg_gen_layout *layout)
+{
+	struct tollgate *skel;
+	int err;
+
+	if (obj)
+		return read_templates(obj, layout);
+	skel = tollgate__open();
+	if (!skel)
+		return -errno;
+	err = read_templates(skel->obj, layout);
+	tollgate__destroy(skel);
+	return err;
+}
+
+/* Batch where the kernel can, one element at a time where it cannot. */
+static int update_many(int fd, const void *keys, const void *values, uint32_t count, size_t key_size,
+		       size_t value_size)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t n = count;
+
+	if (!count)
+		return 0;
+	if (!bpf_map_update_batch(fd, keys, values, &n, &opts))
+		return 0;
+	for (uint32_t i = 0; i < count; i++)
+		if (bpf_map_update_elem(fd, (const char *)keys + i * key_size, (const char *)values + i * value_size,
+					BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+static uint32_t *index_keys(uint32_t count)
+{
+	uint32_t *keys = xmalloc((count ? count : 1) * sizeof(uint32_t));
+
+	for (uint32_t i = 0; i < count; i++)
+		keys[i] = i;
+	return keys;
+}
+
+static int fill_prefixes(int fd, const struct tg_image *img, int family)
+{
+	size_t n = img->nprefixes[family], key_size = family == TG_FAMILY_V4 ? sizeof(struct tg_v4_key) :
+									       sizeof(struct tg_v6_key);
+	uint8_t *keys = xcalloc(n ? n : 1, key_size);
+	uint32_t *values = xcalloc(n ? n : 1, sizeof(uint32_t));
+	int err;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct tg_image_prefix *p = &img->prefixes[family][i];
+		struct tg_v6_key key = { .prefixlen = p->prefixlen };
+
+		memcpy(key.addr, p->addr, family == TG_FAMILY_V4 ? 4 : 16);
+		memcpy(keys + i * key_size, &key, key_size);
+		values[i] = p->cls;
+	}
+	err = update_many(fd, keys, values, (uint32_t)n, key_size, sizeof(uint32_t));
+	free(keys);
+	free(values);
+	return err;
+}
+
+static uint32_t action_of(int setting)
+{
+	return setting == TG_ALLOW ? TG_PASS : TG_DROP;
+}
+
+static void policy_table(const struct tg_image *img, struct tg_policy_table *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->settings.default_verdict = action_of(img->settings[TG_SET_DEFAULT]);
+	t->settings.non_ip = action_of(img->settings[TG_SET_NON_IP]);
+	t->settings.malformed = action_of(img->settings[TG_SET_MALFORMED]);
+	t->settings.icmp_mode = (uint32_t)img->settings[TG_SET_ESSENTIAL_ICMP];
+	t->settings.frag_mode = (uint32_t)img->settings[TG_SET_FRAGMENTS];
+	for (uint32_t s = 0; s < img->nservices && s < TG_MAX_SERVICES; s++) {
+		t->services[s].counter_slot = img->services[s].counter_slot;
+		t->services[s].action = img->services[s].action;
+		t->services[s].role = img->services[s].role;
+	}
+}
+
+static int fill(struct tg_generation *gen, const struct tg_image *img)
+{
+	uint32_t nkeys = TG_L4_ENTRIES > img->nmasks ? TG_L4_ENTRIES : img->nmasks, zero = 0;
+	uint32_t *keys = index_keys(nkeys);
+	struct tg_policy_table *table = xmalloc(sizeof(*table));
+	int err;
+
+	policy_table(img, table);
+	err = fill_prefixes(gen->fd[TG_GEN_V4], img, TG_FAMILY_V4) ?:
+	      fill_prefixes(gen->fd[TG_GEN_V6], img, TG_FAMILY_V6) ?:
+	      update_many(gen->fd[TG_GEN_L4], keys, img->l4, TG_L4_ENTRIES, sizeof(uint32_t), sizeof(uint32_t)) ?:
+	      update_many(gen->fd[TG_GEN_MASKS], keys, img->masks, img->nmasks, sizeof(uint32_t),
+			  sizeof(struct tg_mask));
+	if (!err && bpf_map_update_elem(gen->fd[TG_GEN_POLICY], &zero, table, BPF_ANY))
+		err = -errno;
+	free(table);
+	free(keys);
+	return err;
+}
+
+/* An LPM trie or an array cannot have zero entries; an empty one costs nothing. */
+static uint32_t entries_for(enum tg_gen_map m, const struct tg_inner_def *def, const struct tg_image *img)
+{
+	size_t n = def->max_entries;
+
+	if (m == TG_GEN_V4)
+		n = img->nprefixes[TG_FAMILY_V4];
+	else if (m == TG_GEN_V6)
+		n = img->nprefixes[TG_FAMILY_V6];
+	return n ? (uint32_t)n : 1;
+}
+
+int tg_generation_build(const struct tg_gen_layout *layout, const struct tg_image *img, struct tg_generation *gen,
+			uint64_t *fill_ns)
+{
+	static const char *const names[TG_GEN_MAPS] = { "tg_v4", "tg_v6", "tg_l4", "tg_masks", "tg_policy" };
+	uint64_t start;
+	int err = 0;
+
+	for (int i = 0; i < TG_GEN_MAPS; i++)
+		gen->fd[i] = -1;
+	for (int i = 0; i < TG_GEN_MAPS && !err; i++) {
+		const struct tg_inner_def *def = &layout->map[i];
+		LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = def->flags);
+
+		gen->fd[i] = bpf_map_create((enum bpf_map_type)def->type, names[i], def->key_size, def->value_size,
+					    entries_for((enum tg_gen_map)i, def, img), &opts);
+		if (gen->fd[i] < 0)
+			err = -errno;
+	}
+	start = tg_monotonic_ns();
+	if (!err)
+		err = fill(gen, img);
+	if (fill_ns)
+		*fill_ns = tg_monotonic_ns() - start;
+	if (err)
+		tg_generation_close(gen);
+	return err;
+}
+
+void tg_generation_close(struct tg_generation *gen)
+{
+	for (int i = 0; i < TG_GEN_MAPS; i++) {
+		if (gen->fd[i] >= 0)
+			close(gen->fd[i]);
+		gen->fd[i] = -1;
+	}
+}
+
+int tg_generation_install(const int outer[TG_GEN_MAPS], uint32_t slot, const struct tg_generation *gen)
+{
+	for (int i = 0; i < TG_GEN_MAPS; i++)
+		if (bpf_map_update_elem(outer[i], &slot, &gen->fd[i], BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+int tg_generation_activate(int active_fd, uint32_t slot)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_update_elem(active_fd, &zero, &slot, BPF_ANY) ? -errno : 0;
+}
+
+int tg_generation_active(int active_fd, uint32_t *slot)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_lookup_elem(active_fd, &zero, slot) ? -errno : 0;
+}
+
+int tg_generation_quiesce(int outer_fd, uint32_t slot)
+{
+	uint32_t id;
+	int fd, err = 0;
+
+	if (bpf_map_lookup_elem(outer_fd, &slot, &id))
+		return errno == ENOENT ? 0 : -errno; /* an empty slot: nothing to wait for */
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_update_elem(outer_fd, &slot, &fd, BPF_ANY))
+		err = -errno;
+	close(fd);
+	return err;
+}
