@@ -42,11 +42,13 @@ ASAN_LIB := $(BUILD)/asan/libtollgate.a
 
 $(BUILD)/obj/%.o: user/%.c | $(SKEL)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/asan/obj/%.o: user/%.c | $(SKEL)
 	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC-ASAN $<"
+	@$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
 -include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
 

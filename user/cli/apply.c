@@ -1,61 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Shared by attach, reload and dns (see apply.h). */
 #include "cli/apply.h"
+#include "cli/report.h"
 #include "model/classify.h"
 #include "kernel/switch.h"
+#include "lib/log.h"
 #include "lib/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ------------------------------------------------------------ messages */
-
-/* The state errors a user can act on, with what to do. */
-int tg_report_state_error(const char *ifname, int err)
-{
-	switch (-err) {
-	case ENOENT:
-		fprintf(stderr, "tollgate: %s has no tollgate attached (see 'tollgate status')\n", ifname);
-		return TG_EXIT_INPUT;
-	case ENOTDIR:
-		fprintf(stderr, "tollgate: bpffs is not mounted at /sys/fs/bpf; mount it with: mount -t bpf bpf /sys/fs/bpf\n");
-		return TG_EXIT_SYSTEM;
-	case EACCES:
-	case EPERM:
-		fprintf(stderr, "tollgate: %s: permission denied: tollgate's state and BPF need root; run it as root (or with sudo)\n",
-			ifname);
-		return TG_EXIT_SYSTEM;
-	case ENODEV:
-		fprintf(stderr, "tollgate: no network interface named '%s' (see 'ip link')\n", ifname);
-		return TG_EXIT_INPUT;
-	case EEXIST:
-		fprintf(stderr, "tollgate: %s already has tollgate attached; change its policy with 'tollgate reload %s POLICY'\n",
-			ifname, ifname);
-		return TG_EXIT_INPUT;
-	case ENOSPC:
-		fprintf(stderr, "tollgate: %s has no free counter slot (%d are in use across generations); detach and attach again to reset them\n",
-			ifname, TG_MAX_COUNTER_SLOTS);
-		return TG_EXIT_SYSTEM;
-	case EPROTO:
-		fprintf(stderr, "tollgate: the state pinned for %s was written by another version of tollgate; detach with that version first (or 'tollgate detach --force %s')\n",
-			ifname, ifname);
-		return TG_EXIT_SYSTEM;
-	case ENOLINK:
-		fprintf(stderr, "tollgate: %s: tollgate is not enforcing there (see 'tollgate status %s'); detach and attach again\n",
-			ifname, ifname);
-		return TG_EXIT_SYSTEM;
-	default:
-		fprintf(stderr, "tollgate: %s: %s\n", ifname, tg_strerror(err));
-		return TG_EXIT_SYSTEM;
-	}
-}
 
 /* ---------------------------------------------------------- arguments */
 
@@ -77,87 +36,60 @@ void tg_dns_defaults(struct tg_dns_opts *dns)
 	dns->ttl_max = TG_DNS_TTL_MAX_DEFAULT;
 }
 
-/* --dns-server, --ttl-min, --ttl-max; -ENOENT when c is none of them. */
-int tg_parse_dns_option(int c, const char *arg, struct tg_dns_opts *dns)
+int tg_dns_option(int id, const char *arg, struct tg_dns_opts *dns)
 {
-	unsigned long v;
-	char *end;
-
-	if (c == 'S') {
+	if (id == 'S') {
 		dns->resolver.server = arg;
 		return 0;
 	}
-	if (c != 'n' && c != 'x')
-		return -ENOENT;
-	v = strtoul(arg, &end, 10);
-	if (*end || v > 86400) {
-		fprintf(stderr, "tollgate: --ttl-min and --ttl-max take seconds up to 86400, not '%s'\n", arg);
-		exit(TG_EXIT_USAGE);
+	if (tg_parse_seconds(arg, 0, 86400, id == 'n' ? &dns->ttl_min : &dns->ttl_max)) {
+		tg_err("--ttl-min and --ttl-max take seconds up to 86400, not '%s'\n", arg);
+		return TG_EXIT_USAGE;
 	}
-	*(c == 'n' ? &dns->ttl_min : &dns->ttl_max) = (unsigned)v;
 	return 0;
 }
 
-int tg_parse_policy_args(int argc, char **argv, const char *usage, bool reload, struct tg_loaded *l,
-			     struct tg_policy_args *a)
+static int policy_option(void *ctx, int id, const char *arg)
 {
-	static const struct option opts[] = {
-		{ "facing", required_argument, NULL, 'f' }, { "mode", required_argument, NULL, 'm' },
-		{ "confirm", required_argument, NULL, 'c' }, { "force", no_argument, NULL, 'F' },
-		{ "host", required_argument, NULL, 'H' },   { "help", no_argument, NULL, 'h' },
-		{ "dns-server", required_argument, NULL, 'S' }, { "ttl-min", required_argument, NULL, 'n' },
-		{ "ttl-max", required_argument, NULL, 'x' },
-		{ 0 },
-	};
-	int c;
+	struct tg_policy_args *a = ctx;
+
+	switch (id) {
+	case 'f':
+		return tg_parse_facing(arg, &a->facing) ? tg_bad_value("facing", "inside or outside", arg) : 0;
+	case 'm':
+		return parse_mode(arg, &a->mode) ? tg_bad_value("mode", "native or skb", arg) : 0;
+	case 'c':
+		return tg_parse_seconds(arg, 1, 86400, &a->confirm_seconds) ?
+			       tg_bad_value("confirm", "seconds from 1 to 86400", arg) :
+			       0;
+	case 'F':
+		a->force = true;
+		return 0;
+	case 'H':
+		return tg_hostmap_add_spec(&a->loaded->hosts, arg) ? tg_bad_value("host", "NAME=ADDR[,ADDR...]", arg) :
+								       0;
+	default:
+		return tg_dns_option(id, arg, &a->dns);
+	}
+}
+
+int tg_parse_policy_args(const struct tg_command *cmd, int argc, char **argv, struct tg_loaded *l,
+			 struct tg_policy_args *a, bool *help)
+{
+	struct tg_operands ops;
+	int rc;
 
 	memset(a, 0, sizeof(*a));
-	a->facing = -1;
+	a->loaded = l;
+	a->facing = TG_FACING_OUTSIDE;
 	tg_dns_defaults(&a->dns);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		char *end;
-
-		if (c == 'f' && !reload && !tg_parse_facing(optarg, &a->facing))
-			continue;
-		if (c == 'm' && !reload && !parse_mode(optarg, &a->mode))
-			continue;
-		if (c == 'c' && reload) {
-			unsigned long v = strtoul(optarg, &end, 10);
-
-			if (*end || v == 0 || v > 86400) {
-				fprintf(stderr, "tollgate: --confirm takes seconds from 1 to 86400, not '%s'\n", optarg);
-				return TG_EXIT_USAGE;
-			}
-			a->confirm_seconds = (unsigned)v;
-			continue;
-		}
-		if (c == 'F') {
-			a->force = true;
-			continue;
-		}
-		if (c == 'H' && !tg_hostmap_add_spec(&l->hosts, optarg))
-			continue;
-		if (tg_parse_dns_option(c, optarg, &a->dns) == 0)
-			continue;
-		if (c == 'h') {
-			printf("usage: tollgate %s\n", usage);
-			exit(TG_EXIT_OK);
-		}
-		fprintf(stderr, "usage: tollgate %s\n", usage);
-		return TG_EXIT_USAGE;
-	}
-	if (optind != argc - 2) {
-		fprintf(stderr, "usage: tollgate %s\n", usage);
-		return TG_EXIT_USAGE;
-	}
-	a->ifname = argv[optind];
-	a->policy = argv[optind + 1];
-	if (strlen(a->ifname) >= IF_NAMESIZE || strchr(a->ifname, '/')) {
-		fprintf(stderr, "tollgate: '%s' is not an interface name\n", a->ifname);
-		return TG_EXIT_USAGE;
-	}
-	return 0;
+	rc = tg_parse_command(cmd, argc, argv, policy_option, a, &ops);
+	*help = ops.help;
+	if (rc || ops.help)
+		return rc;
+	a->ifname = ops.v[0];
+	a->policy = ops.v[1];
+	return tg_check_ifname(a->ifname);
 }
 
 /* ------------------------------------------------------------ policies */
@@ -202,23 +134,23 @@ int tg_resolve_hosts(struct tg_loaded *l, struct tg_state *st, const struct tg_d
 	int err = tg_hosts_refresh(st->hosts, &l->pol, use_fixed ? &fixed : NULL, dns, force, changed);
 
 	if (err == -EINVAL) {
-		fprintf(stderr, "tollgate: --dns-server takes ADDR, ADDR:PORT or [ADDR]:PORT, not '%s'\n",
+		tg_err( "--dns-server takes ADDR, ADDR:PORT or [ADDR]:PORT, not '%s'\n",
 			dns->resolver.server);
 		tg_hostmap_free(&fixed);
 		memset(&l->hosts, 0, sizeof(l->hosts));
 		return TG_EXIT_USAGE;
 	}
 	if (err == -ENOSPC) {
-		fprintf(stderr, "tollgate: %s: the policy names more than %d host names; tollgate follows at most %d per interface\n",
+		tg_err( "%s: the policy names more than %d host names; tollgate follows at most %d per interface\n",
 			st->ifname, TG_MAX_HOSTS, TG_MAX_HOSTS);
 		tg_hostmap_free(&fixed);
 		memset(&l->hosts, 0, sizeof(l->hosts));
 		return TG_EXIT_INPUT;
 	}
 	if (err)
-		fprintf(stderr, "tollgate: warning: %s: cannot ask DNS (%s); host names keep their last known addresses\n",
+		tg_warn( "%s: cannot ask DNS (%s); host names keep their last known addresses\n",
 			st->ifname, tg_strerror(err));
-	tg_hosts_report(st->hosts, &l->pol, st->ifname);
+	tg_report_hosts(st->hosts, &l->pol, st->ifname);
 	tg_hostmap_free(&fixed);
 	tg_hosts_to_map(st->hosts, &l->hosts);
 	return 0;
@@ -238,7 +170,7 @@ int tg_build_image(struct tg_loaded *l, struct tg_state *st, const char *path, i
 		return rc;
 	rc = tg_compile(&l->pol, facing, &l->hosts, img);
 	if (rc) {
-		fprintf(stderr, "tollgate: cannot compile '%s': %s\n", path, tg_strerror(rc));
+		tg_err( "cannot compile '%s': %s\n", path, tg_strerror(rc));
 		return TG_EXIT_INPUT;
 	}
 	return 0;
@@ -292,11 +224,11 @@ int tg_ssh_guard(const struct tg_loaded *l, int facing, const char *ifname, bool
 	tg_reference_classify(&l->pol, &l->hosts, facing, &pkt, &d);
 	if (d.verdict == TG_PASS)
 		return 0;
-	fprintf(stderr, "tollgate: %s: this policy would drop the SSH session you are using (%s port %u -> %s port %u)\n",
+	tg_err( "%s: this policy would drop the SSH session you are using (%s port %u -> %s port %u)\n",
 		force ? "warning" : "refusing", client, cport, server, sport);
 	if (force)
 		return 0;
-	fprintf(stderr, "tollgate: add a service that allows it, or pass --force if you mean it\n");
+	tg_err( "add a service that allows it, or pass --force if you mean it\n");
 	return TG_EXIT_INPUT;
 }
 
@@ -315,15 +247,15 @@ int tg_apply_image(struct tg_state *st, const struct tg_loaded *l, const char *p
 	if (err == -ENOSPC)
 		return tg_report_state_error(st->ifname, err);
 	if (err && st->meta.generation != before) /* switched; only the bookkeeping after it failed */
-		fprintf(stderr, "tollgate: %s: generation %u is in force, but recording it failed: %s\n", st->ifname,
+		tg_err( "%s: generation %u is in force, but recording it failed: %s\n", st->ifname,
 			st->meta.generation, tg_strerror(err));
 	else if (err && err != -ENOLINK) /* ENOLINK: the loader said why */
-		fprintf(stderr, "tollgate: %s: reload failed, the running policy is unchanged: %s\n", st->ifname,
+		tg_err( "%s: reload failed, the running policy is unchanged: %s\n", st->ifname,
 			tg_strerror(err));
 	if (err)
 		return TG_EXIT_SYSTEM;
 	if (tg_state_write_hosts(st))
-		fprintf(stderr, "tollgate: warning: %s: generation %u is in force, but its host addresses could not be recorded; the next 'tollgate dns' asks again\n",
+		tg_warn( "%s: generation %u is in force, but its host addresses could not be recorded; the next 'tollgate dns' asks again\n",
 			st->ifname, res.generation);
 	printf("%s: generation %u: policy %s, %u services (%u counters kept, %u new, %u retired)\n", st->ifname,
 	       res.generation, st->meta.current.path, st->meta.current.nservices, res.kept, res.added, res.retired);

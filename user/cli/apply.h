@@ -9,10 +9,12 @@
 #define TG_APPLY_H
 
 #include "cli/cli.h"
+#include "cli/report.h"
 #include "kernel/hosts.h"
 #include "kernel/state.h"
 
 struct tg_policy_args {
+	struct tg_loaded *loaded; /* --host goes to its host map */
 	const char *ifname;
 	const char *policy;
 	int facing;
@@ -22,15 +24,16 @@ struct tg_policy_args {
 	struct tg_dns_opts dns;
 };
 
-/* 0, or an exit code after printing usage or the error. */
-int tg_parse_policy_args(int argc, char **argv, const char *usage, bool reload, struct tg_loaded *l,
-			 struct tg_policy_args *a);
+/* Parses attach's or reload's options and operands into a; 0, or an exit
+ * code after saying why. *help: --help was printed. */
+int tg_parse_policy_args(const struct tg_command *cmd, int argc, char **argv, struct tg_loaded *l,
+			 struct tg_policy_args *a, bool *help);
 void tg_dns_defaults(struct tg_dns_opts *dns);
-/* --dns-server, --ttl-min, --ttl-max; -ENOENT when c is none of them. */
-int tg_parse_dns_option(int c, const char *arg, struct tg_dns_opts *dns);
+/* --dns-server ('S'), --ttl-min ('n') or --ttl-max ('x'): 0, or TG_EXIT_USAGE after saying why. */
+int tg_dns_option(int id, const char *arg, struct tg_dns_opts *dns);
 
-/* Says what a state error means and what to do; returns the exit code. */
-int tg_report_state_error(const char *ifname, int err);
+/* attach's and reload's DNS options. */
+#define TG_DNS_OPTIONS TG_OPT_DNS_SERVER(0), TG_OPT_TTL_MIN(0), TG_OPT_TTL_MAX(0)
 
 void tg_hash_policy(const struct tg_diags *d, char out[TG_HASH_HEX]);
 void tg_describe_policy(const struct tg_loaded *l, const char *path, struct tg_policy_info *info);

@@ -7,6 +7,7 @@
 #include "cli/apply.h"
 #include "kernel/dataplane.h"
 #include "kernel/link.h"
+#include "lib/log.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -16,41 +17,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static int report_attach_error(int err, const char *ifname, int ifindex, int mode)
-{
-	char what[128];
-
-	switch (-err) {
-	case EEXIST:
-	case EBUSY:
-		tg_link_describe(ifindex, what, sizeof(what));
-		fprintf(stderr,
-			"tollgate: %s already runs %s that libxdp cannot share it with (sharing needs libxdp's dispatcher on both sides and a kernel that allows it); tollgate leaves it alone: detach it first if tollgate should take over\n",
-			ifname, what);
-		break;
-	case EOPNOTSUPP:
-		fprintf(stderr, "tollgate: %s cannot run XDP in %s mode%s\n", ifname,
-			mode == TG_MODE_NATIVE ? "native" : "skb",
-			mode == TG_MODE_NATIVE ? "; its driver has no native XDP: use --mode skb (generic XDP, slower)" : "");
-		break;
-	case EPERM:
-	case EACCES:
-		return tg_report_state_error(ifname, err);
-	default:
-		fprintf(stderr, "tollgate: cannot attach to %s: %s\n", ifname, tg_strerror(err));
-	}
-	return TG_EXIT_SYSTEM;
-}
-
 /* Generation 1 in slot 0, active, with meta written: the state an attached
  * interface has, minus the program. */
 static int create_state(struct tg_state *st, const struct tg_policy_args *a, const struct tg_loaded *l,
-			struct tg_image *img)
+			struct tg_image *img, char **load_log)
 {
 	struct tg_slot_plan *plan = xcalloc(1, sizeof(*plan));
 	struct tg_generation gen = { { -1, -1, -1, -1, -1 } };
 	struct tg_gen_layout layout;
-	char *log;
 	int err;
 
 	if (mkdir(TG_PIN_ROOT, 0700) < 0 && errno != EEXIST) {
@@ -64,12 +38,7 @@ static int create_state(struct tg_state *st, const struct tg_policy_args *a, con
 	      tg_generation_activate(st->active_fd, 0);
 	free(plan);
 	tg_generation_close(&gen);
-	log = tg_dataplane_take_log();
-	if (err && err != -ENOSPC && err != -EACCES && err != -EPERM) {
-		tg_report_load_error(err, log);
-		err = -ENOLINK; /* reported */
-	}
-	free(log);
+	*load_log = tg_dataplane_take_log();
 	if (err)
 		return err;
 	st->meta = (struct tg_meta){ .version = TG_META_VERSION, .generation = 1, .facing = (uint32_t)a->facing,
@@ -91,10 +60,36 @@ static void print_attached(const struct tg_state *st, const struct tg_link *link
 			st->ifname, st->ifname, link->note);
 }
 
+/* Says why the state could not be made: the kernel's refusal, or a state error. */
+static int report_create_error(const char *ifname, int err, const char *load_log)
+{
+	if (err == -ENOSPC || err == -EACCES || err == -EPERM)
+		return tg_report_state_error(ifname, err);
+	tg_report_load_error(err, load_log);
+	return TG_EXIT_SYSTEM;
+}
+
+/* What the kernel runs now is ours: record it, so that status can check. */
+static void record_link(struct tg_state *st, const struct tg_link *link, int ifindex)
+{
+	int err;
+
+	st->meta.prog_id = link->prog_id;
+	st->meta.ifindex = (uint32_t)ifindex;
+	st->meta.attach_kind = link->kind;
+	tg_link_record_netns(&st->meta);
+	memcpy(st->meta.attach_note, link->note, sizeof(st->meta.attach_note));
+	err = tg_state_write_meta(st);
+	if (err)
+		tg_warn("%s: attached, but the program's id could not be recorded (%s); status will say it is not enforcing\n",
+			st->ifname, tg_strerror(err));
+}
+
 static int do_attach(struct tg_policy_args *a, struct tg_loaded *l, struct tg_state *st)
 {
 	struct tg_image img = { 0 };
 	struct tg_link link;
+	char *load_log = NULL;
 	int ifindex = (int)if_nametoindex(a->ifname), rc, err;
 
 	if (!ifindex)
@@ -105,49 +100,38 @@ static int do_attach(struct tg_policy_args *a, struct tg_loaded *l, struct tg_st
 	     tg_ssh_guard(l, a->facing, a->ifname, a->force);
 	if (rc)
 		goto out;
-	err = create_state(st, a, l, &img);
+	err = create_state(st, a, l, &img, &load_log);
 	if (err) {
 		tg_state_remove(st);
-		rc = err == -ENOLINK ? TG_EXIT_SYSTEM : tg_report_state_error(a->ifname, err);
+		rc = report_create_error(a->ifname, err, load_log);
 		goto out;
 	}
 	err = tg_link_attach(st->dir, a->facing, ifindex, a->mode, &link);
 	if (err) {
 		tg_state_remove(st);
-		rc = report_attach_error(err, a->ifname, ifindex, a->mode);
+		rc = tg_report_attach_error(err, a->ifname, ifindex, a->mode);
 		goto out;
 	}
-	st->meta.prog_id = link.prog_id;
-	st->meta.ifindex = (uint32_t)ifindex;
-	st->meta.attach_kind = link.kind;
-	tg_link_record_netns(&st->meta);
-	memcpy(st->meta.attach_note, link.note, sizeof(st->meta.attach_note));
-	err = tg_state_write_meta(st);
-	if (err)
-		fprintf(stderr, "tollgate: warning: %s: attached, but the program's id could not be recorded (%s); status will say it is not enforcing\n",
-			a->ifname, tg_strerror(err));
+	record_link(st, &link, ifindex);
 	print_attached(st, &link);
-	rc = TG_EXIT_OK;
 out:
+	free(load_log);
 	tg_image_free(&img);
 	return rc;
 }
 
-int cmd_attach(int argc, char **argv)
+static int run_attach(const struct tg_command *cmd, int argc, char **argv)
 {
-	static const char usage[] = "attach [--facing inside|outside] [--mode native|skb] [--force] [--host NAME=ADDR]... "
-				    "[--dns-server ADDR] [--ttl-min S] [--ttl-max S] IFACE POLICY";
 	struct tg_loaded l = { 0 };
 	struct tg_policy_args a;
 	struct tg_state st;
+	bool help;
 	int rc, err;
 
 	tg_diags_init(&l.diags, stderr);
-	rc = tg_parse_policy_args(argc, argv, usage, false, &l, &a);
-	if (rc)
+	rc = tg_parse_policy_args(cmd, argc, argv, &l, &a, &help);
+	if (rc || help)
 		goto out_free;
-	if (a.facing < 0)
-		a.facing = TG_FACING_OUTSIDE;
 	tg_state_init(&st, a.ifname);
 	err = tg_bpffs_check() ?: tg_state_lock(&st);
 	rc = err ? tg_report_state_error(a.ifname, err) : do_attach(&a, &l, &st);
@@ -156,3 +140,22 @@ out_free:
 	tg_loaded_free(&l);
 	return rc;
 }
+
+static const struct tg_option attach_options[] = {
+	TG_OPT_FACING,
+	{ "mode", 'm', "native|skb", 0, NULL, "XDP in the driver (default) or generic XDP for drivers without it" },
+	TG_OPT_FORCE("attach even if the policy would drop the SSH session this command runs in"),
+	TG_OPT_HOST,
+	TG_DNS_OPTIONS,
+	TG_OPT_END,
+};
+
+const struct tg_command tg_cmd_attach = {
+	.name = "attach",
+	.run = run_attach,
+	.options = attach_options,
+	.operands = "IFACE POLICY",
+	.min_operands = 2,
+	.max_operands = 2,
+	.summary = "Puts POLICY on IFACE: the maps are filled before the program is attached.",
+};

@@ -2,6 +2,7 @@
 /* tollgate detach: the program off the link, then the pinned state. */
 #include "cli/apply.h"
 #include "kernel/link.h"
+#include "lib/log.h"
 #include "lib/util.h"
 
 #include <bpf/bpf.h>
@@ -33,7 +34,7 @@ static int detach_here(struct tg_state *st, const char *ifname, bool force)
 	int err = ifindex ? tg_link_detach(ifindex, recorded_prog_id(st)) : -ENODEV;
 
 	if (err && err != -ENOENT && err != -ENODEV) {
-		fprintf(stderr, "tollgate: cannot detach from %s: %s\n", ifname, tg_strerror(err));
+		tg_err( "cannot detach from %s: %s\n", ifname, tg_strerror(err));
 		return TG_EXIT_SYSTEM;
 	}
 	if (err && !has_state)
@@ -45,7 +46,7 @@ static int detach_here(struct tg_state *st, const char *ifname, bool force)
 		return TG_EXIT_OK;
 	}
 	if (err && !force) {
-		fprintf(stderr, "tollgate: %s %s, but tollgate state for %s exists (attached in another network namespace?); it is kept: run detach where %s is, or 'tollgate detach --force %s' if it is gone for good\n",
+		tg_err( "%s %s, but tollgate state for %s exists (attached in another network namespace?); it is kept: run detach where %s is, or 'tollgate detach --force %s' if it is gone for good\n",
 			ifname, err == -ENODEV ? "does not exist here" : "runs no tollgate program here", ifname, ifname,
 			ifname);
 		return TG_EXIT_INPUT;
@@ -55,20 +56,49 @@ static int detach_here(struct tg_state *st, const char *ifname, bool force)
 	return TG_EXIT_OK;
 }
 
-int cmd_detach(int argc, char **argv)
-{
-	bool force = argc == 3 && !strcmp(argv[1], "--force");
-	const char *ifname = argv[argc - 1];
-	struct tg_state st;
-	int err, rc;
+struct detach_args {
+	bool force;
+};
 
-	if ((argc != 2 && !force) || ifname[0] == '-') {
-		fprintf(stderr, "usage: tollgate detach [--force] IFACE\n");
-		return TG_EXIT_USAGE;
-	}
-	tg_state_init(&st, ifname);
+static int detach_option(void *ctx, int id, const char *arg)
+{
+	struct detach_args *a = ctx;
+
+	(void)arg;
+	a->force = id == 'F';
+	return 0;
+}
+
+static int run_detach(const struct tg_command *cmd, int argc, char **argv)
+{
+	struct detach_args a = { false };
+	struct tg_operands ops;
+	struct tg_state st;
+	int err, rc = tg_parse_command(cmd, argc, argv, detach_option, &a, &ops);
+
+	if (rc || ops.help)
+		return rc;
+	rc = tg_check_ifname(ops.v[0]);
+	if (rc)
+		return rc;
+	tg_state_init(&st, ops.v[0]);
 	err = tg_bpffs_check() ?: tg_state_lock(&st);
-	rc = err ? tg_report_state_error(ifname, err) : detach_here(&st, ifname, force);
+	rc = err ? tg_report_state_error(ops.v[0], err) : detach_here(&st, ops.v[0], a.force);
 	tg_state_close(&st);
 	return rc;
 }
+
+static const struct tg_option detach_options[] = {
+	TG_OPT_FORCE("also remove state pinned for an interface that is not here (another namespace, or gone)"),
+	TG_OPT_END,
+};
+
+const struct tg_command tg_cmd_detach = {
+	.name = "detach",
+	.run = run_detach,
+	.options = detach_options,
+	.operands = "IFACE",
+	.min_operands = 1,
+	.max_operands = 1,
+	.summary = "Takes tollgate's program off IFACE, then removes its pinned state.",
+};

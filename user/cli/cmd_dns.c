@@ -2,11 +2,10 @@
 /* tollgate dns: host-name peers that follow DNS, reloaded through the same
  * generation switch as tollgate reload. */
 #include "cli/apply.h"
-#include "export/stats.h"
+#include "lib/log.h"
 #include "lib/util.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +50,7 @@ static uint64_t follow_interface(const char *ifname, const struct tg_dns_opts *d
 	}
 	tg_hash_policy(&l.diags, hash);
 	if (strcmp(hash, st->meta.current.hash)) {
-		fprintf(stderr, "tollgate: %s: %s changed since generation %u was loaded; run 'tollgate reload' to apply it\n",
+		tg_err( "%s: %s changed since generation %u was loaded; run 'tollgate reload' to apply it\n",
 			ifname, policy, st->meta.generation);
 		*rc = TG_EXIT_INPUT;
 		goto out;
@@ -68,7 +67,7 @@ static uint64_t follow_interface(const char *ifname, const struct tg_dns_opts *d
 	}
 	if (st->meta.confirm_pending) {
 		/* Leave the pending generation alone: a rollback would lose the change anyway. */
-		fprintf(stderr, "tollgate: %s: host addresses changed, but a reload awaits confirmation; will retry\n", ifname);
+		tg_err( "%s: host addresses changed, but a reload awaits confirmation; will retry\n", ifname);
 		next = tg_realtime_ns() + (uint64_t)dns->ttl_min * 1000000000ull;
 		goto out;
 	}
@@ -85,56 +84,84 @@ out:
 	return next;
 }
 
-int cmd_dns(int argc, char **argv)
-{
-	static const char usage[] =
-		"dns [--watch] [--dns-server ADDR] [--ttl-min SECONDS] [--ttl-max SECONDS] [IFACE]...";
-	static const struct option opts[] = {
-		{ "watch", no_argument, NULL, 'w' },	       { "dns-server", required_argument, NULL, 'S' },
-		{ "ttl-min", required_argument, NULL, 'n' },   { "ttl-max", required_argument, NULL, 'x' },
-		{ "help", no_argument, NULL, 'h' },	       { 0 },
-	};
-	char names[64][IF_NAMESIZE];
+struct dns_args {
 	struct tg_dns_opts dns;
-	bool watch = false;
-	int c, n, rc = TG_EXIT_OK;
+	bool watch;
+};
 
-	tg_dns_defaults(&dns);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'w')
-			watch = true;
-		else if (tg_parse_dns_option(c, optarg, &dns)) {
-			fprintf(c == 'h' ? stdout : stderr, "usage: tollgate %s\n", usage);
-			return c == 'h' ? TG_EXIT_OK : TG_EXIT_USAGE;
-		}
+static int dns_option(void *ctx, int id, const char *arg)
+{
+	struct dns_args *a = ctx;
+
+	if (id == 'w') {
+		a->watch = true;
+		return 0;
 	}
+	return tg_dns_option(id, arg, &a->dns);
+}
+
+/* Sleeps until a name is due, at least a second, at most ttl-max. */
+static void wait_until_due(uint64_t due, const struct tg_dns_opts *dns)
+{
+	uint64_t now = tg_realtime_ns(), longest = (uint64_t)dns->ttl_max * 1000000000ull;
+
+	if (!due || due > now + longest)
+		due = now + longest;
+	if (due < now + 1000000000ull)
+		due = now + 1000000000ull;
+	while (!dns_stop && tg_realtime_ns() < due) {
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = 200000000 };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int run_dns(const struct tg_command *cmd, int argc, char **argv)
+{
+	static char names[64][IF_NAMESIZE];
+	struct dns_args a = { .watch = false };
+	struct tg_operands ops;
+	int n, rc;
+
+	tg_dns_defaults(&a.dns);
+	rc = tg_parse_command(cmd, argc, argv, dns_option, &a, &ops);
+	if (rc || ops.help)
+		return rc;
+	for (int i = 0; i < ops.n; i++)
+		if ((rc = tg_check_ifname(ops.v[i])))
+			return rc;
 	signal(SIGTERM, on_dns_signal);
 	signal(SIGINT, on_dns_signal);
 	do {
-		uint64_t due = 0, now;
+		uint64_t due = 0;
 
-		n = optind < argc ? argc - optind : tg_list_attached(names, 64);
+		n = ops.n ? ops.n : tg_list_attached(names, 64);
 		for (int i = 0; i < n && !dns_stop; i++) {
-			const char *ifname = optind < argc ? argv[optind + i] : names[i];
-			uint64_t next = follow_interface(ifname, &dns, &rc);
+			const char *ifname = ops.n ? ops.v[i] : names[i];
+			uint64_t next = follow_interface(ifname, &a.dns, &rc);
 
 			if (next && (!due || next < due))
 				due = next;
 		}
-		if (!watch)
+		if (!a.watch)
 			break;
-		/* Sleep until a name is due, at least a second, at most ttl-max. */
-		now = tg_realtime_ns();
-		if (!due || due > now + (uint64_t)dns.ttl_max * 1000000000ull)
-			due = now + (uint64_t)dns.ttl_max * 1000000000ull;
-		if (due < now + 1000000000ull)
-			due = now + 1000000000ull;
-		while (!dns_stop && tg_realtime_ns() < due) {
-			struct timespec ts = { .tv_sec = 0, .tv_nsec = 200000000 };
-
-			nanosleep(&ts, NULL);
-		}
+		wait_until_due(due, &a.dns);
 	} while (!dns_stop);
 	return rc;
 }
+
+static const struct tg_option dns_options[] = {
+	{ "watch", 'w', NULL, 0, NULL, "keep following: ask again when each name's TTL runs out" },
+	TG_DNS_OPTIONS,
+	TG_OPT_END,
+};
+
+const struct tg_command tg_cmd_dns = {
+	.name = "dns",
+	.run = run_dns,
+	.options = dns_options,
+	.operands = "[IFACE]...",
+	.min_operands = 0,
+	.max_operands = -1,
+	.summary = "Asks DNS again for the host names of every attached interface (or each IFACE) and reloads what changed.",
+};

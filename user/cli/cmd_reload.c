@@ -7,6 +7,7 @@
 #include "cli/apply.h"
 #include "kernel/link.h"
 #include "kernel/switch.h"
+#include "lib/log.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -19,7 +20,7 @@ static int refuse_if_confirm_pending(const struct tg_state *st)
 {
 	if (!st->meta.confirm_pending)
 		return 0;
-	fprintf(stderr, "tollgate: %s: generation %u awaits confirmation; run 'tollgate confirm %s' first (or let it roll back)\n",
+	tg_err( "%s: generation %u awaits confirmation; run 'tollgate confirm %s' first (or let it roll back)\n",
 		st->ifname, st->meta.generation, st->ifname);
 	return TG_EXIT_INPUT;
 }
@@ -32,8 +33,8 @@ static int refuse_if_not_enforcing(const struct tg_state *st)
 
 	if (tg_link_enforcing(st->ifname, &st->meta, why, sizeof(why)) == 1)
 		return 0;
-	fprintf(stderr, "tollgate: %s: not enforcing: %s\n", st->ifname, why);
-	fprintf(stderr, "tollgate: run 'tollgate detach %s' and attach again\n", st->ifname);
+	tg_err( "%s: not enforcing: %s\n", st->ifname, why);
+	tg_err( "run 'tollgate detach %s' and attach again\n", st->ifname);
 	return TG_EXIT_SYSTEM;
 }
 
@@ -53,38 +54,52 @@ static int do_reload(struct tg_policy_args *a, struct tg_loaded *l, struct tg_st
 	return rc;
 }
 
-int cmd_reload(int argc, char **argv)
+static int run_reload(const struct tg_command *cmd, int argc, char **argv)
 {
-	static const char usage[] =
-		"reload [--confirm SECONDS] [--force] [--host NAME=ADDR]... [--dns-server ADDR] [--ttl-min S] [--ttl-max S] "
-		"IFACE POLICY";
 	struct tg_loaded l = { 0 };
 	struct tg_policy_args a;
 	struct tg_state st;
+	bool help;
 	int rc;
 
 	tg_diags_init(&l.diags, stderr);
 	tg_state_init(&st, "");
-	rc = tg_parse_policy_args(argc, argv, usage, true, &l, &a) ?: do_reload(&a, &l, &st);
+	rc = tg_parse_policy_args(cmd, argc, argv, &l, &a, &help);
+	if (!rc && !help)
+		rc = do_reload(&a, &l, &st);
 	tg_state_close(&st);
 	tg_loaded_free(&l);
 	return rc;
 }
 
-int cmd_confirm(int argc, char **argv)
+static const struct tg_option reload_options[] = {
+	{ "confirm", 'c', "SECONDS", 0, NULL, "roll back after SECONDS unless 'tollgate confirm IFACE' runs first" },
+	TG_OPT_FORCE("reload even if the policy would drop the SSH session this command runs in"),
+	TG_OPT_HOST,
+	TG_DNS_OPTIONS,
+	TG_OPT_END,
+};
+
+const struct tg_command tg_cmd_reload = {
+	.name = "reload",
+	.run = run_reload,
+	.options = reload_options,
+	.operands = "IFACE POLICY",
+	.min_operands = 2,
+	.max_operands = 2,
+	.summary = "Replaces IFACE's policy with POLICY in one atomic switch; counters of services kept by name carry on.",
+};
+
+static int do_confirm(const char *ifname)
 {
 	struct tg_state st;
 	int rc = TG_EXIT_OK, err;
 
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: tollgate confirm IFACE\n");
-		return TG_EXIT_USAGE;
-	}
-	err = tg_state_acquire(&st, argv[1]);
+	err = tg_state_acquire(&st, ifname);
 	if (err) {
-		rc = tg_report_state_error(argv[1], err);
+		rc = tg_report_state_error(ifname, err);
 	} else if (!st.meta.confirm_pending) {
-		fprintf(stderr, "tollgate: %s: nothing to confirm (generation %u is in force)\n", argv[1], st.meta.generation);
+		tg_err( "%s: nothing to confirm (generation %u is in force)\n", ifname, st.meta.generation);
 		rc = TG_EXIT_INPUT;
 	} else {
 		pid_t timer = (pid_t)st.meta.confirm_pid;
@@ -94,24 +109,44 @@ int cmd_confirm(int argc, char **argv)
 		st.meta.confirm_pid = 0;
 		memset(&st.meta.previous, 0, sizeof(st.meta.previous));
 		if (tg_state_write_meta(&st)) {
-			fprintf(stderr, "tollgate: %s: cannot record the confirmation\n", argv[1]);
+			tg_err( "%s: cannot record the confirmation\n", ifname);
 			rc = TG_EXIT_SYSTEM;
 		} else {
-			tg_stop_rollback_timer(timer, argv[1]);
-			printf("%s: generation %u confirmed\n", argv[1], st.meta.generation);
+			tg_stop_rollback_timer(timer, ifname);
+			printf("%s: generation %u confirmed\n", ifname, st.meta.generation);
 		}
 	}
 	tg_state_close(&st);
 	return rc;
 }
 
-/* Hidden: the process a --confirm reload leaves behind. */
-int cmd_rollback_timer(int argc, char **argv)
+static int run_confirm(const struct tg_command *cmd, int argc, char **argv)
+{
+	struct tg_operands ops;
+	int rc = tg_parse_command(cmd, argc, argv, NULL, NULL, &ops);
+
+	if (rc || ops.help)
+		return rc;
+	return tg_check_ifname(ops.v[0]) ?: do_confirm(ops.v[0]);
+}
+
+const struct tg_command tg_cmd_confirm = {
+	.name = "confirm",
+	.run = run_confirm,
+	.operands = "IFACE",
+	.min_operands = 1,
+	.max_operands = 1,
+	.summary = "Keeps the generation a 'reload --confirm' put on IFACE: its rollback timer stops.",
+};
+
+/* The process a --confirm reload leaves behind. */
+static int run_rollback_timer(const struct tg_command *cmd, int argc, char **argv)
 {
 	struct tg_state st;
 	uint32_t generation;
 	uint64_t deadline;
 
+	(void)cmd;
 	if (argc != 4)
 		return TG_EXIT_USAGE;
 	generation = (uint32_t)strtoul(argv[2], NULL, 10);
@@ -130,3 +165,12 @@ int cmd_rollback_timer(int argc, char **argv)
 	tg_state_close(&st);
 	return 0;
 }
+
+const struct tg_command tg_cmd_rollback_timer = {
+	.name = "rollback-timer",
+	.run = run_rollback_timer,
+	.operands = "IFACE GENERATION DEADLINE",
+	.min_operands = 3,
+	.max_operands = 3,
+	.hidden = true,
+};

@@ -6,12 +6,13 @@
  */
 #include "model/classify.h"
 #include "cli/cli.h"
+#include "cli/report.h"
 #include "kernel/dataplane.h"
+#include "lib/log.h"
 #include "lib/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,24 +218,24 @@ static int open_capture(const char *path, pcap_t **out)
 	int dlt;
 
 	if (stat(path, &st) < 0) {
-		fprintf(stderr, "tollgate: cannot read capture '%s': %s\n", path, tg_strerror(-errno));
+		tg_err( "cannot read capture '%s': %s\n", path, tg_strerror(-errno));
 		return TG_EXIT_INPUT;
 	}
 	if (st.st_size == 0) {
-		fprintf(stderr, "tollgate: capture '%s' is empty (a pcap or pcapng file has at least a file header)\n", path);
+		tg_err( "capture '%s' is empty (a pcap or pcapng file has at least a file header)\n", path);
 		return TG_EXIT_INPUT;
 	}
 	p = pcap_open_offline(path, errbuf);
 	if (!p) {
-		fprintf(stderr, "tollgate: cannot read capture '%s': %s (expected a pcap or pcapng file)\n", path, errbuf);
+		tg_err( "cannot read capture '%s': %s (expected a pcap or pcapng file)\n", path, errbuf);
 		return TG_EXIT_INPUT;
 	}
 	dlt = pcap_datalink(p);
 	if (!linktype_supported(dlt)) {
 		const char *name = pcap_datalink_val_to_name(dlt);
 
-		fprintf(stderr,
-			"tollgate: capture '%s' has link type %s (%d); replay reads Ethernet (EN10MB), Linux cooked (LINUX_SLL) and raw IP captures\n",
+		tg_err(
+			"capture '%s' has link type %s (%d); replay reads Ethernet (EN10MB), Linux cooked (LINUX_SLL) and raw IP captures\n",
 			path, name ? name : "unknown", dlt);
 		pcap_close(p);
 		return TG_EXIT_INPUT;
@@ -255,91 +256,88 @@ static int run_capture(struct replay *r, pcap_t *p, const char *path)
 	while ((got = pcap_next_ex(p, &h, &data)) == 1) {
 		err = replay_packet(r, h, data);
 		if (err) {
-			fprintf(stderr, "tollgate: cannot run packet %lu through the program: %s\n", r->packets,
+			tg_err( "cannot run packet %lu through the program: %s\n", r->packets,
 				tg_strerror(err));
 			return TG_EXIT_SYSTEM;
 		}
 	}
 	err = print_counters(r);
 	if (err) {
-		fprintf(stderr, "tollgate: cannot read the counters: %s\n", tg_strerror(err));
+		tg_err( "cannot read the counters: %s\n", tg_strerror(err));
 		return TG_EXIT_SYSTEM;
 	}
 	if (got == PCAP_ERROR) {
-		fprintf(stderr, "tollgate: capture '%s' is damaged after packet %lu: %s\n", path, r->packets, pcap_geterr(p));
+		tg_err( "capture '%s' is damaged after packet %lu: %s\n", path, r->packets, pcap_geterr(p));
 		return TG_EXIT_INPUT;
 	}
 	return TG_EXIT_OK;
 }
 
-int cmd_replay(int argc, char **argv)
+static int do_replay(const char *policy, const char *capture, struct tg_loaded *l, const struct tg_offline_args *a)
 {
-	static const char usage[] = "replay [--facing inside|outside] [--json] [--host NAME=ADDR[,ADDR]]... POLICY PCAP";
-	static const struct option opts[] = {
-		{ "facing", required_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "host", required_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct tg_loaded l = { 0 };
 	struct tg_load_opts load = { .trace = true };
 	struct replay *r = xcalloc(1, sizeof(*r));
 	struct tg_image img = { 0 };
-	int facing = TG_FACING_OUTSIDE, c, rc;
 	pcap_t *p = NULL;
+	int rc, err;
 
-	tg_diags_init(&l.diags, stderr);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'f' && !tg_parse_facing(optarg, &facing))
-			continue;
-		if (c == 'j') {
-			r->json = true;
-			continue;
-		}
-		if (c == 'H' && !tg_hostmap_add_spec(&l.hosts, optarg))
-			continue;
-		if (c == 'h') {
-			printf("usage: tollgate %s\n", usage);
-			rc = TG_EXIT_OK;
-			goto out;
-		}
-		fprintf(stderr, "usage: tollgate %s\n", usage);
-		rc = TG_EXIT_USAGE;
-		goto out;
-	}
-	if (optind != argc - 2) {
-		fprintf(stderr, "usage: tollgate %s\n", usage);
-		rc = TG_EXIT_USAGE;
-		goto out;
-	}
-	rc = tg_load_policy(&l, argv[optind]);
-	if (!rc)
-		rc = open_capture(argv[optind + 1], &p);
+	r->json = a->json;
+	rc = open_capture(capture, &p);
 	if (rc)
 		goto out;
-	rc = tg_compile(&l.pol, facing, &l.hosts, &img);
-	if (rc) {
-		fprintf(stderr, "tollgate: cannot compile '%s': %s\n", argv[optind], tg_strerror(rc));
+	err = tg_compile(&l->pol, a->facing, &l->hosts, &img);
+	if (err) {
+		tg_err("cannot compile '%s': %s\n", policy, tg_strerror(err));
 		rc = TG_EXIT_INPUT;
 		goto out;
 	}
 	r->img = &img;
-	rc = tg_dataplane_load(&r->dp, &img, &load);
-	if (rc) {
-		tg_report_load_error(rc, load.log);
+	err = tg_dataplane_load(&r->dp, &img, &load);
+	if (err) {
+		tg_report_load_error(err, load.log);
 		rc = TG_EXIT_SYSTEM;
 		goto out;
 	}
-	rc = run_capture(r, p, argv[optind + 1]);
+	rc = run_capture(r, p, capture);
 	tg_dataplane_destroy(&r->dp);
 out:
 	free(load.log);
 	if (p)
 		pcap_close(p);
 	tg_image_free(&img);
-	tg_loaded_free(&l);
 	free(r);
 	return rc;
 }
+
+static int run_replay(const struct tg_command *cmd, int argc, char **argv)
+{
+	struct tg_loaded l = { 0 };
+	struct tg_offline_args a;
+	struct tg_operands ops;
+	int rc = tg_parse_offline(cmd, argc, argv, &l, &a, &ops);
+
+	if (!rc && !ops.help)
+		rc = do_replay(ops.v[0], ops.v[1], &l, &a);
+	tg_loaded_free(&l);
+	return rc;
+}
+
+static const struct tg_option replay_options[] = {
+	TG_OPT_FACING,
+	{ "json", 'j', NULL, 0, NULL, "one JSON object per packet, then the counters" },
+	TG_OPT_HOST,
+	TG_OPT_DNS_SERVER(TG_OPT_HIDDEN),
+	TG_OPT_TTL_MIN(TG_OPT_HIDDEN),
+	TG_OPT_TTL_MAX(TG_OPT_HIDDEN),
+	TG_OPT_END,
+};
+
+const struct tg_command tg_cmd_replay = {
+	.name = "replay",
+	.run = run_replay,
+	.options = replay_options,
+	.operands = "POLICY PCAP",
+	.min_operands = 2,
+	.max_operands = 2,
+	.summary = "Runs every packet of a capture through the real XDP program with POLICY and prints its verdicts.",
+};

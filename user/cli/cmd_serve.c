@@ -8,11 +8,12 @@
 #include "cli/apply.h"
 #include "cli/cli.h"
 #include "export/stats.h"
+#include "lib/hostport.h"
+#include "lib/log.h"
 #include "lib/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -29,6 +30,8 @@
 struct exporter {
 	int ninterfaces; /* 0: every attached interface, found at each scrape */
 	char interfaces[MAX_SERVED][IF_NAMESIZE];
+	struct sockaddr_storage listen;
+	socklen_t listen_len;
 };
 
 /* ------------------------------------------------------------- listening */
@@ -36,35 +39,27 @@ struct exporter {
 /* "127.0.0.1:9731", "[::1]:9731" or ":9731" (all addresses). */
 static int parse_listen(const char *arg, struct sockaddr_storage *ss, socklen_t *len)
 {
-	const char *colon = strrchr(arg, ':');
-	char host[INET6_ADDRSTRLEN + 2] = "";
-	unsigned long port;
-	char *end;
+	struct tg_hostport hp;
 
-	if (!colon || (size_t)(colon - arg) >= sizeof(host))
+	if (tg_parse_hostport(arg, &hp) || !hp.port)
 		return -EINVAL;
-	port = strtoul(colon + 1, &end, 10);
-	if (*end || port == 0 || port > 65535)
-		return -EINVAL;
-	memcpy(host, arg, (size_t)(colon - arg));
 	memset(ss, 0, sizeof(*ss));
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+	if (hp.family == AF_INET6) {
 		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
 
-		host[strlen(host) - 1] = '\0';
 		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)port);
+		a->sin6_port = htons(hp.port);
+		memcpy(&a->sin6_addr, hp.addr, 16);
 		*len = sizeof(*a);
-		return inet_pton(AF_INET6, host + 1, &a->sin6_addr) == 1 ? 0 : -EINVAL;
-	}
-	struct sockaddr_in *a = (struct sockaddr_in *)ss;
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
 
-	a->sin_family = AF_INET;
-	a->sin_port = htons((uint16_t)port);
-	*len = sizeof(*a);
-	if (!host[0])
-		return 0; /* INADDR_ANY */
-	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -EINVAL;
+		a->sin_family = AF_INET;
+		a->sin_port = htons(hp.port);
+		memcpy(&a->sin_addr, hp.addr, 4); /* zero for ":PORT": INADDR_ANY */
+		*len = sizeof(*a);
+	}
+	return 0;
 }
 
 /* Our own socket, so a busy port is reported as such, then handed to MHD. */
@@ -104,7 +99,7 @@ static int read_served(const struct exporter *ex, struct tg_iface_stats *stats, 
 			return err;
 		if (err) {
 			/* One broken interface must not blind monitoring of the others. */
-			fprintf(stderr, "tollgate: %s: cannot read its counters: %s\n", name, tg_strerror(err));
+			tg_err( "%s: cannot read its counters: %s\n", name, tg_strerror(err));
 			continue;
 		}
 		(*n)++;
@@ -183,27 +178,43 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 /* ------------------------------------------------------------------ main */
 
-static int parse_serve_args(int argc, char **argv, const char **listen_arg, struct exporter *ex)
-{
-	static const struct option opts[] = { { "listen", required_argument, NULL, 'l' },
-					      { "help", no_argument, NULL, 'h' },
-					      { 0 } };
-	int c;
+struct serve_args {
+	const char *listen;
+};
 
-	optind = 1;
-	*listen_arg = "127.0.0.1:9731";
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'l')
-			*listen_arg = optarg;
-		else if (c == 'h')
-			return -1;
-		else
-			return TG_EXIT_USAGE;
+static int serve_option(void *ctx, int id, const char *arg)
+{
+	struct serve_args *a = ctx;
+
+	(void)id;
+	a->listen = arg;
+	return 0;
+}
+
+static int parse_serve_args(const struct tg_command *cmd, int argc, char **argv, struct serve_args *a,
+			    struct exporter *ex, bool *help)
+{
+	struct tg_operands ops;
+	int rc;
+
+	a->listen = "127.0.0.1:9731";
+	rc = tg_parse_command(cmd, argc, argv, serve_option, a, &ops);
+	*help = ops.help;
+	if (rc || ops.help)
+		return rc;
+	if (ops.n > MAX_SERVED) {
+		tg_err("serve follows at most %d interfaces\n", MAX_SERVED);
+		return TG_EXIT_USAGE;
 	}
-	for (; optind < argc; optind++) {
-		if (ex->ninterfaces == MAX_SERVED || strlen(argv[optind]) >= IF_NAMESIZE)
-			return TG_EXIT_USAGE;
-		snprintf(ex->interfaces[ex->ninterfaces++], IF_NAMESIZE, "%s", argv[optind]);
+	for (int i = 0; i < ops.n; i++) {
+		rc = tg_check_ifname(ops.v[i]);
+		if (rc)
+			return rc;
+		snprintf(ex->interfaces[ex->ninterfaces++], IF_NAMESIZE, "%s", ops.v[i]);
+	}
+	if (parse_listen(a->listen, &ex->listen, &ex->listen_len)) {
+		tg_err("--listen takes ADDR:PORT ([ADDR]:PORT for IPv6), not '%s'\n", a->listen);
+		return TG_EXIT_USAGE;
 	}
 	return 0;
 }
@@ -212,64 +223,43 @@ static int parse_serve_args(int argc, char **argv, const char **listen_arg, stru
 static int check_interfaces(const struct exporter *ex)
 {
 	if (tg_bpffs_check()) {
-		fprintf(stderr, "tollgate: bpffs is not mounted at /sys/fs/bpf; mount it with: mount -t bpf bpf /sys/fs/bpf\n");
+		tg_err( "bpffs is not mounted at /sys/fs/bpf; mount it with: mount -t bpf bpf /sys/fs/bpf\n");
 		return TG_EXIT_SYSTEM;
 	}
 	if (ex->ninterfaces && access(TG_PIN_ROOT, X_OK) < 0 && (errno == EACCES || errno == EPERM))
 		return tg_report_state_error(ex->interfaces[0], -EACCES);
 	for (int i = 0; i < ex->ninterfaces; i++)
 		if (!tg_state_exists(ex->interfaces[i])) {
-			fprintf(stderr, "tollgate: %s has no tollgate attached (see 'tollgate status')\n", ex->interfaces[i]);
+			tg_err( "%s has no tollgate attached (see 'tollgate status')\n", ex->interfaces[i]);
 			return TG_EXIT_INPUT;
 		}
 	return 0;
 }
 
-int cmd_serve(int argc, char **argv)
+static int serve(const struct exporter *ex, const char *listen_arg)
 {
-	static const char usage[] = "serve [--listen ADDR:PORT] [IFACE]...";
-	struct exporter *ex = xcalloc(1, sizeof(*ex));
-	struct sockaddr_storage ss;
 	struct MHD_Daemon *d;
-	const char *listen_arg;
-	socklen_t len;
 	sigset_t set;
-	int fd, sig, rc;
+	int fd, sig;
 
-	rc = parse_serve_args(argc, argv, &listen_arg, ex);
-	if (rc) {
-		fprintf(rc < 0 ? stdout : stderr, "usage: tollgate %s\n", usage);
-		rc = rc < 0 ? TG_EXIT_OK : rc;
-		goto out;
-	}
-	if (parse_listen(listen_arg, &ss, &len)) {
-		fprintf(stderr, "tollgate: --listen takes ADDR:PORT ([ADDR]:PORT for IPv6), not '%s'\n", listen_arg);
-		rc = TG_EXIT_USAGE;
-		goto out;
-	}
-	rc = check_interfaces(ex);
-	if (rc)
-		goto out;
-	fd = open_listener(&ss, len);
+	fd = open_listener(&ex->listen, ex->listen_len);
 	if (fd < 0) {
-		fprintf(stderr, "tollgate: cannot listen on %s: %s%s\n", listen_arg, tg_strerror(fd),
-			fd == -EADDRINUSE ? " (another process has that port; pick another with --listen)" : "");
-		rc = TG_EXIT_SYSTEM;
-		goto out;
+		tg_err("cannot listen on %s: %s%s\n", listen_arg, tg_strerror(fd),
+		       fd == -EADDRINUSE ? " (another process has that port; pick another with --listen)" : "");
+		return TG_EXIT_SYSTEM;
 	}
 	/* Block the signals before MHD starts its threads, so only sigwait sees them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, ex,
-			     MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, 2u,
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
+			     (void *)ex, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, 2u,
 			     MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
 	if (!d) {
 		close(fd);
-		fprintf(stderr, "tollgate: cannot start the HTTP server on %s\n", listen_arg);
-		rc = TG_EXIT_SYSTEM;
-		goto out;
+		tg_err("cannot start the HTTP server on %s\n", listen_arg);
+		return TG_EXIT_SYSTEM;
 	}
 	printf("tollgate: serving /metrics on %s\n", listen_arg);
 	fflush(stdout);
@@ -277,8 +267,33 @@ int cmd_serve(int argc, char **argv)
 	MHD_stop_daemon(d);
 	close(fd);
 	printf("tollgate: stopped (signal %d)\n", sig);
-	rc = TG_EXIT_OK;
-out:
+	return TG_EXIT_OK;
+}
+
+static int run_serve(const struct tg_command *cmd, int argc, char **argv)
+{
+	struct exporter *ex = xcalloc(1, sizeof(*ex));
+	struct serve_args a;
+	bool help;
+	int rc = parse_serve_args(cmd, argc, argv, &a, ex, &help);
+
+	if (!rc && !help)
+		rc = check_interfaces(ex) ?: serve(ex, a.listen);
 	free(ex);
 	return rc;
 }
+
+static const struct tg_option serve_options[] = {
+	{ "listen", 'l', "ADDR:PORT", 0, NULL, "where to serve /metrics (default 127.0.0.1:9731; [ADDR]:PORT for IPv6)" },
+	TG_OPT_END,
+};
+
+const struct tg_command tg_cmd_serve = {
+	.name = "serve",
+	.run = run_serve,
+	.options = serve_options,
+	.operands = "[IFACE]...",
+	.min_operands = 0,
+	.max_operands = -1,
+	.summary = "Serves the counters of every attached interface (or each IFACE) to Prometheus at /metrics.",
+};

@@ -3,11 +3,11 @@
 #include "cli/apply.h"
 #include "cli/cli.h"
 #include "export/stats.h"
+#include "lib/log.h"
 #include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +50,7 @@ static int read_all(const struct stats_args *a, struct tg_iface_stats *stats, in
 		if (err && !a->ifname) {
 			/* One broken interface must not hide the others. */
 			if (err != -ENOENT) /* ENOENT: detached while we looked */
-				fprintf(stderr, "tollgate: %s: cannot read its counters: %s\n", names[i], tg_strerror(err));
+				tg_err( "%s: cannot read its counters: %s\n", names[i], tg_strerror(err));
 			continue;
 		}
 		if (err)
@@ -99,7 +99,7 @@ static int emit(const struct stats_args *a, struct tg_iface_stats *now, int n, s
 		int err = write_textfile(a->textfile_dir, now, n);
 
 		if (err)
-			fprintf(stderr, "tollgate: cannot write %s/tollgate.prom: %s\n", a->textfile_dir, tg_strerror(err));
+			tg_err( "cannot write %s/tollgate.prom: %s\n", a->textfile_dir, tg_strerror(err));
 		return err ? -ECANCELED : 0; /* reported here */
 	}
 	if (a->format == TG_STATS_PROMETHEUS)
@@ -120,67 +120,53 @@ static int emit(const struct stats_args *a, struct tg_iface_stats *now, int n, s
 	return 0;
 }
 
-static int parse_stats_args(int argc, char **argv, struct stats_args *a)
+static int stats_option(void *ctx, int id, const char *arg)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },	      { "prometheus", no_argument, NULL, 'p' },
-		{ "watch", required_argument, NULL, 'w' },    { "textfile", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },	      { 0 },
-	};
-	int c;
+	struct stats_args *a = ctx;
 
-	memset(a, 0, sizeof(*a));
-	a->help = false;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		char *end;
-
-		switch (c) {
-		case 'j':
-			a->format = TG_STATS_JSON;
-			break;
-		case 'p':
-			a->format = TG_STATS_PROMETHEUS;
-			break;
-		case 't':
-			a->textfile_dir = optarg;
-			break;
-		case 'h':
-			a->help = true;
-			return 0;
-		case 'w':
-			a->watch = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || !a->watch || a->watch > 86400) {
-				fprintf(stderr, "tollgate: --watch takes seconds from 1 to 86400, not '%s'\n", optarg);
-				return TG_EXIT_USAGE;
-			}
-			break;
-		default:
-			return TG_EXIT_USAGE;
-		}
+	switch (id) {
+	case 'j':
+		a->format = TG_STATS_JSON;
+		return 0;
+	case 'p':
+		a->format = TG_STATS_PROMETHEUS;
+		return 0;
+	case 't':
+		a->textfile_dir = arg;
+		return 0;
+	default: /* 'w' */
+		return tg_parse_seconds(arg, 1, 86400, &a->watch) ? tg_bad_value("watch", "seconds from 1 to 86400", arg) :
+								  0;
 	}
-	if (argc - optind > 1)
-		return TG_EXIT_USAGE;
-	a->ifname = optind < argc ? argv[optind] : NULL;
-	if (a->textfile_dir && a->format != TG_STATS_PROMETHEUS) {
-		fprintf(stderr, "tollgate: --textfile writes the Prometheus format; add --prometheus\n");
-		return TG_EXIT_USAGE;
-	}
-	return 0;
 }
 
-int cmd_stats(int argc, char **argv)
+static int parse_stats_args(const struct tg_command *cmd, int argc, char **argv, struct stats_args *a)
 {
-	static const char usage[] = "stats [--json | --prometheus [--textfile DIR]] [--watch SECONDS] [IFACE]";
+	struct tg_operands ops;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	rc = tg_parse_command(cmd, argc, argv, stats_option, a, &ops);
+	a->help = ops.help;
+	if (rc || ops.help)
+		return rc;
+	a->ifname = ops.n ? ops.v[0] : NULL;
+	if (a->textfile_dir && a->format != TG_STATS_PROMETHEUS) {
+		tg_err("--textfile writes the Prometheus format; add --prometheus\n");
+		return TG_EXIT_USAGE;
+	}
+	return a->ifname ? tg_check_ifname(a->ifname) : 0;
+}
+
+static int run_stats(const struct tg_command *cmd, int argc, char **argv)
+{
 	struct tg_iface_stats *now = xcalloc(MAX_IFACES, sizeof(*now)), *prev = xcalloc(MAX_IFACES, sizeof(*prev));
 	struct stats_args a;
 	int n = 0, nprev = 0, rc, err;
 
-	rc = parse_stats_args(argc, argv, &a);
-	if (rc || a.help) {
-		fprintf(a.help ? stdout : stderr, "usage: tollgate %s\n", usage);
+	rc = parse_stats_args(cmd, argc, argv, &a);
+	if (rc || a.help)
 		goto out;
-	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	for (bool first = true; first || (a.watch && !stop_watching); first = false) {
@@ -209,3 +195,22 @@ out:
 	free(prev);
 	return rc;
 }
+
+static const struct tg_option stats_options[] = {
+	{ "json", 'j', NULL, 0, "[--json | --prometheus [--textfile DIR]]", "print JSON" },
+	{ "prometheus", 'p', NULL, TG_OPT_INNER, NULL, "print Prometheus' text format" },
+	{ "textfile", 't', "DIR", TG_OPT_INNER, NULL,
+	  "write DIR/tollgate.prom atomically, for node_exporter's textfile collector" },
+	{ "watch", 'w', "SECONDS", 0, NULL, "again every SECONDS, with rates, until interrupted" },
+	TG_OPT_END,
+};
+
+const struct tg_command tg_cmd_stats = {
+	.name = "stats",
+	.run = run_stats,
+	.options = stats_options,
+	.operands = "[IFACE]",
+	.min_operands = 0,
+	.max_operands = 1,
+	.summary = "Prints the counters of every attached interface (or IFACE): per service and role, and per reason.",
+};

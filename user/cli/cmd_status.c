@@ -6,7 +6,7 @@
 #include "lib/util.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
+#include <net/if.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,30 +86,27 @@ static bool print_status(struct tg_state *st)
 	return enforcing;
 }
 
-int cmd_status(int argc, char **argv)
+#define MAX_IFACES 256
+
+static int show_status(const char *only)
 {
-	const char *only = argc == 2 ? argv[1] : NULL;
-	struct dirent **names = NULL;
+	static char names[MAX_IFACES][IF_NAMESIZE];
 	int n, shown = 0, rc = TG_EXIT_OK, err;
 
-	if (argc > 2 || (only && only[0] == '-')) {
-		fprintf(stderr, "usage: tollgate status [IFACE]\n");
-		return TG_EXIT_USAGE;
-	}
 	err = tg_bpffs_check();
 	if (err)
 		return tg_report_state_error(only ? only : "status", err);
-	n = scandir(TG_PIN_ROOT, &names, NULL, alphasort);
-	if (n < 0 && errno != ENOENT)
-		return tg_report_state_error(only ? only : "status", -errno);
+	n = tg_list_attached(names, MAX_IFACES);
+	if (n < 0)
+		return tg_report_state_error(only ? only : "status", n);
 	for (int i = 0; i < n; i++) {
 		struct tg_state st;
 
-		if (names[i]->d_name[0] == '.' || (only && strcmp(names[i]->d_name, only)))
+		if (only && strcmp(names[i], only))
 			continue;
-		err = tg_state_acquire(&st, names[i]->d_name);
+		err = tg_state_acquire(&st, names[i]);
 		if (err) {
-			rc = tg_report_state_error(names[i]->d_name, err);
+			rc = tg_report_state_error(names[i], err);
 		} else {
 			if (!print_status(&st))
 				rc = TG_EXIT_SYSTEM;
@@ -117,12 +114,30 @@ int cmd_status(int argc, char **argv)
 		}
 		tg_state_close(&st);
 	}
-	for (int i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
 	if (only && !shown && rc == TG_EXIT_OK)
 		rc = tg_report_state_error(only, -ENOENT);
 	else if (!shown && rc == TG_EXIT_OK)
 		printf("no interface has tollgate attached\n");
 	return rc;
 }
+
+static int run_status(const struct tg_command *cmd, int argc, char **argv)
+{
+	struct tg_operands ops;
+	int rc = tg_parse_command(cmd, argc, argv, NULL, NULL, &ops);
+
+	if (rc || ops.help)
+		return rc;
+	if (ops.n)
+		return tg_check_ifname(ops.v[0]) ?: show_status(ops.v[0]);
+	return show_status(NULL);
+}
+
+const struct tg_command tg_cmd_status = {
+	.name = "status",
+	.run = run_status,
+	.operands = "[IFACE]",
+	.min_operands = 0,
+	.max_operands = 1,
+	.summary = "Says what each interface (or IFACE) enforces, checked against the program the kernel runs; exit 3 when one is not enforcing.",
+};

@@ -1,55 +1,69 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include "cli/cli.h"
+#include "kernel/dataplane.h"
+#include "lib/log.h"
 #include "lib/util.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-static const struct command {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *usage;
-} commands[] = {
-	{ "check", cmd_check, "check [--facing inside|outside] [--host NAME=ADDR[,ADDR]]... POLICY" },
-	{ "compile", cmd_compile, "compile [--facing inside|outside] [--host NAME=ADDR[,ADDR]]... POLICY" },
-	{ "replay", cmd_replay, "replay [--facing inside|outside] [--json] [--host NAME=ADDR[,ADDR]]... POLICY PCAP" },
-	{ "attach", cmd_attach,
-	  "attach [--facing inside|outside] [--mode native|skb] [--force] [--host NAME=ADDR]... [--dns-server ADDR] [--ttl-min S] [--ttl-max S] IFACE POLICY" },
-	{ "reload", cmd_reload,
-	  "reload [--confirm SECONDS] [--force] [--host NAME=ADDR]... [--dns-server ADDR] [--ttl-min S] [--ttl-max S] IFACE POLICY" },
-	{ "confirm", cmd_confirm, "confirm IFACE" },
-	{ "detach", cmd_detach, "detach [--force] IFACE" },
-	{ "status", cmd_status, "status [IFACE]" },
-	{ "stats", cmd_stats, "stats [--json | --prometheus [--textfile DIR]] [--watch SECONDS] [IFACE]" },
-	{ "serve", cmd_serve, "serve [--listen ADDR:PORT] [IFACE]..." },
-	{ "dns", cmd_dns, "dns [--watch] [--dns-server ADDR] [--ttl-min SECONDS] [--ttl-max SECONDS] [IFACE]..." },
-	{ "rollback-timer", cmd_rollback_timer, NULL },
+static const struct tg_command *const commands[] = {
+	&tg_cmd_check,	&tg_cmd_compile, &tg_cmd_replay, &tg_cmd_attach, &tg_cmd_reload,	 &tg_cmd_confirm,
+	&tg_cmd_detach, &tg_cmd_status,	 &tg_cmd_stats,	 &tg_cmd_serve,	 &tg_cmd_dns, &tg_cmd_rollback_timer,
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: tollgate COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(out, "usage: tollgate [-v | -q] COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (commands[i].usage) /* hidden helpers have none */
-			fprintf(out, "  tollgate %s\n", commands[i].usage);
-	fprintf(out, "\nSee tollgate(8) and tollgate.policy(5).\n");
+		if (!commands[i]->hidden) {
+			fputs("  ", out);
+			tg_print_synopsis(commands[i], out);
+		}
+	fprintf(out, "\n'tollgate COMMAND --help' says more. See tollgate(8) and tollgate.policy(5).\n");
+}
+
+static const struct tg_command *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(name, commands[i]->name))
+			return commands[i];
+	return NULL;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
+	const struct tg_command *cmd;
+	int first = 1;
+
+	tg_route_library_logs();
+	for (; first < argc; first++) {
+		if (!strcmp(argv[first], "-v") || !strcmp(argv[first], "--verbose"))
+			tg_parse_verbosity('v');
+		else if (!strcmp(argv[first], "-q") || !strcmp(argv[first], "--quiet"))
+			tg_parse_verbosity('q');
+		else
+			break;
+	}
+	if (first >= argc) {
 		usage(stderr);
 		return TG_EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+	if (!strcmp(argv[first], "-h") || !strcmp(argv[first], "--help") || !strcmp(argv[first], "help")) {
 		usage(stdout);
 		return TG_EXIT_OK;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "tollgate: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return TG_EXIT_USAGE;
+	/* For tests/suites/05-structure.sh: the tables the man page and completion must match. */
+	if (!strcmp(argv[first], "options")) {
+		tg_print_option_table(commands, ARRAY_SIZE(commands), stdout);
+		return TG_EXIT_OK;
+	}
+	cmd = find_command(argv[first]);
+	if (!cmd) {
+		tg_err("unknown command '%s'\n", argv[first]);
+		usage(stderr);
+		return TG_EXIT_USAGE;
+	}
+	return cmd->run(cmd, argc - first, argv + first);
 }

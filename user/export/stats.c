@@ -58,24 +58,6 @@ int tg_read_stats(const char *ifname, struct tg_iface_stats *out)
 	return err;
 }
 
-int tg_list_attached(char (*names)[IF_NAMESIZE], int max)
-{
-	struct dirent **list = NULL;
-	int n = scandir(TG_PIN_ROOT, &list, NULL, alphasort), found = 0;
-
-	if (n < 0)
-		return errno == ENOENT ? 0 : -errno;
-
-	for (int i = 0; i < n; i++) {
-		if (list[i]->d_name[0] != '.' && found < max && strlen(list[i]->d_name) < IF_NAMESIZE &&
-		    tg_state_exists(list[i]->d_name))
-			memcpy(names[found++], list[i]->d_name, strlen(list[i]->d_name) + 1);
-		free(list[i]);
-	}
-	free(list);
-	return found;
-}
-
 /* ---------------------------------------------------------------- table */
 
 static const struct tg_service_counters *previous_of(const struct tg_iface_stats *prev, const char *name)

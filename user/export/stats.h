@@ -23,9 +23,6 @@ struct tg_iface_stats {
 
 /* Reads one interface (taking its lock briefly); negative errno on failure. */
 int tg_read_stats(const char *ifname, struct tg_iface_stats *out);
-/* The names of attached interfaces; returns how many (at most max), or a
- * negative errno when the pin root cannot be read (-EACCES: not root). */
-int tg_list_attached(char (*names)[IF_NAMESIZE], int max);
 
 enum tg_stats_format { TG_STATS_TABLE, TG_STATS_JSON, TG_STATS_PROMETHEUS };
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Loading the XDP program and filling its maps from a compiled image. */
 #include "kernel/dataplane.h"
-#include "lib/util.h"
 #include "kernel/generation.h"
+#include "kernel/link.h"
+#include "lib/log.h"
+#include "lib/util.h"
 #include "tollgate.skel.h"
 
 #include <bpf/bpf.h>
@@ -21,9 +23,15 @@ static size_t libbpf_log_len;
 
 static int collect_libbpf_output(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	static const char *const words[] = { [LIBBPF_WARN] = "warning", [LIBBPF_INFO] = "info",
+					     [LIBBPF_DEBUG] = "debug" };
 	char line[1024];
+	va_list copy;
 	int n;
 
+	va_copy(copy, ap);
+	tg_log_library("libbpf", words[level], fmt, copy);
+	va_end(copy);
 	if (level == LIBBPF_DEBUG)
 		return 0;
 	n = vsnprintf(line, sizeof(line), fmt, ap);
@@ -107,6 +115,12 @@ static void take_libbpf_log(struct tg_load_opts *opts)
 		libbpf_log = NULL;
 		libbpf_log_len = 0;
 	}
+}
+
+void tg_route_library_logs(void)
+{
+	libbpf_set_print(collect_libbpf_output);
+	tg_link_route_logs();
 }
 
 void tg_dataplane_capture_log(void)
@@ -255,37 +269,4 @@ int tg_dataplane_reason_counters(struct tg_dataplane *dp, uint32_t reason, struc
 {
 	return tg_sum_percpu(bpf_map__fd(dp->skel->maps.reason_counters), reason, (uint64_t *)out,
 			  sizeof(*out) / sizeof(uint64_t));
-}
-
-/* What a failed load means and what to do about it. */
-void tg_report_load_error(int err, const char *log)
-{
-	const char *hint;
-
-	switch (-err) {
-	case EPERM:
-		hint = "loading XDP programs needs root (or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)";
-		break;
-	case ENOMEM:
-	case E2BIG:
-		hint = "the kernel could not allocate the maps: free memory, or on kernels before 5.11 raise the locked-memory limit (ulimit -l)";
-		break;
-	case EACCES:
-	case EINVAL:
-		hint = log && strstr(log, "processed") ?
-			       "the kernel's verifier rejected the program: this kernel may be older than tollgate supports (5.10), or it is a tollgate bug; please report it with the log below" :
-			       "the kernel refused the program or a map: tollgate needs BPF, XDP, LPM tries and arrays of maps whose inner tries differ in size (kernel 5.10 or later)";
-		break;
-	default:
-		hint = tg_strerror(err);
-	}
-	fprintf(stderr, "tollgate: cannot load the data plane: %s\n", hint);
-	if (log && *log) {
-		size_t len = strlen(log);
-		const char *tail = len > 3000 ? log + len - 3000 : log;
-
-		fprintf(stderr, "--- libbpf and verifier output (last part) ---\n%s", tail);
-		if (log[len - 1] != '\n')
-			fputc('\n', stderr);
-	}
 }

@@ -33,6 +33,8 @@ int tg_dataplane_load(struct tg_dataplane *dp, const struct tg_image *img, struc
 /* What every load sets before the kernel sees the object. */
 void tg_dataplane_configure(struct tollgate *skel, int facing, bool trace);
 /* libbpf's messages from now on are kept for tg_report_load_error. */
+/* libbpf and libxdp speak through tollgate's log (-v shows them). */
+void tg_route_library_logs(void);
 void tg_dataplane_capture_log(void);
 char *tg_dataplane_take_log(void); /* caller frees */
 void tg_dataplane_destroy(struct tg_dataplane *dp);
@@ -57,7 +59,5 @@ uint64_t tg_map_memory(int map_fd);
 /* Writes a benchmark trace into any object that includes bpf/bench.h. */
 int tg_fill_bench_trace(int map_fd, const uint8_t (*addrs)[16], uint32_t count);
 
-/* Prints what a failed tg_dataplane_load means and what to do. */
-void tg_report_load_error(int err, const char *log);
 
 #endif

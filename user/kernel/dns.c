@@ -12,6 +12,7 @@
  * TTLs of any CNAME chain in front of them.
  */
 #include "kernel/dns.h"
+#include "lib/hostport.h"
 #include "lib/util.h"
 
 #include <ares.h>
@@ -69,55 +70,6 @@ const char *tg_resolve_status_name(int status)
 	}
 }
 
-/* Digits only, 1..65535: strtoul alone would take "+53", " 53" or "53x". */
-static int parse_port(const char *text, unsigned short *port)
-{
-	unsigned long value = 0;
-
-	if (!*text)
-		return -EINVAL;
-	for (const char *p = text; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		value = value * 10 + (unsigned long)(*p - '0');
-		if (value > 65535)
-			return -EINVAL;
-	}
-	if (!value)
-		return -EINVAL;
-	*port = (unsigned short)value;
-	return 0;
-}
-
-/* Splits "ADDR", "ADDR:PORT", "[V6]:PORT" or a bare V6 into host and port
- * text (port NULL when absent); *bracketed says the host must be IPv6. */
-static int split_server(const char *spec, char *host, size_t host_size, const char **port, bool *bracketed)
-{
-	const char *start = spec, *end, *colon = strchr(spec, ':');
-
-	*port = NULL;
-	*bracketed = spec[0] == '[';
-	if (*bracketed) {
-		start = spec + 1;
-		end = strchr(start, ']');
-		if (!end || (end[1] && end[1] != ':'))
-			return -EINVAL;
-		if (end[1] == ':')
-			*port = end + 2;
-	} else if (colon && !strchr(colon + 1, ':')) {
-		/* One colon: IPv4 with a port. Two or more: a bare IPv6. */
-		end = colon;
-		*port = colon + 1;
-	} else {
-		end = spec + strlen(spec);
-	}
-	if (end == start || (size_t)(end - start) >= host_size)
-		return -EINVAL;
-	memcpy(host, start, (size_t)(end - start));
-	host[end - start] = '\0';
-	return 0;
-}
-
 /*
  * Validates the server spec ourselves: ares_set_servers_ports_csv in 1.18
  * takes any port text through strtol (so "x" becomes port 0) and an empty
@@ -125,24 +77,17 @@ static int split_server(const char *spec, char *host, size_t host_size, const ch
  */
 static int parse_server(const char *spec, struct ares_addr_port_node *node)
 {
-	char host[INET6_ADDRSTRLEN];
-	const char *port;
-	bool bracketed;
-	unsigned short portnum = DNS_PORT;
-	int err = split_server(spec, host, sizeof(host), &port, &bracketed);
+	struct tg_hostport hp;
 
-	if (err)
-		return err;
+	if (tg_parse_hostport(spec, &hp) || hp.family == AF_UNSPEC)
+		return -EINVAL;
 	memset(node, 0, sizeof(*node));
-	if (!bracketed && inet_pton(AF_INET, host, &node->addr.addr4) == 1)
-		node->family = AF_INET;
-	else if (inet_pton(AF_INET6, host, &node->addr.addr6) == 1)
-		node->family = AF_INET6;
+	node->family = hp.family;
+	if (hp.family == AF_INET)
+		memcpy(&node->addr.addr4, hp.addr, 4);
 	else
-		return -EINVAL;
-	if (port && parse_port(port, &portnum))
-		return -EINVAL;
-	node->udp_port = node->tcp_port = portnum;
+		memcpy(&node->addr.addr6, hp.addr, 16);
+	node->udp_port = node->tcp_port = hp.port ? hp.port : DNS_PORT;
 	return 0;
 }
 

@@ -8,6 +8,7 @@
  */
 #include "kernel/hosts.h"
 #include "kernel/state.h"
+#include "lib/log.h"
 #include "lib/util.h"
 
 #include <arpa/inet.h>
@@ -199,27 +200,6 @@ void tg_hosts_to_map(const struct tg_host_state *table, struct tg_hostmap *out)
 			memcpy(h.addr, table[i].addrs[k], 16);
 			VEC_PUSH(out->items, out->n, out->cap, h);
 		}
-}
-
-void tg_hosts_report(const struct tg_host_state *table, const struct tg_policy *pol, const char *ifname)
-{
-	const char **names;
-	size_t n = tg_policy_host_names(pol, &names);
-
-	for (size_t i = 0; i < n; i++) {
-		const struct tg_host_state *e = tg_hosts_find(table, names[i]);
-
-		if (!e || !e->last_status)
-			continue;
-		if (!e->resolved_ns)
-			fprintf(stderr, "tollgate: warning: %s: host name %s did not resolve (%s); it has no addresses until it does\n",
-				ifname, names[i], tg_resolve_status_name(e->last_status));
-		else
-			fprintf(stderr, "tollgate: warning: %s: host name %s did not resolve (%s); keeping its %u last known address%s\n",
-				ifname, names[i], tg_resolve_status_name(e->last_status), e->naddrs,
-				e->naddrs == 1 ? "" : "es");
-	}
-	free(names);
 }
 
 uint64_t tg_hosts_next_due(const struct tg_host_state *table, const struct tg_dns_opts *opts)

@@ -31,8 +31,6 @@ int tg_hosts_refresh(struct tg_host_state *table, const struct tg_policy *pol, c
 		     const struct tg_dns_opts *opts, bool force, bool *changed);
 /* The addresses to compile with. */
 void tg_hosts_to_map(const struct tg_host_state *table, struct tg_hostmap *out);
-/* Warns about names whose last attempt failed, and what they keep. */
-void tg_hosts_report(const struct tg_host_state *table, const struct tg_policy *pol, const char *ifname);
 /* When a name is due to be asked again (0: now). */
 uint64_t tg_host_due(const struct tg_host_state *e, const struct tg_dns_opts *opts);
 /* The earliest time any name is due again, or 0 when none is. */

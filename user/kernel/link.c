@@ -2,6 +2,7 @@
 /* Attaching, detaching and checking tollgate's program (see link.h). */
 #include "kernel/link.h"
 #include "kernel/dataplane.h"
+#include "lib/log.h"
 #include "lib/util.h"
 #include "tollgate.skel.h"
 
@@ -41,9 +42,15 @@ static void note_append(char *note, size_t size, const char *text)
 
 static int keep_libxdp_message(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
+	static const char *const words[] = { [LIBXDP_WARN] = "warning", [LIBXDP_INFO] = "info",
+					     [LIBXDP_DEBUG] = "debug" };
 	char line[256];
+	va_list copy;
 	int n;
 
+	va_copy(copy, ap);
+	tg_log_library("libxdp", words[level], fmt, copy);
+	va_end(copy);
 	if (level == LIBXDP_DEBUG)
 		return 0;
 	n = vsnprintf(line, sizeof(line), fmt, ap);
@@ -54,6 +61,11 @@ static int keep_libxdp_message(enum libxdp_print_level level, const char *fmt, v
 		note_append(libxdp_said, sizeof(libxdp_said), "; ");
 	note_append(libxdp_said, sizeof(libxdp_said), line);
 	return 0;
+}
+
+void tg_link_route_logs(void)
+{
+	libxdp_set_print(keep_libxdp_message);
 }
 
 static struct tollgate *open_object(const char *pin_dir, int facing)

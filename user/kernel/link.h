@@ -35,4 +35,7 @@ int tg_link_enforcing(const char *ifname, const struct tg_meta *meta, char *why,
 /* "the XDP program 'NAME' (id N)", or "an XDP program". */
 void tg_link_describe(int ifindex, char *buf, size_t size);
 
+/* libxdp speaks through tollgate's log (see lib/log.h). */
+void tg_link_route_logs(void);
+
 #endif

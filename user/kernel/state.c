@@ -335,3 +335,21 @@ int tg_state_rollback(struct tg_state *st)
 	      tg_generation_activate(st->active_fd, tg_state_spare_slot(st));
 	return err ?: tg_state_record_switch(st);
 }
+
+int tg_list_attached(char (*names)[IF_NAMESIZE], int max)
+{
+	struct dirent **list = NULL;
+	int n = scandir(TG_PIN_ROOT, &list, NULL, alphasort), found = 0;
+
+	if (n < 0)
+		return errno == ENOENT ? 0 : -errno;
+
+	for (int i = 0; i < n; i++) {
+		if (list[i]->d_name[0] != '.' && found < max && strlen(list[i]->d_name) < IF_NAMESIZE &&
+		    tg_state_exists(list[i]->d_name))
+			memcpy(names[found++], list[i]->d_name, strlen(list[i]->d_name) + 1);
+		free(list[i]);
+	}
+	free(list);
+	return found;
+}

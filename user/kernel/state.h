@@ -75,4 +75,8 @@ int tg_state_rollback(struct tg_state *st);
 
 uint64_t tg_realtime_ns(void);
 
+/* The names of attached interfaces, sorted; returns how many (at most max),
+ * or a negative errno when the pin root cannot be read (-EACCES: not root). */
+int tg_list_attached(char (*names)[IF_NAMESIZE], int max);
+
 #endif

@@ -93,8 +93,9 @@ void tg_stop_rollback_timer(pid_t pid, const char *ifname)
 		kill(pid, SIGTERM);
 }
 
-/* The spare slot gets the new generation's maps; nothing in force changes. */
-static int build_into_spare(struct tg_state *st, const struct tg_image *img)
+/* The spare slot gets the new generation's maps; nothing in force changes.
+ * When the kernel refuses them, res keeps libbpf's words for the report. */
+static int build_into_spare(struct tg_state *st, const struct tg_image *img, struct tg_switch_result *res)
 {
 	struct tg_generation gen;
 	struct tg_gen_layout layout;
@@ -109,10 +110,11 @@ static int build_into_spare(struct tg_state *st, const struct tg_image *img)
 	}
 	log = tg_dataplane_take_log();
 	if (err) {
-		tg_report_load_error(err, log);
-		err = -ENOLINK; /* reported */
+		res->load_failed = true;
+		res->load_log = log;
+	} else {
+		free(log);
 	}
-	free(log);
 	return err;
 }
 
@@ -146,7 +148,7 @@ int tg_switch_generation(struct tg_state *st, struct tg_image *img, const struct
 		res->kept = plan->kept;
 		res->added = plan->added;
 		res->retired = plan->retired;
-		err = build_into_spare(st, img) ?: tg_state_apply_slot_plan(st, plan);
+		err = build_into_spare(st, img, res) ?: tg_state_apply_slot_plan(st, plan);
 	}
 	free(plan);
 	if (err)

@@ -9,6 +9,7 @@
 
 #include "kernel/state.h"
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct tg_switch_request {
@@ -19,6 +20,8 @@ struct tg_switch_request {
 struct tg_switch_result {
 	uint32_t generation;
 	unsigned kept, added, retired; /* counter slots */
+	bool load_failed;	       /* the kernel refused the new maps */
+	char *load_log;		       /* then libbpf's words, or NULL; the caller frees */
 };
 
 /* On failure the generation in force is untouched. */
