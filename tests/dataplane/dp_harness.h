@@ -43,6 +43,7 @@
 
 #include "model/classify.h"
 #include "compile/compile.h"
+#include "cli/report.h"
 #include "kernel/dataplane.h"
 #include "pktbuild.h"
 #include "policy/policy.h"

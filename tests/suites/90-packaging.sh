@@ -167,11 +167,12 @@ cp "$root/usr/share/bash-completion/completions/tollgate" "$work/completion"
 reg=$(bash --norc --noprofile -c '. "$1" && complete -p tollgate' complete "$work/completion" 2>&1)
 if [ "$reg" = "complete -F _tollgate tollgate" ]; then ok completion/loads; else fail completion/loads "$reg"; fi
 expect_completion completion/commands "stats status " tollgate st
-expect_completion completion/options "--dns-server --facing --force --help --host --mode --ttl-max --ttl-min " tollgate attach --
+expect_completion completion/options "--dns-server --facing --force --help --host --mode --quiet --ttl-max --ttl-min --verbose " tollgate attach --
 expect_completion completion/mode-values "native skb " tollgate attach --mode ''
 expect_completion completion/mode-equals "native skb " tollgate attach --mode =
 expect_completion completion/facing-equals-prefix "inside " tollgate check --facing = i
-expect_completion completion/stats-options "--help --json --prometheus --textfile --watch " tollgate stats --
+expect_completion completion/stats-options "--help --json --prometheus --quiet --textfile --verbose --watch " tollgate stats --
+expect_completion completion/after-verbose "native skb " tollgate -v attach --mode ''
 mkdir -p "$work/files/sub"
 touch "$work/files/a.policy" "$work/files/b.pcap" "$work/files/c.pcapng" "$work/files/notes.txt"
 expect_completion completion/policy-files "$work/files/a.policy $work/files/sub " \

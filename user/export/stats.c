@@ -5,7 +5,7 @@
  * is written from zero, so a rate() over a fresh service or reason works.
  */
 #include "export/stats.h"
-#include "model/classify.h"
+#include "policy/policy.h"
 #include "kernel/dataplane.h"
 #include "kernel/link.h"
 #include "lib/util.h"

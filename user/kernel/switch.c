@@ -39,10 +39,14 @@ static int spawn_rollback_timer(const char *ifname, uint32_t generation, uint64_
 	if (child == 0) {
 		char gen[16], deadline[24];
 		pid_t grandchild;
+		int devnull;
 
 		close(fds[0]);
-		setsid();
+		if (setsid() < 0)
+			_exit(1);
 		grandchild = fork();
+		if (grandchild < 0)
+			_exit(1); /* the parent reads nothing and says -ECHILD */
 		if (grandchild != 0) {
 			if (write(fds[1], &grandchild, sizeof(grandchild)) != sizeof(grandchild))
 				_exit(1);
@@ -51,16 +55,15 @@ static int spawn_rollback_timer(const char *ifname, uint32_t generation, uint64_
 		close(fds[1]);
 		snprintf(gen, sizeof(gen), "%u", generation);
 		snprintf(deadline, sizeof(deadline), "%llu", (unsigned long long)deadline_ns);
-		int devnull = open("/dev/null", O_RDWR);
-
-		dup2(devnull, 0);
-		dup2(devnull, 1);
-		dup2(devnull, 2);
+		devnull = open("/dev/null", O_RDWR);
+		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0)
+			_exit(127);
 		execl("/proc/self/exe", "tollgate", "rollback-timer", ifname, gen, deadline, (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
-	waitpid(child, NULL, 0);
+	while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+		;
 	if (read(fds[0], pid_out, sizeof(*pid_out)) != sizeof(*pid_out)) {
 		close(fds[0]);
 		return -ECHILD;
