@@ -9,7 +9,8 @@
 #define TG_BPF_PARSE_H
 
 #include <linux/bpf.h>
-#include <linux/in.h>
+#include <linux/in.h>  /* IPPROTO_TCP, _UDP, _SCTP, _ICMP, _AH */
+#include <linux/in6.h> /* IPPROTO_ICMPV6 and the IPv6 extension headers */
 #include <bpf/bpf_helpers.h>
 
 #include "tollgate.h"
@@ -22,7 +23,6 @@
 #define MAX_VLAN_TAGS 2
 #define MAX_EXT_HEADERS 8
 #define TCP_ACK 0x10
-#define IPPROTO_ICMPV6 58
 /* Far above any header chain we accept; keeps offsets provably small. */
 #define OFFSET_MASK 0x3fff
 
@@ -126,7 +126,8 @@ static __always_inline int parse_ipv4(struct packet *pkt, __u32 off)
 
 static __always_inline int is_ext_header(__u32 nh)
 {
-	return nh == 0 || nh == 43 || nh == 60 || nh == 51 || nh == 44;
+	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS || nh == IPPROTO_AH ||
+	       nh == IPPROTO_FRAGMENT;
 }
 
 static __always_inline int parse_ipv6(struct packet *pkt, __u32 off)
@@ -153,7 +154,7 @@ static __always_inline int parse_ipv6(struct packet *pkt, __u32 off)
 		h = ptr_at(pkt->ctx, off, 8);
 		if (!h || off + 8 > end || off + 8 > TG_HEADER_LIMIT)
 			return PARSE_MALFORMED;
-		if (nh == 44) {
+		if (nh == IPPROTO_FRAGMENT) {
 			pkt->nonfirst_fragment = (((__u32)h[2] << 8 | h[3]) >> 3) != 0;
 			nh = h[0];
 			off += 8;
@@ -161,7 +162,7 @@ static __always_inline int parse_ipv6(struct packet *pkt, __u32 off)
 				break;
 			continue;
 		}
-		hlen = nh == 51 ? ((__u32)h[1] + 2) * 4 : ((__u32)h[1] + 1) * 8;
+		hlen = nh == IPPROTO_AH ? ((__u32)h[1] + 2) * 4 : ((__u32)h[1] + 1) * 8;
 		if (off + hlen > end || off + hlen > TG_HEADER_LIMIT)
 			return PARSE_MALFORMED;
 		nh = h[0];

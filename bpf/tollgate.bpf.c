@@ -300,32 +300,34 @@ static __always_inline __u32 first_common(struct generation *g, __u32 a, __u32 b
 	return TG_NO_SERVICE;
 }
 
-static __always_inline __u32 l4_slot(struct packet *pkt, __u32 *value_req, __u32 *value_rep)
+/* The row of the l4 array this packet's protocol selects, and the values to
+ * look up in it as a request and as a reply. */
+static __always_inline __u32 l4_row(struct packet *pkt, __u32 *value_req, __u32 *value_rep)
 {
 	switch (pkt->protocol) {
 	case IPPROTO_TCP:
 		*value_req = pkt->dport;
 		*value_rep = pkt->sport;
-		return TG_SLOT_TCP;
+		return TG_ROW_TCP;
 	case IPPROTO_UDP:
 		*value_req = pkt->dport;
 		*value_rep = pkt->sport;
-		return TG_SLOT_UDP;
+		return TG_ROW_UDP;
 	case IPPROTO_SCTP:
 		*value_req = pkt->dport;
 		*value_rep = pkt->sport;
-		return TG_SLOT_SCTP;
+		return TG_ROW_SCTP;
 	}
 	if (pkt->family == TG_FAMILY_V4 && pkt->protocol == IPPROTO_ICMP) {
 		*value_req = *value_rep = pkt->icmp_type;
-		return TG_SLOT_ICMP;
+		return TG_ROW_ICMP;
 	}
 	if (pkt->family == TG_FAMILY_V6 && pkt->protocol == IPPROTO_ICMPV6) {
 		*value_req = *value_rep = pkt->icmp_type;
-		return TG_SLOT_ICMPV6;
+		return TG_ROW_ICMPV6;
 	}
 	*value_req = *value_rep = pkt->protocol;
-	return TG_SLOT_OTHER;
+	return TG_ROW_OTHER;
 }
 
 static __always_inline int is_essential_icmp(struct packet *pkt)
@@ -365,7 +367,7 @@ static __always_inline void decide_service(struct generation *g, struct decision
 static __always_inline void classify(struct generation *g, struct packet *pkt, struct decision *d)
 {
 	const struct tg_settings *set = &g->policy->settings;
-	__u32 peer, service, slot, value_req = 0, value_rep = 0, rep_cls = 0;
+	__u32 peer, service, row, value_req = 0, value_rep = 0, rep_cls = 0;
 
 	if (set->icmp_mode == TG_ICMP_ALLOW_ESSENTIAL && !pkt->nonfirst_fragment && is_essential_icmp(pkt))
 		return decide(d, TG_PASS, TG_REASON_ESSENTIAL_ICMP);
@@ -381,11 +383,11 @@ static __always_inline void classify(struct generation *g, struct packet *pkt, s
 			return decide(d, set->default_verdict, TG_REASON_DEFAULT);
 		return decide_service(g, d, service, TG_ROLE_FRAGMENT, TG_REASON_FRAGMENT);
 	}
-	slot = l4_slot(pkt, &value_req, &value_rep);
+	row = l4_row(pkt, &value_req, &value_rep);
 	/* A TCP segment without ACK (a SYN, say) is never a reply. */
 	if (pkt->protocol != IPPROTO_TCP || (pkt->tcp_flags & TCP_ACK))
-		rep_cls = l4_class(g, tg_l4_index(TG_ROLE_REPLY, slot, value_rep));
-	service = first_common(g, peer, l4_class(g, tg_l4_index(TG_ROLE_REQUEST, slot, value_req)), rep_cls);
+		rep_cls = l4_class(g, tg_l4_index(TG_ROLE_REPLY, row, value_rep));
+	service = first_common(g, peer, l4_class(g, tg_l4_index(TG_ROLE_REQUEST, row, value_req)), rep_cls);
 	if (service == TG_NO_SERVICE)
 		return decide(d, set->default_verdict, TG_REASON_DEFAULT);
 	decide_service(g, d, service, TG_ROLES, TG_REASON_SERVICE);

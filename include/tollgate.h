@@ -121,39 +121,40 @@ struct tg_trace {
 };
 
 /*
- * The l4 array: one block per role (request, reply), each holding a 64K
- * port range for TCP, UDP and SCTP and a 256 range for the ICMP type, the
- * ICMPv6 type and the protocol number of anything else; then one block for
- * non-first fragments indexed by family and protocol. Port ranges therefore
- * cost nothing per range: every port already has its entry.
+ * The l4 array: one block per role (request, reply), each holding six rows:
+ * a 64K port row each for TCP, UDP and SCTP, and a 256 row each for the ICMP
+ * type, the ICMPv6 type and the protocol number of anything else; then one
+ * block for non-first fragments indexed by family and protocol. Port ranges
+ * therefore cost nothing per range: every port already has its entry. (A row
+ * of the l4 array is neither a counter slot nor a generation slot.)
  */
-enum tg_l4_slot {
-	TG_SLOT_TCP = 0,
-	TG_SLOT_UDP,
-	TG_SLOT_SCTP,
-	TG_PORT_SLOTS,
-	TG_SLOT_ICMP = TG_PORT_SLOTS,
-	TG_SLOT_ICMPV6,
-	TG_SLOT_OTHER,
-	TG_SLOTS
+enum tg_l4_row {
+	TG_ROW_TCP = 0,
+	TG_ROW_UDP,
+	TG_ROW_SCTP,
+	TG_PORT_ROWS,
+	TG_ROW_ICMP = TG_PORT_ROWS,
+	TG_ROW_ICMPV6,
+	TG_ROW_OTHER,
+	TG_L4_ROWS
 };
 
 enum tg_family { TG_FAMILY_V4 = 0, TG_FAMILY_V6 = 1 };
 
 #define TG_PORT_SPACE 65536u
 #define TG_SMALL_SPACE 256u
-#define TG_ROLE_ENTRIES (TG_PORT_SLOTS * TG_PORT_SPACE + (TG_SLOTS - TG_PORT_SLOTS) * TG_SMALL_SPACE)
+#define TG_ROLE_ENTRIES (TG_PORT_ROWS * TG_PORT_SPACE + (TG_L4_ROWS - TG_PORT_ROWS) * TG_SMALL_SPACE)
 #define TG_FRAG_BASE (2u * TG_ROLE_ENTRIES)
 #define TG_L4_ENTRIES (TG_FRAG_BASE + 2u * TG_SMALL_SPACE)
 
 /* value: the port (TCP/UDP/SCTP), the ICMP type, or the protocol number. */
-TG_INLINE __u32 tg_l4_index(__u32 role, __u32 slot, __u32 value)
+TG_INLINE __u32 tg_l4_index(__u32 role, __u32 row, __u32 value)
 {
 	__u32 base = role * TG_ROLE_ENTRIES;
 
-	if (slot < TG_PORT_SLOTS)
-		return base + slot * TG_PORT_SPACE + (value & 0xffff);
-	return base + TG_PORT_SLOTS * TG_PORT_SPACE + (slot - TG_PORT_SLOTS) * TG_SMALL_SPACE + (value & 0xff);
+	if (row < TG_PORT_ROWS)
+		return base + row * TG_PORT_SPACE + (value & 0xffff);
+	return base + TG_PORT_ROWS * TG_PORT_SPACE + (row - TG_PORT_ROWS) * TG_SMALL_SPACE + (value & 0xff);
 }
 
 TG_INLINE __u32 tg_frag_index(__u32 family, __u32 protocol)

@@ -50,6 +50,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,11 +252,11 @@ DP_HELPER bool dp_parse_spec(const char *spec, struct pb_packet *p, struct dp_po
 	if (!tok)
 		return false;
 	if (!strcmp(tok, "tcp"))
-		p->protocol = 6;
+		p->protocol = IPPROTO_TCP;
 	else if (!strcmp(tok, "udp"))
-		p->protocol = 17;
+		p->protocol = IPPROTO_UDP;
 	else if (!strcmp(tok, "sctp"))
-		p->protocol = 132;
+		p->protocol = IPPROTO_SCTP;
 	else if (!strcmp(tok, "icmp"))
 		p->protocol = 255; /* decided by the family below */
 	else if (!strncmp(tok, "proto=", 6))
@@ -285,7 +286,7 @@ DP_HELPER bool dp_parse_spec(const char *spec, struct pb_packet *p, struct dp_po
 			if (!dp_endpoint(tok, dst, sizeof(dst), &dport))
 				return false;
 			field++;
-		} else if (!eq && p->protocol == 6 && dp_tcp_flags(tok, &p->tcp_flags)) {
+		} else if (!eq && p->protocol == IPPROTO_TCP && dp_tcp_flags(tok, &p->tcp_flags)) {
 			;
 		} else if (!strcmp(tok, "mf")) {
 			p->more_fragments = true;
@@ -337,8 +338,8 @@ DP_HELPER bool dp_parse_spec(const char *spec, struct pb_packet *p, struct dp_po
 	if (field != 3 || !pb_addrs(p, src, dst))
 		return false;
 	if (p->protocol == 255)
-		p->protocol = p->family == 6 ? 58 : 1;
-	if (p->protocol == 6 || p->protocol == 17 || p->protocol == 132) {
+		p->protocol = p->family == 6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+	if (p->protocol == IPPROTO_TCP || p->protocol == IPPROTO_UDP || p->protocol == IPPROTO_SCTP) {
 		if (sport < 0 || dport < 0)
 			return false;
 		p->sport = (uint16_t)sport;

@@ -9,6 +9,7 @@
  */
 #include "pktbuild.h"
 
+#include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,7 +83,7 @@ static void emit(struct out *o, const struct pb_packet *p, const char *expect)
 
 static struct pb_packet tcp(const char *src, const char *dst, unsigned sport, unsigned dport, uint8_t flags)
 {
-	struct pb_packet p = { .protocol = 6, .sport = (uint16_t)sport, .dport = (uint16_t)dport, .tcp_flags = flags };
+	struct pb_packet p = { .protocol = IPPROTO_TCP, .sport = (uint16_t)sport, .dport = (uint16_t)dport, .tcp_flags = flags };
 
 	if (!pb_addrs(&p, src, dst))
 		abort();
@@ -135,11 +136,11 @@ static void notarius(struct out *o)
 	emit(o, &p, "drop - - default");
 	/* UDP on a listed port is not TCP. */
 	p = tcp("206.55.89.17", "192.0.2.10", 443, 50107, 0);
-	p.protocol = 17;
+	p.protocol = IPPROTO_UDP;
 	emit(o, &p, "drop - - default");
 	/* Essential ICMP passes, an echo request does not. */
 	p = tcp("198.51.100.1", "192.0.2.10", 0, 0, 0);
-	p.protocol = 1;
+	p.protocol = IPPROTO_ICMP;
 	p.icmp_type = 3;
 	p.icmp_code = 4;
 	emit(o, &p, "pass - - essential-icmp");
@@ -180,10 +181,10 @@ static void cryptshare(struct out *o)
 	p = tcp("192.0.2.22", "192.0.2.10", 22, 40003, ACK);
 	emit(o, &p, "pass archive-ssh reply service");
 	p = tcp("192.0.2.53", "192.0.2.10", 53, 40004, 0);
-	p.protocol = 17;
+	p.protocol = IPPROTO_UDP;
 	emit(o, &p, "pass dns reply service");
 	p = tcp("2001:db8::53", "2001:db8::10", 53, 40005, 0);
-	p.protocol = 17;
+	p.protocol = IPPROTO_UDP;
 	emit(o, &p, "pass dns reply service");
 	p = tcp("203.0.113.50", "192.0.2.10", 80, 40006, SYNACK);
 	emit(o, &p, "pass os-updates reply service");

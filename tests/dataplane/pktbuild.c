@@ -2,6 +2,7 @@
 #include "pktbuild.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 
 bool pb_addrs(struct pb_packet *p, const char *src, const char *dst)
@@ -24,14 +25,14 @@ static void put16(uint8_t *b, unsigned v)
 static size_t l4_len(const struct pb_packet *p)
 {
 	switch (p->protocol) {
-	case 6:
+	case IPPROTO_TCP:
 		return 20;
-	case 17:
+	case IPPROTO_UDP:
 		return 8;
-	case 132:
+	case IPPROTO_SCTP:
 		return 12;
-	case 1:
-	case 58:
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
 		return 8;
 	}
 	return 0;
@@ -40,22 +41,22 @@ static size_t l4_len(const struct pb_packet *p)
 static void write_l4(const struct pb_packet *p, uint8_t *b)
 {
 	switch (p->protocol) {
-	case 6:
+	case IPPROTO_TCP:
 		put16(b, p->sport);
 		put16(b + 2, p->dport);
 		b[12] = 5 << 4;
 		b[13] = p->tcp_flags;
 		put16(b + 14, 65535);
 		break;
-	case 17:
-	case 132:
+	case IPPROTO_UDP:
+	case IPPROTO_SCTP:
 		put16(b, p->sport);
 		put16(b + 2, p->dport);
-		if (p->protocol == 17)
+		if (p->protocol == IPPROTO_UDP)
 			put16(b + 4, (unsigned)(8 + p->payload));
 		break;
-	case 1:
-	case 58:
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
 		b[0] = p->icmp_type;
 		b[1] = p->icmp_code;
 		break;
@@ -64,7 +65,7 @@ static void write_l4(const struct pb_packet *p, uint8_t *b)
 
 static size_t ext_len(uint8_t type)
 {
-	return type == 51 ? 12 : 8;
+	return type == IPPROTO_AH ? 12 : 8;
 }
 
 size_t pb_build(const struct pb_packet *p, uint8_t *buf, size_t cap)
@@ -120,14 +121,14 @@ size_t pb_build(const struct pb_packet *p, uint8_t *buf, size_t cap)
 		size_t at = ip + 40;
 
 		for (int i = 0; i < n_ext; i++) {
-			uint8_t t = i < p->next ? p->ext[i] : 44;
+			uint8_t t = i < p->next ? p->ext[i] : IPPROTO_FRAGMENT;
 
 			*nh = t;
 			nh = buf + at;
-			if (t == 44) {
+			if (t == IPPROTO_FRAGMENT) {
 				put16(buf + at + 2, (unsigned)(p->frag_offset << 3) | (p->more_fragments ? 1u : 0));
 				at += 8;
-			} else if (t == 51) {
+			} else if (t == IPPROTO_AH) {
 				buf[at + 1] = 1; /* (1 + 2) * 4 = 12 bytes */
 				at += 12;
 			} else {

@@ -24,6 +24,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -919,6 +920,8 @@ static void address_from(struct rng *r, const struct gprefix *p, uint8_t *out)
 	random_bits_below(r, out, p->len, bits);
 }
 
+/* Protocols without an l4 row of their own, among them the IPv6 extension
+ * headers (0, 43, 44, 51, 60) as a bare protocol; kept as plain numbers. */
 static const uint8_t other_protocols[] = { 0, 2, 4, 41, 43, 44, 47, 50, 51, 59, 60, 89, 103, 115, 135, 136, 137, 253, 255 };
 
 static uint8_t random_protocol(struct rng *r, bool v6)
@@ -926,15 +929,15 @@ static uint8_t random_protocol(struct rng *r, bool v6)
 	unsigned k = rbelow(r, 100);
 
 	if (k < 25)
-		return 6;
+		return IPPROTO_TCP;
 	if (k < 45)
-		return 17;
+		return IPPROTO_UDP;
 	if (k < 53)
-		return 132;
+		return IPPROTO_SCTP;
 	if (k < 68)
-		return v6 ? 58 : 1;
+		return v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
 	if (k < 71)
-		return v6 ? 1 : 58; /* the other family's ICMP: a bare protocol */
+		return v6 ? IPPROTO_ICMP : IPPROTO_ICMPV6; /* the other family's ICMP: a bare protocol */
 	if (k < 88)
 		return other_protocols[rbelow(r, sizeof(other_protocols))];
 	return (uint8_t)rbelow(r, 256);
@@ -999,7 +1002,7 @@ static uint8_t tcp_flags_for(struct rng *r, int role)
 
 static size_t ext_bytes(uint8_t type)
 {
-	return type == 51 ? 12 : 8;
+	return type == IPPROTO_AH ? 12 : 8;
 }
 
 /*
@@ -1016,15 +1019,16 @@ static size_t grow_extensions(struct rng *r, const struct pb_packet *p, uint8_t 
 
 	for (int i = 0; i < p->next; i++) {
 		uint8_t t = p->ext[i];
-		size_t size = t == 44 ? 8 : t == 51 ? ((size_t)buf[at + 1] + 2) * 4 : ((size_t)buf[at + 1] + 1) * 8;
+		size_t size = t == IPPROTO_FRAGMENT ? 8 :
+			      t == IPPROTO_AH ? ((size_t)buf[at + 1] + 2) * 4 : ((size_t)buf[at + 1] + 1) * 8;
 		unsigned units, room;
 
-		if (t == 44 || (!huge && !rchance(r, 50))) {
+		if (t == IPPROTO_FRAGMENT || (!huge && !rchance(r, 50))) {
 			at += size;
 			continue;
 		}
 		/* in 8-byte units; AH counts 4-byte words */
-		room = t == 51 ? (255u - buf[at + 1]) / 2 : 255u - buf[at + 1];
+		room = t == IPPROTO_AH ? (255u - buf[at + 1]) / 2 : 255u - buf[at + 1];
 		units = huge ? rrange(r, 128, 255) : rrange(r, 1, 4);
 		if (units > room)
 			units = room;
@@ -1034,7 +1038,7 @@ static size_t grow_extensions(struct rng *r, const struct pb_packet *p, uint8_t 
 		}
 		memmove(buf + at + size + 8 * units, buf + at + size, len - (at + size));
 		memset(buf + at + size, 0, 8 * units);
-		buf[at + 1] = (uint8_t)(buf[at + 1] + (t == 51 ? 2 * units : units));
+		buf[at + 1] = (uint8_t)(buf[at + 1] + (t == IPPROTO_AH ? 2 * units : units));
 		len += 8 * units;
 		grown += 8 * units;
 		at += size + 8 * units;
@@ -1052,7 +1056,9 @@ static size_t grow_extensions(struct rng *r, const struct pb_packet *p, uint8_t 
 /* Builds one frame into buf; returns its length (at least 14). */
 static size_t make_packet(struct rng *r, const struct pctx *c, int facing, uint8_t *buf, size_t cap)
 {
-	static const uint8_t ext_types[] = { 0, 43, 60, 51, 0, 43, 60, 51, 44 };
+	static const uint8_t ext_types[] = { IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS, IPPROTO_AH,
+					     IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS, IPPROTO_AH,
+					     IPPROTO_FRAGMENT };
 	static const uint16_t non_ip[] = { 0x0806, 0x88cc, 0x8847, 0x88b5, 0x0000, 0x05dc, 0x8100, 0x88a8, 0x9100 };
 	const struct tg_policy *pol = c->pol;
 	const struct tg_service *svc = NULL;
@@ -1096,11 +1102,11 @@ static size_t make_packet(struct rng *r, const struct pctx *c, int facing, uint8
 		} else if (svc->protos & TG_P_NUMBER) {
 			p.protocol = svc->proto_number;
 		} else if (svc->protos & TG_P_ICMP) {
-			p.protocol = 1;
+			p.protocol = IPPROTO_ICMP;
 		} else if (svc->protos & TG_P_ICMPV6) {
-			p.protocol = 58;
+			p.protocol = IPPROTO_ICMPV6;
 		} else {
-			static const uint8_t numbers[] = { 6, 17, 132 };
+			static const uint8_t numbers[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
 			unsigned b;
 
 			do

@@ -366,12 +366,12 @@ static size_t build_long_chain(uint8_t *b, int n, uint8_t len_byte, size_t total
 	b[14] = 0x60;
 	b[18] = (uint8_t)((total - 54) >> 8);
 	b[19] = (uint8_t)(total - 54);
-	b[20] = n ? 60 : 17;
+	b[20] = n ? IPPROTO_DSTOPTS : IPPROTO_UDP;
 	b[21] = 64;
 	inet_pton(AF_INET6, "2001:db8::53", b + 22);
 	inet_pton(AF_INET6, "2001:db8:1::10", b + 38);
 	for (int i = 0; i < n; i++) {
-		b[off] = i + 1 < n ? 60 : 17;
+		b[off] = i + 1 < n ? IPPROTO_DSTOPTS : IPPROTO_UDP;
 		b[off + 1] = len_byte;
 		off += ((size_t)len_byte + 1) * 8;
 	}

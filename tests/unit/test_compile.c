@@ -78,14 +78,14 @@ static void port_range_edges(void **state)
 				       "service a { direction in; protocol tcp; ports 24251-24270, 443; peers any; action allow }\n"),
 			 0);
 	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img), 0);
-	tcp = img.l4 + tg_l4_index(TG_ROLE_REQUEST, TG_SLOT_TCP, 0);
+	tcp = img.l4 + tg_l4_index(TG_ROLE_REQUEST, TG_ROW_TCP, 0);
 	assert_int_equal(tcp[24250], 0);
 	assert_int_not_equal(tcp[24251], 0);
 	assert_int_equal(tcp[24251], tcp[24270]);
 	assert_int_equal(tcp[24271], 0);
 	assert_int_equal(tcp[443], tcp[24260]);
-	assert_int_equal(img.l4[tg_l4_index(TG_ROLE_REQUEST, TG_SLOT_UDP, 443)], 0);
-	assert_int_equal(img.l4[tg_l4_index(TG_ROLE_REPLY, TG_SLOT_TCP, 443)], 0);
+	assert_int_equal(img.l4[tg_l4_index(TG_ROLE_REQUEST, TG_ROW_UDP, 443)], 0);
+	assert_int_equal(img.l4[tg_l4_index(TG_ROLE_REPLY, TG_ROW_TCP, 443)], 0);
 	tg_image_free(&img);
 	unload(&l);
 }
@@ -102,8 +102,8 @@ static void facing_decides_role(void **state)
 	assert_int_equal(tg_compile(&l.pol, TG_FACING_INSIDE, NULL, &in), 0);
 	assert_int_equal(out.services[0].role, TG_ROLE_REPLY);
 	assert_int_equal(in.services[0].role, TG_ROLE_REQUEST);
-	assert_int_not_equal(out.l4[tg_l4_index(TG_ROLE_REPLY, TG_SLOT_TCP, 443)], 0);
-	assert_int_not_equal(in.l4[tg_l4_index(TG_ROLE_REQUEST, TG_SLOT_TCP, 443)], 0);
+	assert_int_not_equal(out.l4[tg_l4_index(TG_ROLE_REPLY, TG_ROW_TCP, 443)], 0);
+	assert_int_not_equal(in.l4[tg_l4_index(TG_ROLE_REQUEST, TG_ROW_TCP, 443)], 0);
 	tg_image_free(&out);
 	tg_image_free(&in);
 	unload(&l);
@@ -118,9 +118,9 @@ static void icmp_reply_types_are_derived(void **state)
 	assert_int_equal(load_text(&l, "default deny\nservice p { direction out; protocol icmp; types echo-request; peers any; action allow }\n"),
 			 0);
 	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img), 0);
-	assert_int_not_equal(img.l4[tg_l4_index(TG_ROLE_REPLY, TG_SLOT_ICMP, 0)], 0);
-	assert_int_equal(img.l4[tg_l4_index(TG_ROLE_REPLY, TG_SLOT_ICMP, 8)], 0);
-	assert_int_equal(img.l4[tg_l4_index(TG_ROLE_REPLY, TG_SLOT_ICMPV6, 129)], 0);
+	assert_int_not_equal(img.l4[tg_l4_index(TG_ROLE_REPLY, TG_ROW_ICMP, 0)], 0);
+	assert_int_equal(img.l4[tg_l4_index(TG_ROLE_REPLY, TG_ROW_ICMP, 8)], 0);
+	assert_int_equal(img.l4[tg_l4_index(TG_ROLE_REPLY, TG_ROW_ICMPV6, 129)], 0);
 	tg_image_free(&img);
 	unload(&l);
 }

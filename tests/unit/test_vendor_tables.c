@@ -9,6 +9,8 @@
  */
 #include "helpers.h"
 
+#include <netinet/in.h>
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define ACK 0x10
@@ -142,11 +144,11 @@ static void check_row(const struct tg_policy *pol, const struct tg_hostmap *host
 	for (int facing = 0; facing < 2; facing++)
 		for (size_t i = 0; i < ARRAY_SIZE(r->peers) && r->peers[i]; i++)
 			for (size_t k = 0; k < ARRAY_SIZE(ports); k++) {
-				struct tg_pkt pkt = row_packet(r, r->peers[i], ports[k], facing, 6);
+				struct tg_pkt pkt = row_packet(r, r->peers[i], ports[k], facing, IPPROTO_TCP);
 
 				assert_row_service_matches(pol, hosts, s, facing, &pkt);
 				assert_policy_passes(pol, hosts, r, facing, &pkt);
-				pkt.protocol = 132; /* the same ports over SCTP: not in any table */
+				pkt.protocol = IPPROTO_SCTP; /* the same ports over SCTP: not in any table */
 				assert_dropped(pol, hosts, facing, &pkt, "SCTP on a TCP row");
 			}
 }
@@ -174,21 +176,21 @@ static void notarius_near_misses_are_dropped(void **state)
 	assert_int_equal(load_file(&l, "policies/notarius.policy"), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(notarius_outsiders); i++)
 		for (size_t k = 0; k < ARRAY_SIZE(ports); k++) {
-			struct tg_pkt pkt = ip_packet(notarius_outsiders[i], "192.0.2.10", 6, ports[k], CLIENT_PORT, ACK);
+			struct tg_pkt pkt = ip_packet(notarius_outsiders[i], "192.0.2.10", IPPROTO_TCP, ports[k], CLIENT_PORT, ACK);
 
 			assert_dropped(&l.pol, &l.hosts, TG_FACING_OUTSIDE, &pkt, "reply from outside the ranges");
 		}
 	for (size_t k = 0; k < ARRAY_SIZE(unlisted); k++) {
-		struct tg_pkt pkt = ip_packet("206.55.89.17", "192.0.2.10", 6, unlisted[k], CLIENT_PORT, ACK);
+		struct tg_pkt pkt = ip_packet("206.55.89.17", "192.0.2.10", IPPROTO_TCP, unlisted[k], CLIENT_PORT, ACK);
 
 		assert_dropped(&l.pol, &l.hosts, TG_FACING_OUTSIDE, &pkt, "reply from an unlisted port");
 	}
 	for (size_t k = 0; k < ARRAY_SIZE(ports); k++) {
 		/* Notarius never opens connections: a SYN from its port is not a reply. */
-		struct tg_pkt syn = ip_packet("206.55.89.17", "192.0.2.10", 6, ports[k], CLIENT_PORT, SYN);
+		struct tg_pkt syn = ip_packet("206.55.89.17", "192.0.2.10", IPPROTO_TCP, ports[k], CLIENT_PORT, SYN);
 		/* Nor may it connect to us on those ports. */
-		struct tg_pkt inbound = ip_packet("206.55.89.17", "192.0.2.10", 6, CLIENT_PORT, ports[k], SYN);
-		struct tg_pkt udp = ip_packet("206.55.89.17", "192.0.2.10", 17, ports[k], CLIENT_PORT, 0);
+		struct tg_pkt inbound = ip_packet("206.55.89.17", "192.0.2.10", IPPROTO_TCP, CLIENT_PORT, ports[k], SYN);
+		struct tg_pkt udp = ip_packet("206.55.89.17", "192.0.2.10", IPPROTO_UDP, ports[k], CLIENT_PORT, 0);
 
 		assert_dropped(&l.pol, &l.hosts, TG_FACING_OUTSIDE, &syn, "SYN from a service port");
 		assert_dropped(&l.pol, &l.hosts, TG_FACING_OUTSIDE, &inbound, "inbound connection");
@@ -218,7 +220,7 @@ static void cryptshare_admin_is_intranet_only(void **state)
 	assert_int_equal(load_file(&l, "policies/cryptshare.policy"), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(outsiders); i++)
 		for (size_t k = 0; k < ARRAY_SIZE(admin); k++) {
-			struct tg_pkt pkt = ip_packet(outsiders[i], local_for(outsiders[i]), 6, CLIENT_PORT, admin[k], SYN);
+			struct tg_pkt pkt = ip_packet(outsiders[i], local_for(outsiders[i]), IPPROTO_TCP, CLIENT_PORT, admin[k], SYN);
 
 			assert_dropped(&l.pol, NULL, TG_FACING_OUTSIDE, &pkt, "admin port from outside the intranet");
 		}
@@ -233,7 +235,7 @@ static void cryptshare_ldaps_follows_the_document(void **state)
 	(void)state;
 	assert_int_equal(load_file(&l, "policies/cryptshare.policy"), 0);
 	/* The table says 686; 636 (the registered LDAPS port) stays closed until changed. */
-	standard = ip_packet("192.0.2.89", "192.0.2.10", 6, 636, CLIENT_PORT, ACK);
+	standard = ip_packet("192.0.2.89", "192.0.2.10", IPPROTO_TCP, 636, CLIENT_PORT, ACK);
 	assert_dropped(&l.pol, NULL, TG_FACING_OUTSIDE, &standard, "LDAPS on 636");
 	unload(&l);
 }

@@ -4,16 +4,17 @@
  * over completely? Worked out on the compiled classes rather than on the
  * policy text, so it sees exactly what the data plane will do.
  *
- * A packet is a peer class P and, per protocol slot, a request class a (from
- * its destination port or type) and a reply class b (source port or type).
- * The service that decides is the lowest bit of P & (a | b). For TCP, UDP
- * and SCTP the two ports vary independently, so a and b range over all their
- * classes (and b is empty for a TCP segment without ACK); for ICMP and other
- * protocols both come from the same value.
+ * A packet is a peer class P and, in the l4 row of its protocol (tollgate.h),
+ * a request class a (from its destination port or type) and a reply class b
+ * (source port or type). The service that decides is the lowest bit of
+ * P & (a | b). For TCP, UDP and SCTP the two ports vary independently, so a
+ * and b range over all their classes (and b is empty for a TCP segment
+ * without ACK); for ICMP and other protocols both come from the same value.
  */
 #include "compile/analyse.h"
 #include "lib/util.h"
 
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,9 +50,9 @@ static void clear_seen(const struct classes *cs, uint8_t *seen)
 		seen[cs->items[i]] = 0;
 }
 
-static void table_classes(const struct tg_image *img, int role, int slot, struct classes *cs, uint8_t *seen)
+static void table_classes(const struct tg_image *img, int role, int row, struct classes *cs, uint8_t *seen)
 {
-	const uint32_t *t = img->l4 + tg_l4_index((uint32_t)role, (uint32_t)slot, 0);
+	const uint32_t *t = img->l4 + tg_l4_index((uint32_t)role, (uint32_t)row, 0);
 
 	for (uint32_t v = 0; v < TG_PORT_SPACE; v++)
 		add_unique(cs, t[v], seen);
@@ -80,8 +81,8 @@ static void record(struct verdicts *v, unsigned s, unsigned low)
  * and some other-side class has nothing earlier. "worst" is the latest
  * lowest service over the other side's classes.
  */
-static void ported_slot(const struct tg_image *img, const struct tg_mask *peer, const struct classes *req,
-			const struct classes *rep, bool no_ack_possible, struct verdicts *v)
+static void ported_row(const struct tg_image *img, const struct tg_mask *peer, const struct classes *req,
+		       const struct classes *rep, bool no_ack_possible, struct verdicts *v)
 {
 	unsigned worst_req = 0, worst_rep = no_ack_possible ? NONE : 0;
 
@@ -117,26 +118,27 @@ static void ported_slot(const struct tg_image *img, const struct tg_mask *peer, 
 	}
 }
 
-static bool skipped_value(const struct tg_image *img, int family, int slot, unsigned value)
+static bool skipped_value(const struct tg_image *img, int family, int row, unsigned value)
 {
-	if (slot == TG_SLOT_OTHER)
-		return value == 6 || value == 17 || value == 132 || value == (family == TG_FAMILY_V4 ? 1u : 58u);
+	if (row == TG_ROW_OTHER) /* the protocols that have a row of their own */
+		return value == IPPROTO_TCP || value == IPPROTO_UDP || value == IPPROTO_SCTP ||
+		       value == (family == TG_FAMILY_V4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
 	/* Essential ICMP is decided before any service looks at it. */
 	return img->settings[TG_SET_ESSENTIAL_ICMP] == TG_ICMP_ALLOW_ESSENTIAL &&
 	       tg_icmp_is_essential(family, (uint8_t)value);
 }
 
-static void valued_slot(const struct tg_image *img, const struct tg_mask *peer, int family, int slot,
-			struct verdicts *v)
+static void valued_row(const struct tg_image *img, const struct tg_mask *peer, int family, int row,
+		       struct verdicts *v)
 {
-	const uint32_t *req = img->l4 + tg_l4_index(TG_ROLE_REQUEST, (uint32_t)slot, 0);
-	const uint32_t *rep = img->l4 + tg_l4_index(TG_ROLE_REPLY, (uint32_t)slot, 0);
+	const uint32_t *req = img->l4 + tg_l4_index(TG_ROLE_REQUEST, (uint32_t)row, 0);
+	const uint32_t *rep = img->l4 + tg_l4_index(TG_ROLE_REPLY, (uint32_t)row, 0);
 
 	for (unsigned value = 0; value < TG_SMALL_SPACE; value++) {
 		struct tg_mask u = img->masks[req[value]];
 		unsigned low;
 
-		if (skipped_value(img, family, slot, value))
+		if (skipped_value(img, family, row, value))
 			continue;
 		for (unsigned w = 0; w < TG_MASK_WORDS; w++)
 			u.w[w] = (u.w[w] | img->masks[rep[value]].w[w]) & peer->w[w];
@@ -151,11 +153,11 @@ void tg_image_analyse(struct tg_image *img)
 {
 	struct verdicts *v = xcalloc(1, sizeof(*v));
 	uint8_t *seen = xcalloc(img->nmasks, 1);
-	struct classes req[TG_PORT_SLOTS] = { 0 }, rep[TG_PORT_SLOTS] = { 0 }, peers = { 0 };
+	struct classes req[TG_PORT_ROWS] = { 0 }, rep[TG_PORT_ROWS] = { 0 }, peers = { 0 };
 
-	for (int slot = 0; slot < TG_PORT_SLOTS; slot++) {
-		table_classes(img, TG_ROLE_REQUEST, slot, &req[slot], seen);
-		table_classes(img, TG_ROLE_REPLY, slot, &rep[slot], seen);
+	for (int row = 0; row < TG_PORT_ROWS; row++) {
+		table_classes(img, TG_ROLE_REQUEST, row, &req[row], seen);
+		table_classes(img, TG_ROLE_REPLY, row, &rep[row], seen);
 	}
 	for (int family = 0; family < 2; family++) {
 		peers.n = 0;
@@ -165,10 +167,10 @@ void tg_image_analyse(struct tg_image *img)
 		for (size_t p = 0; p < peers.n; p++) {
 			const struct tg_mask *peer = &img->masks[peers.items[p]];
 
-			for (int slot = 0; slot < TG_PORT_SLOTS; slot++)
-				ported_slot(img, peer, &req[slot], &rep[slot], slot == TG_SLOT_TCP, v);
-			valued_slot(img, peer, family, family == TG_FAMILY_V4 ? TG_SLOT_ICMP : TG_SLOT_ICMPV6, v);
-			valued_slot(img, peer, family, TG_SLOT_OTHER, v);
+			for (int row = 0; row < TG_PORT_ROWS; row++)
+				ported_row(img, peer, &req[row], &rep[row], row == TG_ROW_TCP, v);
+			valued_row(img, peer, family, family == TG_FAMILY_V4 ? TG_ROW_ICMP : TG_ROW_ICMPV6, v);
+			valued_row(img, peer, family, TG_ROW_OTHER, v);
 		}
 	}
 	for (unsigned s = 0; s < img->nservices; s++) {
@@ -176,9 +178,9 @@ void tg_image_analyse(struct tg_image *img)
 		img->services[s].shadowed = v->reachable[s] && !v->own[s];
 		img->services[s].shadowed_by = v->by[s];
 	}
-	for (int slot = 0; slot < TG_PORT_SLOTS; slot++) {
-		free(req[slot].items);
-		free(rep[slot].items);
+	for (int row = 0; row < TG_PORT_ROWS; row++) {
+		free(req[row].items);
+		free(rep[row].items);
 	}
 	free(peers.items);
 	free(seen);

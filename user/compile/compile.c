@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,8 +20,8 @@
 struct mask_pool {
 	struct tg_mask *masks;
 	uint32_t n, cap;
-	uint32_t *slots; /* open addressing: class + 1, 0 = free */
-	uint32_t nslots;
+	uint32_t *buckets; /* open addressing: class + 1, 0 = free */
+	uint32_t nbuckets;
 };
 
 static uint64_t mask_hash(const struct tg_mask *m)
@@ -37,17 +38,17 @@ static uint64_t mask_hash(const struct tg_mask *m)
 
 static void pool_rehash(struct mask_pool *pool)
 {
-	uint32_t nslots = pool->nslots ? pool->nslots * 2 : 64;
+	uint32_t nbuckets = pool->nbuckets ? pool->nbuckets * 2 : 64;
 
-	free(pool->slots);
-	pool->slots = xcalloc(nslots, sizeof(uint32_t));
-	pool->nslots = nslots;
+	free(pool->buckets);
+	pool->buckets = xcalloc(nbuckets, sizeof(uint32_t));
+	pool->nbuckets = nbuckets;
 	for (uint32_t c = 0; c < pool->n; c++) {
-		uint32_t i = (uint32_t)mask_hash(&pool->masks[c]) & (nslots - 1);
+		uint32_t i = (uint32_t)mask_hash(&pool->masks[c]) & (nbuckets - 1);
 
-		while (pool->slots[i])
-			i = (i + 1) & (nslots - 1);
-		pool->slots[i] = c + 1;
+		while (pool->buckets[i])
+			i = (i + 1) & (nbuckets - 1);
+		pool->buckets[i] = c + 1;
 	}
 }
 
@@ -55,18 +56,18 @@ static uint32_t pool_intern(struct mask_pool *pool, const struct tg_mask *m)
 {
 	uint32_t i;
 
-	if ((pool->n + 1) * 2 > pool->nslots)
+	if ((pool->n + 1) * 2 > pool->nbuckets)
 		pool_rehash(pool);
-	i = (uint32_t)mask_hash(m) & (pool->nslots - 1);
-	while (pool->slots[i]) {
-		uint32_t c = pool->slots[i] - 1;
+	i = (uint32_t)mask_hash(m) & (pool->nbuckets - 1);
+	while (pool->buckets[i]) {
+		uint32_t c = pool->buckets[i] - 1;
 
 		if (memcmp(&pool->masks[c], m, sizeof(*m)) == 0)
 			return c;
-		i = (i + 1) & (pool->nslots - 1);
+		i = (i + 1) & (pool->nbuckets - 1);
 	}
 	VEC_PUSH(pool->masks, pool->n, pool->cap, *m);
-	pool->slots[i] = pool->n;
+	pool->buckets[i] = pool->n;
 	return pool->n - 1;
 }
 
@@ -81,7 +82,7 @@ static void pool_init(struct mask_pool *pool)
 static void pool_free(struct mask_pool *pool)
 {
 	free(pool->masks);
-	free(pool->slots);
+	free(pool->buckets);
 }
 
 static void mask_or(struct tg_mask *dst, const struct tg_mask *src)
@@ -100,14 +101,14 @@ static bool mask_empty(const struct tg_mask *m)
 
 /* ------------------------------------------------------------- prefixes */
 
-struct entry {
+struct prefix_entry {
 	uint8_t addr[16];
 	uint8_t prefixlen;
 	uint32_t own; /* class in the "own" pool: services that list it directly */
 };
 
-struct entries {
-	struct entry *items;
+struct prefix_entries {
+	struct prefix_entry *items;
 	size_t n, cap;
 };
 
@@ -115,13 +116,13 @@ struct peer_builder {
 	const struct tg_policy *pol;
 	const struct tg_hostmap *hosts;
 	struct mask_pool own;
-	struct entries fam[2];
+	struct prefix_entries fam[2];
 	size_t unresolved_hosts;
 };
 
 static void emit(struct peer_builder *b, int family, const uint8_t *addr, unsigned prefixlen, uint32_t own)
 {
-	struct entry e = { .prefixlen = (uint8_t)prefixlen, .own = own };
+	struct prefix_entry e = { .prefixlen = (uint8_t)prefixlen, .own = own };
 
 	memcpy(e.addr, addr, family == TG_FAMILY_V4 ? 4 : 16);
 	VEC_PUSH(b->fam[family].items, b->fam[family].n, b->fam[family].cap, e);
@@ -201,9 +202,9 @@ static void collect_peers(struct peer_builder *b)
 	free(set_masks);
 }
 
-static int cmp_entry(const void *a, const void *b)
+static int cmp_prefix_entry(const void *a, const void *b)
 {
-	const struct entry *x = a, *y = b;
+	const struct prefix_entry *x = a, *y = b;
 	int c = memcmp(x->addr, y->addr, 16);
 
 	if (c)
@@ -211,7 +212,7 @@ static int cmp_entry(const void *a, const void *b)
 	return (int)x->prefixlen - (int)y->prefixlen;
 }
 
-static bool contains(const struct entry *outer, const struct entry *inner)
+static bool contains(const struct prefix_entry *outer, const struct prefix_entry *inner)
 {
 	unsigned full = outer->prefixlen / 8, rest = outer->prefixlen % 8;
 
@@ -227,7 +228,7 @@ static bool contains(const struct entry *outer, const struct entry *inner)
  */
 static void build_family(struct peer_builder *b, int family, struct mask_pool *pool, struct tg_image *img)
 {
-	struct entries *es = &b->fam[family];
+	struct prefix_entries *es = &b->fam[family];
 	struct {
 		size_t entry;
 		uint32_t cls;
@@ -236,10 +237,10 @@ static void build_family(struct peer_builder *b, int family, struct mask_pool *p
 	struct tg_image_prefix *out = NULL;
 
 	if (es->n)
-		qsort(es->items, es->n, sizeof(*es->items), cmp_entry);
+		qsort(es->items, es->n, sizeof(*es->items), cmp_prefix_entry);
 	/* Merge duplicates: one prefix, the union of its listers. */
 	for (size_t i = 0; i < es->n; i++) {
-		if (merged && cmp_entry(&es->items[merged - 1], &es->items[i]) == 0) {
+		if (merged && cmp_prefix_entry(&es->items[merged - 1], &es->items[i]) == 0) {
 			struct tg_mask m = b->own.masks[es->items[merged - 1].own];
 
 			mask_or(&m, &b->own.masks[es->items[i].own]);
@@ -250,7 +251,7 @@ static void build_family(struct peer_builder *b, int family, struct mask_pool *p
 	}
 	es->n = merged;
 	for (size_t i = 0; i < es->n; i++) {
-		struct entry *e = &es->items[i];
+		struct prefix_entry *e = &es->items[i];
 		struct tg_mask eff = b->own.masks[e->own];
 		uint32_t cls;
 
@@ -293,20 +294,20 @@ static void add_interval(struct intervals *iv, uint32_t lo, uint32_t hi, unsigne
 	VEC_PUSH(iv->items, iv->n, iv->cap, i);
 }
 
-/* What service svc contributes to one slot of one role's table. */
-static void slot_intervals(const struct tg_service *svc, unsigned s, int role, int slot, struct intervals *iv)
+/* What service svc contributes to one row of one role's table. */
+static void row_intervals(const struct tg_service *svc, unsigned s, int role, int row, struct intervals *iv)
 {
-	unsigned typed = slot == TG_SLOT_ICMP ? TG_P_ICMP : TG_P_ICMPV6;
+	unsigned typed = row == TG_ROW_ICMP ? TG_P_ICMP : TG_P_ICMPV6;
 
-	if (slot < TG_PORT_SLOTS) {
-		unsigned bit = slot == TG_SLOT_TCP ? TG_P_TCP : slot == TG_SLOT_UDP ? TG_P_UDP : TG_P_SCTP;
+	if (row < TG_PORT_ROWS) {
+		unsigned bit = row == TG_ROW_TCP ? TG_P_TCP : row == TG_ROW_UDP ? TG_P_UDP : TG_P_SCTP;
 
 		if (svc->protos & TG_P_ANY || ((svc->protos & bit) && svc->nranges == 0))
 			add_interval(iv, 0, 65535, s);
 		else if (svc->protos & bit)
 			for (size_t i = 0; i < svc->nranges; i++)
 				add_interval(iv, svc->ranges[i].lo, svc->ranges[i].hi, s);
-	} else if (slot == TG_SLOT_OTHER) {
+	} else if (row == TG_ROW_OTHER) {
 		if (svc->protos & TG_P_ANY)
 			add_interval(iv, 0, 255, s);
 		else if (svc->protos & TG_P_NUMBER)
@@ -316,7 +317,7 @@ static void slot_intervals(const struct tg_service *svc, unsigned s, int role, i
 	} else if (svc->protos & typed) {
 		for (size_t i = 0; i < svc->nranges; i++)
 			for (uint32_t t = svc->ranges[i].lo; t <= svc->ranges[i].hi; t++) {
-				int reply = tg_icmp_reply_type(slot == TG_SLOT_ICMPV6, t);
+				int reply = tg_icmp_reply_type(row == TG_ROW_ICMPV6, t);
 
 				if (role == TG_ROLE_REQUEST)
 					add_interval(iv, t, t, s);
@@ -334,7 +335,7 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 /* Cuts [0, space) at every interval edge; each piece gets one class. */
-static void fill_slot(struct mask_pool *pool, const struct intervals *iv, uint32_t space, uint32_t *table)
+static void fill_row(struct mask_pool *pool, const struct intervals *iv, uint32_t space, uint32_t *table)
 {
 	uint32_t *cuts = xmalloc((2 * iv->n + 2) * sizeof(uint32_t));
 	size_t ncuts = 0;
@@ -367,14 +368,14 @@ static void build_role_tables(const struct tg_policy *pol, const struct tg_image
 	struct intervals iv = { 0 };
 
 	for (int role = TG_ROLE_REQUEST; role <= TG_ROLE_REPLY; role++)
-		for (int slot = 0; slot < TG_SLOTS; slot++) {
-			uint32_t space = slot < TG_PORT_SLOTS ? TG_PORT_SPACE : TG_SMALL_SPACE;
+		for (int row = 0; row < TG_L4_ROWS; row++) {
+			uint32_t space = row < TG_PORT_ROWS ? TG_PORT_SPACE : TG_SMALL_SPACE;
 
 			iv.n = 0;
 			for (unsigned s = 0; s < pol->nservices; s++)
 				if (img->services[s].role == role)
-					slot_intervals(&pol->services[s], s, role, slot, &iv);
-			fill_slot(pool, &iv, space, img->l4 + tg_l4_index((uint32_t)role, (uint32_t)slot, 0));
+					row_intervals(&pol->services[s], s, role, row, &iv);
+			fill_row(pool, &iv, space, img->l4 + tg_l4_index((uint32_t)role, (uint32_t)row, 0));
 		}
 	free(iv.items);
 }
@@ -386,15 +387,15 @@ static bool service_has_protocol(const struct tg_service *svc, int family, unsig
 	if ((svc->protos & TG_P_NUMBER) && svc->proto_number == proto)
 		return true;
 	switch (proto) {
-	case 6:
+	case IPPROTO_TCP:
 		return svc->protos & TG_P_TCP;
-	case 17:
+	case IPPROTO_UDP:
 		return svc->protos & TG_P_UDP;
-	case 132:
+	case IPPROTO_SCTP:
 		return svc->protos & TG_P_SCTP;
-	case 1:
+	case IPPROTO_ICMP:
 		return family == TG_FAMILY_V4 && (svc->protos & TG_P_ICMP);
-	case 58:
+	case IPPROTO_ICMPV6:
 		return family == TG_FAMILY_V6 && (svc->protos & TG_P_ICMPV6);
 	}
 	return false;
@@ -455,7 +456,7 @@ int tg_compile(const struct tg_policy *pol, int facing, const struct tg_hostmap 
 	build_fragment_table(pol, &pool, img->l4);
 	img->masks = pool.masks;
 	img->nmasks = pool.n;
-	free(pool.slots);
+	free(pool.buckets);
 	/* The program's class array has a fixed size, so its lookups are inlined. */
 	if (img->nmasks > TG_MAX_CLASSES) {
 		tg_image_free(img);

@@ -65,10 +65,10 @@ static void print_prefixes(const struct tg_image *img, int family, FILE *out)
 	}
 }
 
-static const char *const slot_names[TG_SLOTS] = { "tcp", "udp", "sctp", "icmp", "icmpv6", "proto" };
+static const char *const row_names[TG_L4_ROWS] = { "tcp", "udp", "sctp", "icmp", "icmpv6", "proto" };
 
 /* Runs of equal classes, as ranges; the empty class is left out. */
-static void print_slot(const uint32_t *table, uint32_t space, int slot, FILE *out)
+static void print_row(const uint32_t *table, uint32_t space, int row, FILE *out)
 {
 	for (uint32_t v = 0; v < space;) {
 		uint32_t end = v;
@@ -76,15 +76,15 @@ static void print_slot(const uint32_t *table, uint32_t space, int slot, FILE *ou
 		while (end + 1 < space && table[end + 1] == table[v])
 			end++;
 		if (table[v]) {
-			const char *name = slot == TG_SLOT_ICMP || slot == TG_SLOT_ICMPV6 ?
-						   tg_icmp_type_name(slot == TG_SLOT_ICMPV6, v) :
+			const char *name = row == TG_ROW_ICMP || row == TG_ROW_ICMPV6 ?
+						   tg_icmp_type_name(row == TG_ROW_ICMPV6, v) :
 						   NULL;
 
 			if (end == v)
-				fprintf(out, "  %s %u%s%s%s -> %u\n", slot_names[slot], v, name ? " (" : "",
+				fprintf(out, "  %s %u%s%s%s -> %u\n", row_names[row], v, name ? " (" : "",
 					name ? name : "", name ? ")" : "", table[v]);
 			else
-				fprintf(out, "  %s %u-%u -> %u\n", slot_names[slot], v, end, table[v]);
+				fprintf(out, "  %s %u-%u -> %u\n", row_names[row], v, end, table[v]);
 		}
 		v = end + 1;
 	}
@@ -94,9 +94,9 @@ static void print_l4(const struct tg_image *img, FILE *out)
 {
 	for (int role = TG_ROLE_REQUEST; role <= TG_ROLE_REPLY; role++) {
 		fprintf(out, "%s\n", role == TG_ROLE_REQUEST ? "request" : "reply");
-		for (int slot = 0; slot < TG_SLOTS; slot++)
-			print_slot(img->l4 + tg_l4_index((uint32_t)role, (uint32_t)slot, 0),
-				   slot < TG_PORT_SLOTS ? TG_PORT_SPACE : TG_SMALL_SPACE, slot, out);
+		for (int row = 0; row < TG_L4_ROWS; row++)
+			print_row(img->l4 + tg_l4_index((uint32_t)role, (uint32_t)row, 0),
+				  row < TG_PORT_ROWS ? TG_PORT_SPACE : TG_SMALL_SPACE, row, out);
 	}
 	fprintf(out, "fragments\n");
 	for (int family = 0; family < 2; family++) {

@@ -3,6 +3,7 @@
 #include "lib/util.h"
 #include "tollgate.h"
 
+#include <netinet/in.h>
 #include <string.h>
 
 /* ----------------------------------------------------------------- roles */
@@ -71,15 +72,15 @@ static bool protocol_matches(const struct tg_service *svc, const struct tg_pkt *
 	if ((svc->protos & TG_P_NUMBER) && svc->proto_number == pkt->protocol)
 		return true;
 	switch (pkt->protocol) {
-	case 6:
+	case IPPROTO_TCP:
 		return svc->protos & TG_P_TCP;
-	case 17:
+	case IPPROTO_UDP:
 		return svc->protos & TG_P_UDP;
-	case 132:
+	case IPPROTO_SCTP:
 		return svc->protos & TG_P_SCTP;
-	case 1:
+	case IPPROTO_ICMP:
 		return pkt->family == TG_FAMILY_V4 && (svc->protos & TG_P_ICMP);
-	case 58:
+	case IPPROTO_ICMPV6:
 		return pkt->family == TG_FAMILY_V6 && (svc->protos & TG_P_ICMPV6);
 	}
 	return false;
@@ -87,12 +88,13 @@ static bool protocol_matches(const struct tg_service *svc, const struct tg_pkt *
 
 static bool has_ports(const struct tg_pkt *pkt)
 {
-	return pkt->protocol == 6 || pkt->protocol == 17 || pkt->protocol == 132;
+	return pkt->protocol == IPPROTO_TCP || pkt->protocol == IPPROTO_UDP || pkt->protocol == IPPROTO_SCTP;
 }
 
 static bool is_icmp(const struct tg_pkt *pkt)
 {
-	return (pkt->family == TG_FAMILY_V4 && pkt->protocol == 1) || (pkt->family == TG_FAMILY_V6 && pkt->protocol == 58);
+	return (pkt->family == TG_FAMILY_V4 && pkt->protocol == IPPROTO_ICMP) ||
+	       (pkt->family == TG_FAMILY_V6 && pkt->protocol == IPPROTO_ICMPV6);
 }
 
 static bool in_ranges(const struct tg_service *svc, unsigned value)
@@ -118,7 +120,7 @@ static bool icmp_type_matches(const struct tg_service *svc, const struct tg_pkt 
 
 static bool l4_matches(const struct tg_service *svc, const struct tg_pkt *pkt, int role)
 {
-	if (role == TG_ROLE_REPLY && pkt->protocol == 6 && !(pkt->tcp_flags & TG_TCP_ACK))
+	if (role == TG_ROLE_REPLY && pkt->protocol == IPPROTO_TCP && !(pkt->tcp_flags & TG_TCP_ACK))
 		return false;
 	if (has_ports(pkt))
 		return svc->protos & TG_P_ANY || svc->nranges == 0 ||

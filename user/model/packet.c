@@ -8,6 +8,7 @@
 #include "model/packet.h"
 #include "tollgate.h"
 
+#include <netinet/in.h>
 #include <string.h>
 
 #define ETH_HLEN 14
@@ -32,23 +33,23 @@ static bool parse_l4(const uint8_t *frame, size_t l4, size_t ip_end, struct tg_p
 	size_t avail = end > l4 ? end - l4 : 0;
 
 	switch (pkt->protocol) {
-	case 6:
+	case IPPROTO_TCP:
 		if (avail < 20 || (h[12] >> 4) < 5 || (size_t)(h[12] >> 4) * 4 > avail)
 			return false;
 		pkt->sport = be16(h);
 		pkt->dport = be16(h + 2);
 		pkt->tcp_flags = h[13];
 		return true;
-	case 17:
-	case 132:
-		if (avail < (pkt->protocol == 17 ? 8u : 12u))
+	case IPPROTO_UDP:
+	case IPPROTO_SCTP:
+		if (avail < (pkt->protocol == IPPROTO_UDP ? 8u : 12u))
 			return false;
 		pkt->sport = be16(h);
 		pkt->dport = be16(h + 2);
 		return true;
-	case 1:
-	case 58:
-		if ((pkt->protocol == 1) != (pkt->family == TG_FAMILY_V4))
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if ((pkt->protocol == IPPROTO_ICMP) != (pkt->family == TG_FAMILY_V4))
 			return true; /* ICMP of the other family: just a protocol number */
 		if (avail < 4)
 			return false;
@@ -98,11 +99,12 @@ static void parse_ipv6(const uint8_t *frame, size_t len, size_t l3, struct tg_pk
 	for (int i = 0;; i++) {
 		size_t hlen;
 
-		if (nh != 0 && nh != 43 && nh != 60 && nh != 51 && nh != 44)
+		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS && nh != IPPROTO_AH &&
+		    nh != IPPROTO_FRAGMENT)
 			break;
 		if (i == MAX_EXT_HEADERS || off + 8 > end || off + 8 > TG_HEADER_LIMIT)
 			return; /* too long a chain, or a header cut short */
-		if (nh == 44) {
+		if (nh == IPPROTO_FRAGMENT) {
 			pkt->nonfirst_fragment = (be16(frame + off + 2) >> 3) != 0;
 			nh = frame[off];
 			off += 8;
@@ -110,7 +112,7 @@ static void parse_ipv6(const uint8_t *frame, size_t len, size_t l3, struct tg_pk
 				break;
 			continue;
 		}
-		hlen = nh == 51 ? ((size_t)frame[off + 1] + 2) * 4 : ((size_t)frame[off + 1] + 1) * 8;
+		hlen = nh == IPPROTO_AH ? ((size_t)frame[off + 1] + 2) * 4 : ((size_t)frame[off + 1] + 1) * 8;
 		if (off + hlen > end || off + hlen > TG_HEADER_LIMIT)
 			return;
 		nh = frame[off];

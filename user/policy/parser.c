@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -744,8 +745,12 @@ static bool parse_one_protocol(struct parser *p, const struct tg_token *v, struc
 		unsigned bit;
 		int number;
 	} names[] = {
-		{ "tcp", TG_P_TCP, 6 },	    { "udp", TG_P_UDP, 17 },	   { "sctp", TG_P_SCTP, 132 },
-		{ "icmp", TG_P_ICMP, 1 },   { "icmpv6", TG_P_ICMPV6, 58 }, { "ipv6-icmp", TG_P_ICMPV6, -1 },
+		{ "tcp", TG_P_TCP, IPPROTO_TCP },
+		{ "udp", TG_P_UDP, IPPROTO_UDP },
+		{ "sctp", TG_P_SCTP, IPPROTO_SCTP },
+		{ "icmp", TG_P_ICMP, IPPROTO_ICMP },
+		{ "icmpv6", TG_P_ICMPV6, IPPROTO_ICMPV6 },
+		{ "ipv6-icmp", TG_P_ICMPV6, -1 },
 		{ "any", TG_P_ANY, -1 },
 	};
 	char word[80];
