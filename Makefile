@@ -119,6 +119,15 @@ $(BUILD)/bench/trafficgen: tests/bench/trafficgen.c tests/bench/trafficgen.h $(B
 $(BUILD):
 	@mkdir -p $@
 
+# clang-format 14 exactly: other versions lay out the same code differently.
+CLANG_FORMAT ?= clang-format-14
+FORMATTED = $(shell git ls-files 'user/*.[ch]' 'bpf/*.[ch]' 'include/*.h' 'tests/*.[ch]')
+format:
+	$(CLANG_FORMAT) -i --style=file $(FORMATTED)
+
+format-check:
+	$(CLANG_FORMAT) --dry-run --Werror --style=file $(FORMATTED)
+
 deps:
 	@scripts/install-deps.sh
 

@@ -347,8 +347,8 @@ static __always_inline void decide(struct decision *d, __u32 verdict, __u32 reas
 	d->role = TG_ROLE_REQUEST;
 }
 
-static __always_inline void decide_service(struct generation *g, struct decision *d, __u32 service,
-					   __u32 role_override, __u32 reason)
+static __always_inline void decide_service(struct generation *g, struct decision *d, __u32 service, __u32 role_override,
+					   __u32 reason)
 {
 	struct tg_service_entry *svc;
 

@@ -218,8 +218,8 @@ struct tg_meta {
 	struct tg_policy_info previous; /* what a --confirm rollback restores (the other slot) */
 	__u32 prog_id;			/* the XDP program on the link */
 	__u32 ifindex;
-	__u32 attach_kind;		/* enum tg_attach_kind */
-	__u32 pending_rollback;		/* the pending switch is a --confirm rollback */
+	__u32 attach_kind;	       /* enum tg_attach_kind */
+	__u32 pending_rollback;	       /* the pending switch is a --confirm rollback */
 	char attach_note[TG_NOTE_MAX]; /* why direct, when it is */
 	__u64 netns_dev, netns_ino;    /* the network namespace of the interface */
 };
@@ -239,7 +239,7 @@ struct tg_host_state {
 	__u8 addrs[TG_HOST_ADDRS][16];
 	__u64 resolved_ns;  /* last answer (CLOCK_REALTIME), 0: never */
 	__u64 attempted_ns; /* last question; the asker's TTL floor and ceiling say when to ask again */
-	__u64 failures;     /* failed attempts so far */
+	__u64 failures;	    /* failed attempts so far */
 	__s32 last_status;  /* 0, or the negative errno of the last attempt */
 	__u32 ttl;	    /* of the last answer, seconds */
 	__u32 flags;	    /* TG_HOST_FIXED: given with --host, never asked */

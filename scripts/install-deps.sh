@@ -11,6 +11,9 @@ PACKAGES=(
 	make gcc clang llvm pkg-config
 	libbpf-dev libxdp-dev bpftool libpcap-dev libmicrohttpd-dev libc-ares-dev
 	libssl-dev libcmocka-dev libclang-rt-dev valgrind
+	# the format check (make format, tests/suites/05-structure.sh): version 14
+	# exactly, since another version lays out the same code differently
+	clang-format-14
 	iproute2 iputils-ping tcpdump time
 	prometheus curl dnsmasq-base
 	systemd man-db

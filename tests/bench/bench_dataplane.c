@@ -154,7 +154,8 @@ static double time_floor(uint8_t (*trace)[16], const uint8_t *frame, size_t len)
 		exit(1);
 	s->rodata->bench_trace_len = TRACE_LEN;
 	bpf_map__set_max_entries(s->maps.bench_trace, TRACE_LEN);
-	if (bench_floor__load(s) || tg_fill_bench_trace(bpf_map__fd(s->maps.bench_trace), (const uint8_t(*)[16])trace, TRACE_LEN)) {
+	if (bench_floor__load(s) ||
+	    tg_fill_bench_trace(bpf_map__fd(s->maps.bench_trace), (const uint8_t(*)[16])trace, TRACE_LEN)) {
 		fprintf(stderr, "bench: cannot load the floor program\n");
 		exit(1);
 	}
@@ -178,7 +179,8 @@ static double time_lpm(const struct tg_image *img, int family, uint8_t (*trace)[
 	s->rodata->bench_trace_len = TRACE_LEN;
 	bpf_map__set_max_entries(s->maps.bench_trace, TRACE_LEN);
 	bpf_map__set_max_entries(map, n ? (uint32_t)n : 1);
-	if (bench_lpm__load(s) || tg_fill_bench_trace(bpf_map__fd(s->maps.bench_trace), (const uint8_t(*)[16])trace, TRACE_LEN)) {
+	if (bench_lpm__load(s) ||
+	    tg_fill_bench_trace(bpf_map__fd(s->maps.bench_trace), (const uint8_t(*)[16])trace, TRACE_LEN)) {
 		fprintf(stderr, "bench: cannot load the trie program\n");
 		exit(1);
 	}
@@ -246,14 +248,14 @@ static int bench_one(const struct config *c, FILE *json)
 	tg_dataplane_destroy(&dp);
 	floor_ns = time_floor(trace, frame, len);
 	lpm_ns = time_lpm(&img, c->family, trace, frame, len, &lpm_mem);
-	printf("%-15s %8zu %8zu %8.1f %8.1f %8.1f %7.2fx %7.2fx %9.1f %8.2f %8.3f\n", c->name, policy_prefixes, nprefixes, floor_ns, lpm_ns, tg_ns,
-	       tg_ns / floor_ns, lpm_ns / floor_ns, nprefixes ? (double)tg_mem / (double)nprefixes : 0.0,
-	       (double)opts.fill_ns / 1e9, compile_s);
+	printf("%-15s %8zu %8zu %8.1f %8.1f %8.1f %7.2fx %7.2fx %9.1f %8.2f %8.3f\n", c->name, policy_prefixes,
+	       nprefixes, floor_ns, lpm_ns, tg_ns, tg_ns / floor_ns, lpm_ns / floor_ns,
+	       nprefixes ? (double)tg_mem / (double)nprefixes : 0.0, (double)opts.fill_ns / 1e9, compile_s);
 	fprintf(json,
 		"%s{\"name\": \"%s\", \"policy_prefixes\": %zu, \"trie_prefixes\": %zu, \"floor_ns\": %.2f, \"lpm_ns\": %.2f, \"tollgate_ns\": %.2f, \"ratio\": %.3f, \"lpm_ratio\": %.3f, \"map_bytes\": %llu, \"bytes_per_prefix\": %.1f, \"fill_seconds\": %.4f, \"compile_seconds\": %.4f}",
-		c == configs ? "" : ",\n  ", c->name, policy_prefixes, nprefixes, floor_ns, lpm_ns, tg_ns, tg_ns / floor_ns, lpm_ns / floor_ns,
-		(unsigned long long)tg_mem, nprefixes ? (double)tg_mem / (double)nprefixes : 0.0,
-		(double)opts.fill_ns / 1e9, compile_s);
+		c == configs ? "" : ",\n  ", c->name, policy_prefixes, nprefixes, floor_ns, lpm_ns, tg_ns,
+		tg_ns / floor_ns, lpm_ns / floor_ns, (unsigned long long)tg_mem,
+		nprefixes ? (double)tg_mem / (double)nprefixes : 0.0, (double)opts.fill_ns / 1e9, compile_s);
 	free(opts.log);
 	tg_image_free(&img);
 	tg_policy_free(&pol);
@@ -291,8 +293,8 @@ int main(int argc, char **argv)
 	}
 	printf("per-packet cost through BPF_PROG_TEST_RUN: median of %u runs x %u repeats, one CPU, %d varied addresses\n",
 	       runs, repeat, TRACE_LEN);
-	printf("%-15s %8s %8s %8s %8s %8s %8s %8s %9s %8s %8s\n", "config", "policy", "trie", "floor", "lpm", "tollgate", "tg/flr",
-	       "lpm/flr", "B/prefix", "fill-s", "comp-s");
+	printf("%-15s %8s %8s %8s %8s %8s %8s %8s %9s %8s %8s\n", "config", "policy", "trie", "floor", "lpm",
+	       "tollgate", "tg/flr", "lpm/flr", "B/prefix", "fill-s", "comp-s");
 	fprintf(json, "{\"repeat\": %u, \"runs\": %u, \"trace\": %d, \"results\": [\n  ", repeat, runs, TRACE_LEN);
 	for (size_t i = 0; i < nconfigs; i++)
 		if (bench_one(&configs[i], json)) {

@@ -96,7 +96,7 @@ static __always_inline __u16 csum_replace4(__u16 check, __u32 from, __u32 to)
 {
 	__u32 sum = (__u16)~check;
 
-	sum += (__u16)~from + (__u16)~(from >> 16);
+	sum += (__u16)~from + (__u16) ~(from >> 16);
 	sum += (__u16)to + (__u16)(to >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);

@@ -379,8 +379,8 @@ static void catch_signals(void)
  * the end are counted, and the counters are taken as they were then: an
  * interrupted run does not say how far it got.
  */
-static int transmit(const struct trafficgen *skel, int ifindex, const uint8_t *frame, double seconds,
-		    uint64_t *frames, struct gen_state *counters, double *elapsed)
+static int transmit(const struct trafficgen *skel, int ifindex, const uint8_t *frame, double seconds, uint64_t *frames,
+		    struct gen_state *counters, double *elapsed)
 {
 	struct xdp_md ctx = { .data_end = FRAME_LEN, .ingress_ifindex = (uint32_t)ifindex };
 	int prog_fd = bpf_program__fd(skel->progs.tgp_gen);
@@ -433,9 +433,9 @@ static int parse_mac(const char *s, uint8_t mac[ETH_ALEN])
 static int parse_send_args(int argc, char **argv, struct send_args *a)
 {
 	static const struct option opts[] = {
-		{ "cpu", required_argument, NULL, 'c' },     { "trace-len", required_argument, NULL, 't' },
-		{ "seed", required_argument, NULL, 's' },    { "seconds", required_argument, NULL, 'S' },
-		{ "pace", required_argument, NULL, 'p' },    { 0 },
+		{ "cpu", required_argument, NULL, 'c' },  { "trace-len", required_argument, NULL, 't' },
+		{ "seed", required_argument, NULL, 's' }, { "seconds", required_argument, NULL, 'S' },
+		{ "pace", required_argument, NULL, 'p' }, { 0 },
 	};
 	int c;
 

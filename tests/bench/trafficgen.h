@@ -15,11 +15,11 @@
  * The receiving CPU's one counter lives elsewhere (trafficgen.bpf.c).
  */
 struct gen_state {
-	__u32 cursor;     /* where the generator is in the trace */
-	__u64 sent;       /* frames returned with XDP_TX */
-	__u64 held;       /* frames dropped by pacing */
-	__u64 refused;    /* frames the veth ring did not take */
-	__u64 lost;       /* frames given up on by the 10 ms rule (see hold_back()) */
+	__u32 cursor;	  /* where the generator is in the trace */
+	__u64 sent;	  /* frames returned with XDP_TX */
+	__u64 held;	  /* frames dropped by pacing */
+	__u64 refused;	  /* frames the veth ring did not take */
+	__u64 lost;	  /* frames given up on by the 10 ms rule (see hold_back()) */
 	__u64 held_since; /* when pacing began to hold frames back, in ns */
 };
 

@@ -71,10 +71,10 @@
 
 /* One policy under one facing, loaded into its own instance of the program. */
 struct dp_config {
-	const char *label;   /* for messages: "notarius outside" */
-	const char *file;    /* a policy file, relative to the repository top */
-	const char *text;    /* or an inline policy */
-	int facing;	     /* enum tg_facing */
+	const char *label;    /* for messages: "notarius outside" */
+	const char *file;     /* a policy file, relative to the repository top */
+	const char *text;     /* or an inline policy */
+	int facing;	      /* enum tg_facing */
 	const char *hosts[4]; /* NAME=ADDR[,ADDR] specs, as for --host */
 };
 
@@ -180,7 +180,7 @@ DP_HELPER int dp_service_index(const struct dp_fixture *fx, const char *name)
 
 struct dp_pokes {
 	int ihl, version, totlen, plen, doff, pad, len; /* -1: leave alone */
-	int ether; /* a non-IP frame's ethertype, or -1 */
+	int ether;					/* a non-IP frame's ethertype, or -1 */
 };
 
 DP_HELPER bool dp_endpoint(const char *tok, char *addr, size_t cap, int *port)
@@ -458,7 +458,10 @@ DP_HELPER bool dp_parse_expect(const char *text, struct dp_expect *e)
 
 DP_HELPER void dp_format(char *buf, size_t cap, int verdict, const char *service, int role, int reason)
 {
-	snprintf(buf, cap, "%s %s %s %s", verdict == TG_PASS ? "pass" : verdict == TG_DROP ? "drop" : "?",
+	snprintf(buf, cap, "%s %s %s %s",
+		 verdict == TG_PASS ? "pass" :
+		 verdict == TG_DROP ? "drop" :
+				      "?",
 		 service ? service : "-", service ? tg_role_name(role) : "-", tg_reason_name(reason));
 }
 
@@ -527,8 +530,9 @@ DP_HELPER bool dp_check_frame(struct dp_fixture *fx, const uint8_t *frame, size_
 		  ref.role, ref.reason);
 
 	if (!ok || strcmp(want, got_dp) || strcmp(want, got_ref)) {
-		dp_report(fx, what, len, "    expected:   %s\n    data plane: %s (trace verdict %u)\n    reference:  %s%s\n",
-			  want, got_dp, tr.verdict, got_ref,
+		dp_report(fx, what, len,
+			  "    expected:   %s\n    data plane: %s (trace verdict %u)\n    reference:  %s%s\n", want,
+			  got_dp, tr.verdict, got_ref,
 			  strcmp(got_dp, got_ref) ? "   <- the data plane and the reference disagree" : "");
 		ok = false;
 	}
@@ -620,29 +624,34 @@ DP_HELPER void dp_check_all_counters(struct dp_fixture *fx)
 		}
 		for (int v = 0; v < 2; v++)
 			if (!dp_counter_eq(&rc.verdict[v], &fx->want_reason[r].verdict[v]))
-				dp_report(fx, "counters", 0, "    reason %s/%s: %llu packets %llu bytes, want %llu %llu\n",
+				dp_report(fx, "counters", 0,
+					  "    reason %s/%s: %llu packets %llu bytes, want %llu %llu\n",
 					  tg_reason_name(r), v == TG_PASS ? "pass" : "drop",
-					  (unsigned long long)rc.verdict[v].packets, (unsigned long long)rc.verdict[v].bytes,
+					  (unsigned long long)rc.verdict[v].packets,
+					  (unsigned long long)rc.verdict[v].bytes,
 					  (unsigned long long)fx->want_reason[r].verdict[v].packets,
 					  (unsigned long long)fx->want_reason[r].verdict[v].bytes);
 	}
 }
 
 /* Ends a test: all counters still agree, and no frame mismatched. */
-#define DP_DONE(fx)                                                                                        \
-	do {                                                                                               \
-		unsigned dp_failures_;                                                                     \
-		dp_check_all_counters(fx);                                                                 \
-		dp_failures_ = (fx)->failures;                                                             \
-		(fx)->failures = 0;                                                                        \
-		if (dp_failures_)                                                                          \
-			fail_msg("[%s] %u mismatches (%u frames checked in this group so far)",            \
-				 (fx)->cfg->label, dp_failures_, (fx)->checked);                           \
+#define DP_DONE(fx)                                                                                               \
+	do {                                                                                                      \
+		unsigned dp_failures_;                                                                            \
+		dp_check_all_counters(fx);                                                                        \
+		dp_failures_ = (fx)->failures;                                                                    \
+		(fx)->failures = 0;                                                                               \
+		if (dp_failures_)                                                                                 \
+			fail_msg("[%s] %u mismatches (%u frames checked in this group so far)", (fx)->cfg->label, \
+				 dp_failures_, (fx)->checked);                                                    \
 	} while (0)
 
 /* The seed policies as the packet tests load them. */
+/* A brace list, which clang-format would lay out as a block. */
+/* clang-format off */
 #define NOTARIUS_HOSTS                                                                                     \
 	{ "support.notarius.com=198.51.100.7", "download.notarius.com=198.51.100.8,2001:db8::8" }
+/* clang-format on */
 
 static const struct dp_config notarius_outside __attribute__((unused)) = {
 	.label = "notarius outside",

@@ -83,7 +83,9 @@ static void emit(struct out *o, const struct pb_packet *p, const char *expect)
 
 static struct pb_packet tcp(const char *src, const char *dst, unsigned sport, unsigned dport, uint8_t flags)
 {
-	struct pb_packet p = { .protocol = IPPROTO_TCP, .sport = (uint16_t)sport, .dport = (uint16_t)dport, .tcp_flags = flags };
+	struct pb_packet p = {
+		.protocol = IPPROTO_TCP, .sport = (uint16_t)sport, .dport = (uint16_t)dport, .tcp_flags = flags
+	};
 
 	if (!pb_addrs(&p, src, dst))
 		abort();
@@ -102,8 +104,9 @@ static void notarius(struct out *o)
 		unsigned port;
 		const char *service;
 	} rows[] = {
-		{ 443, "consigno-licensing" }, { 829, "signature-generation" }, { 80, "timestamp-authority" },
-		{ 389, "crl" },		       { 24250, "certifio-manager" },	 { 24251, "certifio-manager-server" },
+		{ 443, "consigno-licensing" },	      { 829, "signature-generation" },
+		{ 80, "timestamp-authority" },	      { 389, "crl" },
+		{ 24250, "certifio-manager" },	      { 24251, "certifio-manager-server" },
 		{ 24260, "certifio-manager-server" }, { 24270, "certifio-manager-server" },
 	};
 	char line[128];

@@ -10,20 +10,20 @@
 #define PB_MAX_EXT 10
 
 struct pb_packet {
-	uint16_t ethertype;    /* 0: from family */
-	int vlan_tags;	       /* 0, 1, 2 (or more, to test refusal) */
-	uint16_t outer_tpid;   /* 0x8100 or 0x88a8 for the first tag */
-	int family;	       /* 4 or 6 */
+	uint16_t ethertype;  /* 0: from family */
+	int vlan_tags;	     /* 0, 1, 2 (or more, to test refusal) */
+	uint16_t outer_tpid; /* 0x8100 or 0x88a8 for the first tag */
+	int family;	     /* 4 or 6 */
 	uint8_t src[16], dst[16];
-	uint8_t protocol;      /* IPv4 protocol or the last IPv6 next header */
+	uint8_t protocol; /* IPv4 protocol or the last IPv6 next header */
 	uint16_t sport, dport;
 	uint8_t tcp_flags;
 	uint8_t icmp_type, icmp_code;
-	unsigned ipv4_options; /* bytes, a multiple of 4, at most 40 */
+	unsigned ipv4_options;	 /* bytes, a multiple of 4, at most 40 */
 	uint8_t ext[PB_MAX_EXT]; /* IPv6 extension headers in order: 0, 43, 60, 51, 44 */
 	int next;
-	bool fragment;	       /* IPv4: set MF/offset; IPv6: add a fragment header */
-	uint16_t frag_offset;  /* in 8-byte units */
+	bool fragment;	      /* IPv4: set MF/offset; IPv6: add a fragment header */
+	uint16_t frag_offset; /* in 8-byte units */
 	bool more_fragments;
 	size_t payload;
 };

@@ -101,8 +101,9 @@ static void assert_counters(struct dp_fixture *fx, const struct counter_row *svc
 			if (got.verdict[v].packets != packets || got.verdict[v].bytes != bytes) {
 				fprintf(stderr, "error: reason %s %s: %llu packets %llu bytes, want %llu %llu\n",
 					tg_reason_name(r), v == TG_PASS ? "pass" : "drop",
-					(unsigned long long)got.verdict[v].packets, (unsigned long long)got.verdict[v].bytes,
-					(unsigned long long)packets, (unsigned long long)bytes);
+					(unsigned long long)got.verdict[v].packets,
+					(unsigned long long)got.verdict[v].bytes, (unsigned long long)packets,
+					(unsigned long long)bytes);
 				bad++;
 			}
 		}
@@ -144,7 +145,8 @@ static void counters_of_a_known_mix(void **state)
 		{ "ui-http", TG_ROLE_FRAGMENT, 1, 42 },
 	};
 	static const struct reason_row reasons[] = {
-		{ TG_REASON_SERVICE, TG_PASS, 7 + 2 + 1 + 5, (5 * 54 + 154 + 1074) + 2 * 62 + 54 + (3 * 42 + 162 + 58) },
+		{ TG_REASON_SERVICE, TG_PASS, 7 + 2 + 1 + 5,
+		  (5 * 54 + 154 + 1074) + 2 * 62 + 54 + (3 * 42 + 162 + 58) },
 		{ TG_REASON_FRAGMENT, TG_PASS, 3, 134 + 78 + 42 },
 		{ TG_REASON_DEFAULT, TG_DROP, 3, 2 * 54 + 42 },
 		{ TG_REASON_MALFORMED, TG_DROP, 2, 54 + 66 },
@@ -164,11 +166,13 @@ static void counters_of_a_known_mix(void **state)
 static void counted_under_rows_stay_at_zero(void **state)
 {
 	static const struct mix_row mix[] = {
-		{ "tcp 206.55.89.17:443 > 192.0.2.10:50000 A payload=1000", 1054, 3, "pass consigno-licensing reply service" },
+		{ "tcp 206.55.89.17:443 > 192.0.2.10:50000 A payload=1000", 1054, 3,
+		  "pass consigno-licensing reply service" },
 		{ "tcp 192.252.131.70:80 > 192.0.2.10:50000 A", 54, 2, "pass timestamp-authority reply service" },
 		{ "tcp 206.55.89.17:24255 > 192.0.2.10:50000 SA", 54, 1, "pass certifio-manager-server reply service" },
 		{ "tcp 198.51.100.7:443 > 192.0.2.10:50000 A", 54, 1, "pass notarius-support reply service" },
-		{ "tcp 206.55.89.17:1 > 192.0.2.10:1 frag=50 payload=500", 534, 1, "pass consigno-licensing fragment fragment" },
+		{ "tcp 206.55.89.17:1 > 192.0.2.10:1 frag=50 payload=500", 534, 1,
+		  "pass consigno-licensing fragment fragment" },
 		{ "tcp 206.55.89.17:443 > 192.0.2.10:50000 S", 54, 1, "drop - - default" },
 	};
 	static const struct counter_row services[] = {
@@ -197,8 +201,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_prestate_setup_teardown(counters_of_a_known_mix, dp_setup_prestate, dp_teardown,
 							 (void *)&counters_cryptshare),
-		cmocka_unit_test_prestate_setup_teardown(counted_under_rows_stay_at_zero, dp_setup_prestate, dp_teardown,
-							 (void *)&counters_notarius),
+		cmocka_unit_test_prestate_setup_teardown(counted_under_rows_stay_at_zero, dp_setup_prestate,
+							 dp_teardown, (void *)&counters_notarius),
 	};
 
 	return cmocka_run_group_tests_name("counters", tests, NULL, NULL) ? 1 : 0;

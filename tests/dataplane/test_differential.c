@@ -57,7 +57,7 @@
 #define CHAIN_AT 2
 #define DEEP_CHAIN_MIN 24
 #define DEEP_CHAIN_MAX TG_MAX_SET_DEPTH /* deeper is a policy error */
-#define HUGE_EVERY 10 /* policies 7, 17, 27, ... */
+#define HUGE_EVERY 10			/* policies 7, 17, 27, ... */
 #define HUGE_AT 7
 #define HUGE_EXT_PCT 25
 
@@ -228,7 +228,8 @@ static void anchor_address(struct rng *r, bool v6, uint8_t *addr)
 static unsigned random_len(struct rng *r, bool v6)
 {
 	static const unsigned v4[] = { 0, 1, 8, 12, 16, 20, 23, 24, 25, 26, 28, 29, 30, 31, 32, 32, 32 };
-	static const unsigned v6l[] = { 0, 1, 16, 29, 32, 33, 44, 48, 56, 63, 64, 65, 96, 112, 120, 126, 127, 128, 128, 128 };
+	static const unsigned v6l[] = { 0,  1,	16, 29,	 32,  33,  44,	48,  56,  63,
+					64, 65, 96, 112, 120, 126, 127, 128, 128, 128 };
 
 	if (rchance(r, 20))
 		return rbelow(r, v6 ? 129 : 33);
@@ -415,7 +416,8 @@ static void gen_ports_pool(struct gen *g)
 
 	g->nports = rrange(r, 4, 16);
 	for (unsigned i = 0; i < g->nports; i++)
-		g->ports[i] = rchance(r, 60) ? common[rbelow(r, sizeof(common) / sizeof(common[0]))] : rrange(r, 1, 65535);
+		g->ports[i] = rchance(r, 60) ? common[rbelow(r, sizeof(common) / sizeof(common[0]))] :
+					       rrange(r, 1, 65535);
 }
 
 static void write_port_item(struct gen *g)
@@ -449,15 +451,28 @@ static void write_port_item(struct gen *g)
 static void write_type_item(struct gen *g, bool v6)
 {
 	static const char *const v4names[] = {
-		"echo-reply", "destination-unreachable", "source-quench", "redirect", "echo-request", "router-advertisement",
-		"router-solicitation", "time-exceeded", "parameter-problem", "timestamp-request", "timestamp-reply",
-		"info-request", "info-reply", "address-mask-request", "address-mask-reply",
+		"echo-reply",	     "destination-unreachable", "source-quench",       "redirect",
+		"echo-request",	     "router-advertisement",	"router-solicitation", "time-exceeded",
+		"parameter-problem", "timestamp-request",	"timestamp-reply",     "info-request",
+		"info-reply",	     "address-mask-request",	"address-mask-reply",
 	};
 	static const char *const v6names[] = {
-		"destination-unreachable", "packet-too-big", "time-exceeded", "parameter-problem", "echo-request",
-		"echo-reply", "mld-listener-query", "mld-listener-report", "mld-listener-done", "router-solicitation",
-		"router-advertisement", "neighbour-solicitation", "neighbor-solicitation", "neighbour-advertisement",
-		"neighbor-advertisement", "redirect",
+		"destination-unreachable",
+		"packet-too-big",
+		"time-exceeded",
+		"parameter-problem",
+		"echo-request",
+		"echo-reply",
+		"mld-listener-query",
+		"mld-listener-report",
+		"mld-listener-done",
+		"router-solicitation",
+		"router-advertisement",
+		"neighbour-solicitation",
+		"neighbor-solicitation",
+		"neighbour-advertisement",
+		"neighbor-advertisement",
+		"redirect",
 	};
 	static const unsigned v4req[] = { 8, 13, 15, 17, 3, 11, 0 };
 	static const unsigned v6req[] = { 128, 129, 1, 2, 133, 135, 136, 137 };
@@ -467,11 +482,13 @@ static void write_type_item(struct gen *g, bool v6)
 	if (k < 30) {
 		sb_printf(&g->text, "echo-request");
 	} else if (k < 55) {
-		sb_printf(&g->text, "%s", v6 ? v6names[rbelow(r, sizeof(v6names) / sizeof(v6names[0]))] :
-					       v4names[rbelow(r, sizeof(v4names) / sizeof(v4names[0]))]);
+		sb_printf(&g->text, "%s",
+			  v6 ? v6names[rbelow(r, sizeof(v6names) / sizeof(v6names[0]))] :
+			       v4names[rbelow(r, sizeof(v4names) / sizeof(v4names[0]))]);
 	} else if (k < 75) {
-		sb_printf(&g->text, "%u", v6 ? v6req[rbelow(r, sizeof(v6req) / sizeof(v6req[0]))] :
-					      v4req[rbelow(r, sizeof(v4req) / sizeof(v4req[0]))]);
+		sb_printf(&g->text, "%u",
+			  v6 ? v6req[rbelow(r, sizeof(v6req) / sizeof(v6req[0]))] :
+			       v4req[rbelow(r, sizeof(v4req) / sizeof(v4req[0]))]);
 	} else if (k < 80) {
 		sb_printf(&g->text, "0-255");
 	} else if (k < 90) {
@@ -549,7 +566,8 @@ static const char *service_name(unsigned index, char *buf, size_t size)
 
 static void gen_service(struct gen *g, unsigned index)
 {
-	static const unsigned numbers[] = { 0, 2, 4, 41, 43, 44, 47, 50, 51, 59, 60, 89, 103, 115, 135, 136, 137, 253, 255 };
+	static const unsigned numbers[] = { 0,	2,  4,	 41,  43,  44,	47,  50,  51, 59,
+					    60, 89, 103, 115, 135, 136, 137, 253, 255 };
 	struct rng *r = g->r;
 	bool compact = rchance(r, 25);
 	const char *indent = compact ? "" : "    ";
@@ -575,7 +593,8 @@ static void gen_service(struct gen *g, unsigned index)
 			unsigned q = (p + index) % 3; /* vary the order */
 
 			if (mask & 1u << q)
-				off += (size_t)snprintf(protocol + off, sizeof(protocol) - off, "%s%s", used++ ? (rchance(r, 50) ? ", " : " ") : "",
+				off += (size_t)snprintf(protocol + off, sizeof(protocol) - off, "%s%s",
+							used++ ? (rchance(r, 50) ? ", " : " ") : "",
 							names[q][rchance(r, 25)]);
 		}
 		break;
@@ -584,7 +603,10 @@ static void gen_service(struct gen *g, unsigned index)
 		snprintf(protocol, sizeof(protocol), "%s", rchance(r, 20) ? "1" : "icmp");
 		break;
 	case ICMP6:
-		snprintf(protocol, sizeof(protocol), "%s", rchance(r, 15) ? "58" : rchance(r, 15) ? "ipv6-icmp" : "icmpv6");
+		snprintf(protocol, sizeof(protocol), "%s",
+			 rchance(r, 15) ? "58" :
+			 rchance(r, 15) ? "ipv6-icmp" :
+					  "icmpv6");
 		break;
 	case ANY:
 		snprintf(protocol, sizeof(protocol), "any");
@@ -642,7 +664,8 @@ static void gen_service(struct gen *g, unsigned index)
 		case 6:
 			if (!index || !rchance(r, 8))
 				continue;
-			sb_printf(&g->text, "%scounted-under %s", indent, service_name(rbelow(r, index), name, sizeof(name)));
+			sb_printf(&g->text, "%scounted-under %s", indent,
+				  service_name(rbelow(r, index), name, sizeof(name)));
 			break;
 		}
 		end_prop(g, compact);
@@ -922,7 +945,8 @@ static void address_from(struct rng *r, const struct gprefix *p, uint8_t *out)
 
 /* Protocols without an l4 row of their own, among them the IPv6 extension
  * headers (0, 43, 44, 51, 60) as a bare protocol; kept as plain numbers. */
-static const uint8_t other_protocols[] = { 0, 2, 4, 41, 43, 44, 47, 50, 51, 59, 60, 89, 103, 115, 135, 136, 137, 253, 255 };
+static const uint8_t other_protocols[] = { 0,  2,  4,	41,  43,  44,  47,  50,	 51, 59,
+					   60, 89, 103, 115, 135, 136, 137, 253, 255 };
 
 static uint8_t random_protocol(struct rng *r, bool v6)
 {
@@ -1020,7 +1044,8 @@ static size_t grow_extensions(struct rng *r, const struct pb_packet *p, uint8_t 
 	for (int i = 0; i < p->next; i++) {
 		uint8_t t = p->ext[i];
 		size_t size = t == IPPROTO_FRAGMENT ? 8 :
-			      t == IPPROTO_AH ? ((size_t)buf[at + 1] + 2) * 4 : ((size_t)buf[at + 1] + 1) * 8;
+			      t == IPPROTO_AH	    ? ((size_t)buf[at + 1] + 2) * 4 :
+						      ((size_t)buf[at + 1] + 1) * 8;
 		unsigned units, room;
 
 		if (t == IPPROTO_FRAGMENT || (!huge && !rchance(r, 50))) {
@@ -1056,9 +1081,9 @@ static size_t grow_extensions(struct rng *r, const struct pb_packet *p, uint8_t 
 /* Builds one frame into buf; returns its length (at least 14). */
 static size_t make_packet(struct rng *r, const struct pctx *c, int facing, uint8_t *buf, size_t cap)
 {
-	static const uint8_t ext_types[] = { IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS, IPPROTO_AH,
-					     IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS, IPPROTO_AH,
-					     IPPROTO_FRAGMENT };
+	static const uint8_t ext_types[] = { IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS,
+					     IPPROTO_AH,      IPPROTO_HOPOPTS, IPPROTO_ROUTING,
+					     IPPROTO_DSTOPTS, IPPROTO_AH,      IPPROTO_FRAGMENT };
 	static const uint16_t non_ip[] = { 0x0806, 0x88cc, 0x8847, 0x88b5, 0x0000, 0x05dc, 0x8100, 0x88a8, 0x9100 };
 	const struct tg_policy *pol = c->pol;
 	const struct tg_service *svc = NULL;
@@ -1198,7 +1223,8 @@ static size_t make_packet(struct rng *r, const struct pctx *c, int facing, uint8
 	if (rchance(r, 6) && l4 + 14 <= len) {
 		switch (rbelow(r, 8)) {
 		case 0: /* IHL, or the version */
-			buf[l3] = (uint8_t)(rchance(r, 70) ? (buf[l3] & 0xf0) | rbelow(r, 16) : (rbelow(r, 16) << 4) | (buf[l3] & 0xf));
+			buf[l3] = (uint8_t)(rchance(r, 70) ? (buf[l3] & 0xf0) | rbelow(r, 16) :
+							     (rbelow(r, 16) << 4) | (buf[l3] & 0xf));
 			break;
 		case 1: /* IPv4 total length / IPv6 payload length */
 		case 2: {
@@ -1211,7 +1237,8 @@ static size_t make_packet(struct rng *r, const struct pctx *c, int facing, uint8
 			break;
 		}
 		case 3: /* protocol or next header */
-			buf[l3 + (p.family == 4 ? 9 : 6)] = rchance(r, 50) ? ext_types[rbelow(r, sizeof(ext_types))] : (uint8_t)rbelow(r, 256);
+			buf[l3 + (p.family == 4 ? 9 : 6)] = rchance(r, 50) ? ext_types[rbelow(r, sizeof(ext_types))] :
+									     (uint8_t)rbelow(r, 256);
 			break;
 		case 4: /* TCP data offset */
 			buf[l4 + 12] = (uint8_t)(rbelow(r, 16) << 4);
@@ -1254,13 +1281,17 @@ static size_t make_packet(struct rng *r, const struct pctx *c, int facing, uint8
 static void print_decision(FILE *f, const char *who, const struct tg_policy *pol, int verdict, int reason, long service,
 			   int role)
 {
-	fprintf(f, "  %-9s verdict=%s reason=%s service=", who, verdict == TG_PASS ? "pass" : verdict == TG_DROP ? "drop" : "?",
+	fprintf(f, "  %-9s verdict=%s reason=%s service=", who,
+		verdict == TG_PASS ? "pass" :
+		verdict == TG_DROP ? "drop" :
+				     "?",
 		tg_reason_name(reason));
 	if (service < 0)
 		fprintf(f, "none\n");
 	else
 		fprintf(f, "%ld (%s) role=%s\n", service,
-			(size_t)service < pol->nservices ? pol->services[service].name : "out of range", tg_role_name(role));
+			(size_t)service < pol->nservices ? pol->services[service].name : "out of range",
+			tg_role_name(role));
 }
 
 /* Like hexdump -C without the text: 32 bytes a line, equal lines as '*'. */
@@ -1445,7 +1476,8 @@ static void test_policy(void **state)
 		return;
 	}
 	if (pol.nservices != nservices) {
-		fprintf(stderr, "error: policy %u: %zu services parsed, %u generated\n", index, pol.nservices, nservices);
+		fprintf(stderr, "error: policy %u: %zu services parsed, %u generated\n", index, pol.nservices,
+			nservices);
 		err = -EINVAL;
 	}
 	pc.text = g.text.p;
@@ -1458,10 +1490,12 @@ static void test_policy(void **state)
 	if (nservices > g_stats.max_services)
 		g_stats.max_services = nservices;
 	if (pc.mismatches)
-		fprintf(stderr, "error: policy %u: %u mismatches (%u shown); TG_DIFF_SEED=%llu%s%s\n", index, pc.mismatches,
-			pc.mismatches < MAX_SHOWN ? pc.mismatches : MAX_SHOWN, (unsigned long long)g_seed,
-			g.chain_len ? "; this policy has a chain of nested sets" : "",
-			index % HUGE_EVERY == HUGE_AT && g_huge_ext_pct ? "; this case sends frames with KB-long extension headers" : "");
+		fprintf(stderr, "error: policy %u: %u mismatches (%u shown); TG_DIFF_SEED=%llu%s%s\n", index,
+			pc.mismatches, pc.mismatches < MAX_SHOWN ? pc.mismatches : MAX_SHOWN,
+			(unsigned long long)g_seed, g.chain_len ? "; this policy has a chain of nested sets" : "",
+			index % HUGE_EVERY == HUGE_AT && g_huge_ext_pct ?
+				"; this case sends frames with KB-long extension headers" :
+				"");
 	else if (!err)
 		g_stats.policies_ok++;
 	tg_policy_free(&pol);
@@ -1495,7 +1529,7 @@ int main(void)
 {
 	const char *seed = getenv("TG_DIFF_SEED");
 	struct CMUnitTest *tests;
-	char (*names)[32];
+	char(*names)[32];
 	int rc;
 
 	if (seed && *seed) {
@@ -1534,11 +1568,12 @@ int main(void)
 	       "  reasons: service %lu, default %lu, malformed %lu, non-ip %lu, essential-icmp %lu, fragment %lu\n"
 	       "  roles: request %lu, reply %lu, fragment %lu; service index 0-63 %lu, 64-127 %lu, 128-191 %lu, 192-255 %lu;"
 	       " pass %lu, drop %lu\n",
-	       (unsigned long long)g_seed, g_stats.packets, g_stats.policies_ok, g_stats.max_services, g_stats.deep_chains,
-	       g_stats.reasons[TG_REASON_SERVICE], g_stats.reasons[TG_REASON_DEFAULT], g_stats.reasons[TG_REASON_MALFORMED],
-	       g_stats.reasons[TG_REASON_NON_IP], g_stats.reasons[TG_REASON_ESSENTIAL_ICMP],
-	       g_stats.reasons[TG_REASON_FRAGMENT], g_stats.roles[0], g_stats.roles[1], g_stats.roles[2], g_stats.word[0],
-	       g_stats.word[1], g_stats.word[2], g_stats.word[3], g_stats.verdict[TG_PASS], g_stats.verdict[TG_DROP]);
+	       (unsigned long long)g_seed, g_stats.packets, g_stats.policies_ok, g_stats.max_services,
+	       g_stats.deep_chains, g_stats.reasons[TG_REASON_SERVICE], g_stats.reasons[TG_REASON_DEFAULT],
+	       g_stats.reasons[TG_REASON_MALFORMED], g_stats.reasons[TG_REASON_NON_IP],
+	       g_stats.reasons[TG_REASON_ESSENTIAL_ICMP], g_stats.reasons[TG_REASON_FRAGMENT], g_stats.roles[0],
+	       g_stats.roles[1], g_stats.roles[2], g_stats.word[0], g_stats.word[1], g_stats.word[2], g_stats.word[3],
+	       g_stats.verdict[TG_PASS], g_stats.verdict[TG_DROP]);
 	free(tests);
 	free(names);
 	return rc;

@@ -22,8 +22,10 @@ static void vlan_and_qinq_are_classified(void **state)
 	static const struct dp_row rows[] = {
 		{ "tcp 206.55.89.17:443 > 192.0.2.10:50000 A", "pass consigno-licensing reply service" },
 		{ "tcp 206.55.89.17:443 > 192.0.2.10:50000 A vlan=1", "pass consigno-licensing reply service" },
-		{ "tcp 206.55.89.17:443 > 192.0.2.10:50000 A vlan=1 tpid=0x88a8", "pass consigno-licensing reply service" },
-		{ "tcp 206.55.89.17:443 > 192.0.2.10:50000 A vlan=2 tpid=0x88a8", "pass consigno-licensing reply service" },
+		{ "tcp 206.55.89.17:443 > 192.0.2.10:50000 A vlan=1 tpid=0x88a8",
+		  "pass consigno-licensing reply service" },
+		{ "tcp 206.55.89.17:443 > 192.0.2.10:50000 A vlan=2 tpid=0x88a8",
+		  "pass consigno-licensing reply service" },
 		{ "tcp 206.55.89.17:443 > 192.0.2.10:50000 A vlan=2", "pass consigno-licensing reply service" },
 		{ "tcp 206.55.89.17:24271 > 192.0.2.10:50000 A vlan=2 tpid=0x88a8", "drop - - default" },
 		{ "tcp 206.55.89.17:443 > 192.0.2.10:50000 S vlan=2 tpid=0x88a8", "drop - - default" },
@@ -33,7 +35,8 @@ static void vlan_and_qinq_are_classified(void **state)
 		{ "tcp 206.55.89.17:443 > 192.0.2.10:50000 A vlan=2 opts=40", "pass consigno-licensing reply service" },
 		{ "tcp [2001:db8::8]:443 > [2001:db8:1::10]:50000 A vlan=2 tpid=0x88a8 ext=0,43,60,51",
 		  "pass notarius-download reply service" },
-		{ "tcp 206.55.89.17:1 > 192.0.2.10:1 vlan=2 tpid=0x88a8 frag=10", "pass consigno-licensing fragment fragment" },
+		{ "tcp 206.55.89.17:1 > 192.0.2.10:1 vlan=2 tpid=0x88a8 frag=10",
+		  "pass consigno-licensing fragment fragment" },
 		{ "icmp 206.55.89.17 > 192.0.2.10 type=3 vlan=2", "pass - - essential-icmp" },
 		{ "ether=0x0806 vlan=1 payload=28", "pass - - non-ip" },
 		{ "ether=0x0806 vlan=2 tpid=0x88a8 payload=28", "pass - - non-ip" },
@@ -164,22 +167,28 @@ static void ipv6_extension_chains(void **state)
 		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,51", "pass dns reply service" },
 		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,51,60,43,60", "pass dns reply service" },
 		/* Eight headers: the limit. */
-		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,51,60,43,60,51", "pass dns reply service" },
-		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=60,60,60,60,60,60,60,60", "pass dns reply service" },
+		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,51,60,43,60,51",
+		  "pass dns reply service" },
+		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=60,60,60,60,60,60,60,60",
+		  "pass dns reply service" },
 		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,51,60,43,60 frag=0 mf",
 		  "pass dns reply service" },
-		{ "tcp [fd00::5]:51000 > [2001:db8:1::10]:22 S ext=0,43,60,51,60,43,60,51", "pass admin-ssh request service" },
+		{ "tcp [fd00::5]:51000 > [2001:db8:1::10]:22 S ext=0,43,60,51,60,43,60,51",
+		  "pass admin-ssh request service" },
 		{ "udp [2001:db8::54]:53 > [2001:db8:1::10]:40006 ext=0,43,60,51,60,43,60,51", "drop - - default" },
 		/* Nine: one past what the data plane walks. */
-		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,51,60,43,60,51,60", "drop - - malformed" },
+		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,51,60,43,60,51,60",
+		  "drop - - malformed" },
 		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,51,60,43,60,51 frag=0",
 		  "drop - - malformed" },
 		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,51,60,43,60,51 frag=100",
 		  "drop - - malformed" },
-		{ "tcp [fd00::5]:51000 > [2001:db8:1::10]:22 S ext=60,60,60,60,60,60,60,60,60,60", "drop - - malformed" },
+		{ "tcp [fd00::5]:51000 > [2001:db8:1::10]:22 S ext=60,60,60,60,60,60,60,60,60,60",
+		  "drop - - malformed" },
 		/* A non-first fragment ends the chain: eight headers, the eighth
 		 * the fragment header. */
-		{ "udp [2001:db8::53]:1 > [2001:db8:1::10]:1 ext=0,43,60,51,60,43,60 frag=100", "pass dns fragment fragment" },
+		{ "udp [2001:db8::53]:1 > [2001:db8:1::10]:1 ext=0,43,60,51,60,43,60 frag=100",
+		  "pass dns fragment fragment" },
 		{ "udp [2001:db8::53]:1 > [2001:db8:1::10]:1 ext=0,60 frag=100 mf", "pass dns fragment fragment" },
 		/* ICMPv6 behind a chain is still typed. */
 		{ "icmp [fe80::1] > [2001:db8:1::10] type=135 ext=0", "pass - - essential-icmp" },
@@ -641,7 +650,8 @@ static void protocol_numbers_and_sctp(void **state)
 
 /* ================================================================ main */
 
-#define PRESTATE(test, cfg) cmocka_unit_test_prestate_setup_teardown(test, dp_setup_prestate, dp_teardown, (void *)&(cfg))
+#define PRESTATE(test, cfg) \
+	cmocka_unit_test_prestate_setup_teardown(test, dp_setup_prestate, dp_teardown, (void *)&(cfg))
 
 static int notarius_outside_setup(void **state)
 {

@@ -259,7 +259,8 @@ static void tcp_data_offset(void **state)
 		{ "tcp 203.0.113.9:50000 > 192.0.2.10:443 S doff=15 payload=39", "drop - - malformed" },
 		{ "tcp 203.0.113.9:50000 > 192.0.2.10:443 S doff=15 payload=40 totlen=79 pad=1", "drop - - malformed" },
 		{ "tcp [2001:db8::7]:50000 > [2001:db8:1::10]:443 S doff=3", "drop - - malformed" },
-		{ "tcp [2001:db8::7]:50000 > [2001:db8:1::10]:443 S ext=0 doff=8 payload=12", "pass web request service" },
+		{ "tcp [2001:db8::7]:50000 > [2001:db8:1::10]:443 S ext=0 doff=8 payload=12",
+		  "pass web request service" },
 		{ "tcp [2001:db8::7]:50000 > [2001:db8:1::10]:443 S ext=0 doff=8 payload=11", "drop - - malformed" },
 		/* Non-first fragments have no TCP header to check. */
 		{ "tcp 203.0.113.9:50000 > 192.0.2.10:443 frag=100 payload=1", "pass web fragment fragment" },
@@ -396,12 +397,15 @@ static void ipv6_headers_must_end_within_the_header_limit(void **state)
 		uint8_t len_byte;
 		const char *expect;
 	} cases[] = {
+		/* One row per case, each with its comment. */
+		/* clang-format off */
 		{ 0, 0, "pass dns reply service" },
 		{ 1, 100, "pass dns reply service" },  /* UDP ends at 870 */
 		{ 1, 119, "pass dns reply service" },  /* UDP ends at 1022 */
 		{ 1, 120, "drop - - malformed" },      /* UDP ends at 1030 */
 		{ 1, 255, "drop - - malformed" },      /* the header ends at 2102 */
 		{ 2, 255, "drop - - malformed" },      /* UDP at 4150, past the linear part too */
+		/* clang-format on */
 	};
 	struct dp_fixture *fx = *state;
 	static uint8_t frame[DP_FRAME_MAX];
@@ -437,7 +441,8 @@ static void kernel_refuses_frames_under_14_bytes(void **state)
 
 int main(void)
 {
-#define DENY(test) cmocka_unit_test_prestate_setup_teardown(test, dp_setup_prestate, dp_teardown, (void *)&malformed_deny)
+#define DENY(test) \
+	cmocka_unit_test_prestate_setup_teardown(test, dp_setup_prestate, dp_teardown, (void *)&malformed_deny)
 	const struct CMUnitTest tests[] = {
 		DENY(every_truncation_is_malformed),
 		cmocka_unit_test_prestate_setup_teardown(truncation_under_malformed_allow_passes, dp_setup_prestate,

@@ -182,7 +182,8 @@ static void notarius_outside_fragments(void **state)
 		  "pass certifio-manager-server reply service" },
 		{ "tcp 206.55.89.17:24271 > 192.0.2.10:50000 A frag=0 mf", "drop - - default" },
 		{ "tcp 206.55.89.17:24271 > 192.0.2.10:50000 A frag=185", "pass consigno-licensing fragment fragment" },
-		{ "tcp 192.252.131.79:1 > 192.0.2.10:1 frag=1 mf payload=64", "pass consigno-licensing fragment fragment" },
+		{ "tcp 192.252.131.79:1 > 192.0.2.10:1 frag=1 mf payload=64",
+		  "pass consigno-licensing fragment fragment" },
 		{ "tcp 198.51.100.7:1 > 192.0.2.10:1 frag=185", "pass notarius-support fragment fragment" },
 		{ "tcp 198.51.100.8:1 > 192.0.2.10:1 frag=185", "pass notarius-download fragment fragment" },
 		{ "tcp [2001:db8::8]:1 > [2001:db8:1::10]:1 frag=185", "pass notarius-download fragment fragment" },
@@ -202,7 +203,8 @@ static void notarius_inside_requests_per_service(void **state)
 	static const struct dp_row rows[] = {
 		{ "tcp 192.0.2.10:50000 > 206.55.89.17:443 S", "pass consigno-licensing request service" },
 		{ "tcp 192.0.2.10:50000 > 206.55.89.17:443 A", "pass consigno-licensing request service" },
-		{ "tcp 192.0.2.10:50000 > 192.252.131.70:443 PA payload=300", "pass consigno-licensing request service" },
+		{ "tcp 192.0.2.10:50000 > 192.252.131.70:443 PA payload=300",
+		  "pass consigno-licensing request service" },
 		{ "tcp 192.0.2.10:50000 > 206.55.89.17:443 0", "pass consigno-licensing request service" },
 		{ "tcp 192.0.2.10:50000 > 206.55.89.17:443 R", "pass consigno-licensing request service" },
 		{ "tcp 192.0.2.10:50000 > 206.55.89.17:443 FA", "pass consigno-licensing request service" },
@@ -476,22 +478,23 @@ static void cryptshare_inside_requests(void **state)
 /* ==================================================== docs/policy.md */
 
 /* The complete example of docs/policy.md; web1 is 192.0.2.200. */
-static const char web1_policy[] = "default deny\n"
-				  "non-ip allow\n"
-				  "malformed deny\n"
-				  "essential-icmp allow\n"
-				  "fragments match\n"
-				  "set admins { 192.0.2.0/28; 2001:db8:a::/48 }\n"
-				  "set resolvers { 198.51.100.53, 2001:db8:53::53 }\n"
-				  "set blocked { 203.0.113.0/24 }\n"
-				  "service blocklist { direction in; protocol any; peers @blocked; action deny }\n"
-				  "service ssh-admin { direction in; protocol tcp; ports 22; peers @admins; action allow }\n"
-				  "service web { direction in; protocol tcp; ports 80, 443; peers any; action allow }\n"
-				  "service dns { direction out; protocol udp, tcp; ports 53; peers @resolvers; action allow }\n"
-				  "service ping-admin { direction in; protocol icmp; types echo-request; peers @admins; "
-				  "action allow }\n"
-				  "service ping-out { direction out; protocol icmp; types echo-request; peers any; "
-				  "action allow }\n";
+static const char web1_policy[] =
+	"default deny\n"
+	"non-ip allow\n"
+	"malformed deny\n"
+	"essential-icmp allow\n"
+	"fragments match\n"
+	"set admins { 192.0.2.0/28; 2001:db8:a::/48 }\n"
+	"set resolvers { 198.51.100.53, 2001:db8:53::53 }\n"
+	"set blocked { 203.0.113.0/24 }\n"
+	"service blocklist { direction in; protocol any; peers @blocked; action deny }\n"
+	"service ssh-admin { direction in; protocol tcp; ports 22; peers @admins; action allow }\n"
+	"service web { direction in; protocol tcp; ports 80, 443; peers any; action allow }\n"
+	"service dns { direction out; protocol udp, tcp; ports 53; peers @resolvers; action allow }\n"
+	"service ping-admin { direction in; protocol icmp; types echo-request; peers @admins; "
+	"action allow }\n"
+	"service ping-out { direction out; protocol icmp; types echo-request; peers any; "
+	"action allow }\n";
 
 static const struct dp_config web1_outside = {
 	.label = "web1 outside",
@@ -590,10 +593,10 @@ static void doc_first_match_not_best_match(void **state)
 
 /* ================================================================ main */
 
-#define SETUP(name)                                                                                        \
-	static int name##_setup(void **state)                                                              \
-	{                                                                                                  \
-		return dp_setup_config(state, &name);                                                      \
+#define SETUP(name)                                   \
+	static int name##_setup(void **state)         \
+	{                                             \
+		return dp_setup_config(state, &name); \
 	}
 SETUP(notarius_outside)
 SETUP(notarius_inside)
@@ -618,10 +621,8 @@ int main(void)
 		cmocka_unit_test(notarius_inside_edges),
 	};
 	const struct CMUnitTest cryptshare_out[] = {
-		cmocka_unit_test(cryptshare_outside_requests),
-		cmocka_unit_test(cryptshare_outside_intranet_edges),
-		cmocka_unit_test(cryptshare_outside_replies),
-		cmocka_unit_test(cryptshare_outside_first_match),
+		cmocka_unit_test(cryptshare_outside_requests),	cmocka_unit_test(cryptshare_outside_intranet_edges),
+		cmocka_unit_test(cryptshare_outside_replies),	cmocka_unit_test(cryptshare_outside_first_match),
 		cmocka_unit_test(cryptshare_outside_fragments),
 	};
 	const struct CMUnitTest cryptshare_in[] = {

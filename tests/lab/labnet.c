@@ -309,11 +309,12 @@ int main(int argc, char **argv)
 		return do_connect(argv[2], argv[3], atoi(option(argc, argv, "--timeout", "1000")));
 	if (argc >= 4 && !strcmp(argv[1], "send"))
 		return do_send(argv[2], argv[3], atol(option(argc, argv, "--count", "1")),
-			       atof(option(argc, argv, "--rate", "0")), (size_t)atol(option(argc, argv, "--size", "64")),
-			       option(argc, argv, "--from", NULL));
+			       atof(option(argc, argv, "--rate", "0")),
+			       (size_t)atol(option(argc, argv, "--size", "64")), option(argc, argv, "--from", NULL));
 	if (argc >= 4 && !strcmp(argv[1], "stream"))
 		return do_stream(argv[2], argv[3], atof(option(argc, argv, "--seconds", "5")));
-	fprintf(stderr, "usage: labnet serve tcp|udp PORT [--report FILE] | connect HOST PORT [--timeout MS] |\n"
-			"       send HOST PORT --count N [--rate PPS] [--size B] [--from ADDR] | stream HOST PORT --seconds S\n");
+	fprintf(stderr,
+		"usage: labnet serve tcp|udp PORT [--report FILE] | connect HOST PORT [--timeout MS] |\n"
+		"       send HOST PORT --count N [--rate PPS] [--size B] [--from ADDR] | stream HOST PORT --seconds S\n");
 	return 2;
 }

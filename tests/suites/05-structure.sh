@@ -41,9 +41,10 @@ talkers=$(grep -nE '\btg_(err|warn|info)\(|(^|[^sn])printf\(|\bstd(err|out)\b' \
 if [ -z "$talkers" ]; then ok style/modules-do-not-print; else fail style/modules-do-not-print "$talkers"; fi
 
 # -------------------------------------------------------------- formatting
-if command -v "$CLANG_FORMAT" >/dev/null 2>&1 || CLANG_FORMAT=$(command -v clang-format-14); then
+CLANG_FORMAT=${CLANG_FORMAT:-clang-format-14}
+if command -v "$CLANG_FORMAT" >/dev/null 2>&1; then
 	mapfile -t sources < <(git ls-files 'user/*.[ch]' 'bpf/*.[ch]' 'include/*.h' 'tests/*.[ch]')
-	if out=$("$CLANG_FORMAT" --dry-run --Werror "${sources[@]}" 2>&1); then
+	if out=$("$CLANG_FORMAT" --dry-run --Werror --style=file "${sources[@]}" 2>&1); then
 		ok style/clang-format
 	else
 		fail style/clang-format "$(grep -c 'error:' <<<"$out") places differ; run 'make format': $(grep -m3 'error:' <<<"$out" | tr '\n' ' ')"

@@ -54,7 +54,9 @@ static inline int service_index(const struct tg_policy *pol, const char *name)
 static inline struct tg_pkt ip_packet(const char *src, const char *dst, uint8_t protocol, uint16_t sport,
 				      uint16_t dport, uint8_t flags)
 {
-	struct tg_pkt p = { .kind = TG_PKT_IP, .protocol = protocol, .sport = sport, .dport = dport, .tcp_flags = flags };
+	struct tg_pkt p = {
+		.kind = TG_PKT_IP, .protocol = protocol, .sport = sport, .dport = dport, .tcp_flags = flags
+	};
 	bool v6 = strchr(src, ':') != NULL;
 
 	p.family = v6 ? TG_FAMILY_V6 : TG_FAMILY_V4;

@@ -9,8 +9,8 @@ static uint32_t class_of_prefix(const struct tg_image *img, int family, const ch
 	char buf[64];
 
 	for (size_t i = 0; i < img->nprefixes[family]; i++) {
-		tg_format_prefix(img->prefixes[family][i].addr, img->prefixes[family][i].prefixlen, family == TG_FAMILY_V6,
-				 buf, sizeof(buf));
+		tg_format_prefix(img->prefixes[family][i].addr, img->prefixes[family][i].prefixlen,
+				 family == TG_FAMILY_V6, buf, sizeof(buf));
 		if (!strcmp(buf, text))
 			return img->prefixes[family][i].cls;
 	}
@@ -58,7 +58,8 @@ static void any_covers_both_families(void **state)
 	struct tg_image img;
 
 	(void)state;
-	assert_int_equal(load_text(&l, "default deny\nservice a { direction in; protocol tcp; peers any; action allow }\n"),
+	assert_int_equal(load_text(&l,
+				   "default deny\nservice a { direction in; protocol tcp; peers any; action allow }\n"),
 			 0);
 	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img), 0);
 	assert_int_not_equal(class_of_prefix(&img, TG_FAMILY_V4, "0.0.0.0/0"), UINT32_MAX);
@@ -74,8 +75,9 @@ static void port_range_edges(void **state)
 	const uint32_t *tcp;
 
 	(void)state;
-	assert_int_equal(load_text(&l, "default deny\n"
-				       "service a { direction in; protocol tcp; ports 24251-24270, 443; peers any; action allow }\n"),
+	assert_int_equal(load_text(&l,
+				   "default deny\n"
+				   "service a { direction in; protocol tcp; ports 24251-24270, 443; peers any; action allow }\n"),
 			 0);
 	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img), 0);
 	tcp = img.l4 + tg_l4_index(TG_ROLE_REQUEST, TG_ROW_TCP, 0);
@@ -96,7 +98,8 @@ static void facing_decides_role(void **state)
 	struct tg_image out, in;
 
 	(void)state;
-	assert_int_equal(load_text(&l, "default deny\nservice a { direction out; protocol tcp; ports 443; peers any; action allow }\n"),
+	assert_int_equal(load_text(&l,
+				   "default deny\nservice a { direction out; protocol tcp; ports 443; peers any; action allow }\n"),
 			 0);
 	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &out), 0);
 	assert_int_equal(tg_compile(&l.pol, TG_FACING_INSIDE, NULL, &in), 0);
@@ -115,7 +118,8 @@ static void icmp_reply_types_are_derived(void **state)
 	struct tg_image img;
 
 	(void)state;
-	assert_int_equal(load_text(&l, "default deny\nservice p { direction out; protocol icmp; types echo-request; peers any; action allow }\n"),
+	assert_int_equal(load_text(&l,
+				   "default deny\nservice p { direction out; protocol icmp; types echo-request; peers any; action allow }\n"),
 			 0);
 	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img), 0);
 	assert_int_not_equal(img.l4[tg_l4_index(TG_ROLE_REPLY, TG_ROW_ICMP, 0)], 0);
@@ -131,7 +135,8 @@ static void hosts_become_host_prefixes(void **state)
 	struct tg_image img;
 
 	(void)state;
-	assert_int_equal(load_text(&l, "default deny\nservice h { direction out; protocol tcp; ports 443; peers support.example.com; action allow }\n"),
+	assert_int_equal(load_text(&l,
+				   "default deny\nservice h { direction out; protocol tcp; ports 443; peers support.example.com; action allow }\n"),
 			 0);
 	assert_int_equal(tg_hostmap_add_spec(&l.hosts, "support.example.com=198.51.100.7,2001:db8::7"), 0);
 	assert_int_equal(tg_hostmap_add_spec(&l.hosts, "bad=300.1.1.1"), -EINVAL);
@@ -150,9 +155,10 @@ static void analysis_finds_cross_role_shadow(void **state)
 	struct tg_image out, in;
 
 	(void)state;
-	assert_int_equal(load_text(&l, "default deny\n"
-				       "service all-in { direction in; protocol tcp; peers any; action deny }\n"
-				       "service https-out { direction out; protocol tcp; ports 443; peers any; action allow }\n"),
+	assert_int_equal(load_text(&l,
+				   "default deny\n"
+				   "service all-in { direction in; protocol tcp; peers any; action deny }\n"
+				   "service https-out { direction out; protocol tcp; ports 443; peers any; action allow }\n"),
 			 0);
 	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &out), 0);
 	assert_int_equal(tg_compile(&l.pol, TG_FACING_INSIDE, NULL, &in), 0);
@@ -171,15 +177,17 @@ static void analysis_excludes_essential_icmp(void **state)
 	struct tg_image img;
 
 	(void)state;
-	assert_int_equal(load_text(&l, "default deny\n"
-				       "service u { direction in; protocol icmp; types destination-unreachable; peers any; action deny }\n"),
+	assert_int_equal(load_text(&l,
+				   "default deny\n"
+				   "service u { direction in; protocol icmp; types destination-unreachable; peers any; action deny }\n"),
 			 0);
 	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img), 0);
 	assert_true(img.services[0].unmatched);
 	tg_image_free(&img);
 	unload(&l);
-	assert_int_equal(load_text(&l, "default deny\nessential-icmp filter\n"
-				       "service u { direction in; protocol icmp; types destination-unreachable; peers any; action deny }\n"),
+	assert_int_equal(load_text(&l,
+				   "default deny\nessential-icmp filter\n"
+				   "service u { direction in; protocol icmp; types destination-unreachable; peers any; action deny }\n"),
 			 0);
 	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img), 0);
 	assert_false(img.services[0].unmatched);
@@ -224,9 +232,10 @@ static void too_many_classes_is_refused(void **state)
 			len += (size_t)snprintf(text + len, cap - len, "%u.%u.%u.%u/%u\n", a >> 24, a >> 16 & 255,
 						a >> 8 & 255, a & 255, 32 - k);
 		}
-		len += (size_t)snprintf(text + len, cap - len,
-					"}\nservice bit%u { direction in; protocol tcp; ports 80; peers @bit%u; action allow }\n",
-					k, k);
+		len += (size_t)
+			snprintf(text + len, cap - len,
+				 "}\nservice bit%u { direction in; protocol tcp; ports 80; peers @bit%u; action allow }\n",
+				 k, k);
 	}
 	assert_true(len < cap);
 	memset(&l, 0, sizeof(l));

@@ -266,8 +266,7 @@ static void aaaa_only(void **state)
 
 static void both_families_sorted_and_deduplicated(void **state)
 {
-	static const char *const want[] = { "192.0.2.3", "192.0.2.20", "198.51.100.7", "2001:db8::3",
-					     "2001:db8::20" };
+	static const char *const want[] = { "192.0.2.3", "192.0.2.20", "198.51.100.7", "2001:db8::3", "2001:db8::20" };
 	struct tg_resolved r = resolve_one("multi.example.test");
 
 	(void)state;
@@ -418,8 +417,8 @@ static int silent_socket(int family, char *spec, size_t size)
 		((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	else
 		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
-	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, family == AF_INET ? sizeof(struct sockaddr_in) :
-									    sizeof(struct sockaddr_in6))) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss,
+			   family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6))) {
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -492,11 +491,24 @@ static void connection_refused(void **state)
 
 static void bad_server_spec(void **state)
 {
-	static const char *const bad[] = { "",		 "example.test",   "127.0.0.1:",     "127.0.0.1:0",
-					   "127.0.0.1:65536", "127.0.0.1:53x", "127.0.0.1:+53", "127.0.0.1: 53",
-					   "[::1]x",	 "[::1]:",	   "[::1]53",	     "[::1",
-					   "::1]:53",	 "[127.0.0.1]:53", "256.0.0.1",     "1.2.3.4:53:53",
-					   "[]:53",	 "1.2.3.4,5.6.7.8" };
+	static const char *const bad[] = { "",
+					   "example.test",
+					   "127.0.0.1:",
+					   "127.0.0.1:0",
+					   "127.0.0.1:65536",
+					   "127.0.0.1:53x",
+					   "127.0.0.1:+53",
+					   "127.0.0.1: 53",
+					   "[::1]x",
+					   "[::1]:",
+					   "[::1]53",
+					   "[::1",
+					   "::1]:53",
+					   "[127.0.0.1]:53",
+					   "256.0.0.1",
+					   "1.2.3.4:53:53",
+					   "[]:53",
+					   "1.2.3.4,5.6.7.8" };
 	const char *name = "v4.example.test";
 	struct tg_resolved r;
 
@@ -514,8 +526,8 @@ static void bad_server_spec(void **state)
 /* Specs that must be accepted; an empty batch sends nothing anywhere. */
 static void good_server_specs(void **state)
 {
-	static const char *const good[] = { "127.0.0.1", "127.0.0.1:5353", "::1", "[::1]", "[::1]:5353",
-					    "[2001:db8::53]:65535" };
+	static const char *const good[] = { "127.0.0.1", "127.0.0.1:5353", "::1",
+					    "[::1]",	 "[::1]:5353",	   "[2001:db8::53]:65535" };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {

@@ -20,12 +20,15 @@
 struct row {
 	const char *service; /* the row's own service in the policy */
 	int direction;
-	uint16_t lo, hi; /* a port or a range of the row */
+	uint16_t lo, hi;      /* a port or a range of the row */
 	const char *peers[6]; /* addresses inside the row's peers */
 };
 
 /* Notarius: every flow is outbound, TCP, to both published ranges. */
+/* A brace list, which clang-format would lay out as a block. */
+/* clang-format off */
 #define NOTARIUS_PEERS { "206.55.89.0", "206.55.89.17", "206.55.89.31", "192.252.131.64", "192.252.131.79" }
+/* clang-format on */
 static const struct row notarius_rows[] = {
 	{ "consigno-licensing", TG_DIR_OUT, 443, 443, NOTARIUS_PEERS },
 	{ "signature-generation", TG_DIR_OUT, 443, 443, NOTARIUS_PEERS },
@@ -47,11 +50,14 @@ static const struct row notarius_rows[] = {
 };
 
 /* Just outside the published ranges. */
-static const char *const notarius_outsiders[] = { "206.55.88.255", "206.55.89.32", "192.252.131.63",
-						  "192.252.131.80", "198.51.100.9" };
+static const char *const notarius_outsiders[] = { "206.55.88.255", "206.55.89.32", "192.252.131.63", "192.252.131.80",
+						  "198.51.100.9" };
 
 /* Cryptshare: site peers are the policy's placeholders (see the policy). */
+/* A brace list, which clang-format would lay out as a block. */
+/* clang-format off */
 #define INTRANET { "10.1.2.3", "172.16.0.1", "172.31.255.254", "192.168.7.7", "fd00::5", "fc00::1" }
+/* clang-format on */
 static const struct row cryptshare_rows[] = {
 	{ "ui-http", TG_DIR_IN, 80, 80, { "203.0.113.9", "10.1.2.3", "2001:db8::99" } },
 	{ "ui-https", TG_DIR_IN, 443, 443, { "203.0.113.9", "10.1.2.3", "2001:db8::99" } },
@@ -176,7 +182,8 @@ static void notarius_near_misses_are_dropped(void **state)
 	assert_int_equal(load_file(&l, "policies/notarius.policy"), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(notarius_outsiders); i++)
 		for (size_t k = 0; k < ARRAY_SIZE(ports); k++) {
-			struct tg_pkt pkt = ip_packet(notarius_outsiders[i], "192.0.2.10", IPPROTO_TCP, ports[k], CLIENT_PORT, ACK);
+			struct tg_pkt pkt =
+				ip_packet(notarius_outsiders[i], "192.0.2.10", IPPROTO_TCP, ports[k], CLIENT_PORT, ACK);
 
 			assert_dropped(&l.pol, &l.hosts, TG_FACING_OUTSIDE, &pkt, "reply from outside the ranges");
 		}
@@ -189,7 +196,8 @@ static void notarius_near_misses_are_dropped(void **state)
 		/* Notarius never opens connections: a SYN from its port is not a reply. */
 		struct tg_pkt syn = ip_packet("206.55.89.17", "192.0.2.10", IPPROTO_TCP, ports[k], CLIENT_PORT, SYN);
 		/* Nor may it connect to us on those ports. */
-		struct tg_pkt inbound = ip_packet("206.55.89.17", "192.0.2.10", IPPROTO_TCP, CLIENT_PORT, ports[k], SYN);
+		struct tg_pkt inbound =
+			ip_packet("206.55.89.17", "192.0.2.10", IPPROTO_TCP, CLIENT_PORT, ports[k], SYN);
 		struct tg_pkt udp = ip_packet("206.55.89.17", "192.0.2.10", IPPROTO_UDP, ports[k], CLIENT_PORT, 0);
 
 		assert_dropped(&l.pol, &l.hosts, TG_FACING_OUTSIDE, &syn, "SYN from a service port");
@@ -220,7 +228,8 @@ static void cryptshare_admin_is_intranet_only(void **state)
 	assert_int_equal(load_file(&l, "policies/cryptshare.policy"), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(outsiders); i++)
 		for (size_t k = 0; k < ARRAY_SIZE(admin); k++) {
-			struct tg_pkt pkt = ip_packet(outsiders[i], local_for(outsiders[i]), IPPROTO_TCP, CLIENT_PORT, admin[k], SYN);
+			struct tg_pkt pkt = ip_packet(outsiders[i], local_for(outsiders[i]), IPPROTO_TCP, CLIENT_PORT,
+						      admin[k], SYN);
 
 			assert_dropped(&l.pol, NULL, TG_FACING_OUTSIDE, &pkt, "admin port from outside the intranet");
 		}

@@ -67,7 +67,7 @@ static int policy_option(void *ctx, int id, const char *arg)
 		return 0;
 	case 'H':
 		return tg_hostmap_add_spec(&a->loaded->hosts, arg) ? tg_bad_value("host", "NAME=ADDR[,ADDR...]", arg) :
-								       0;
+								     0;
 	default:
 		return tg_dns_option(id, arg, &a->dns);
 	}
@@ -128,28 +128,27 @@ void tg_describe_policy(const struct tg_loaded *l, const char *path, struct tg_p
  * had and the rest of the policy loads.
  */
 int tg_resolve_hosts(struct tg_loaded *l, struct tg_state *st, const struct tg_dns_opts *dns, bool use_fixed,
-			 bool force, bool *changed)
+		     bool force, bool *changed)
 {
 	struct tg_hostmap fixed = l->hosts;
 	int err = tg_hosts_refresh(st->hosts, &l->pol, use_fixed ? &fixed : NULL, dns, force, changed);
 
 	if (err == -EINVAL) {
-		tg_err( "--dns-server takes ADDR, ADDR:PORT or [ADDR]:PORT, not '%s'\n",
-			dns->resolver.server);
+		tg_err("--dns-server takes ADDR, ADDR:PORT or [ADDR]:PORT, not '%s'\n", dns->resolver.server);
 		tg_hostmap_free(&fixed);
 		memset(&l->hosts, 0, sizeof(l->hosts));
 		return TG_EXIT_USAGE;
 	}
 	if (err == -ENOSPC) {
-		tg_err( "%s: the policy names more than %d host names; tollgate follows at most %d per interface\n",
-			st->ifname, TG_MAX_HOSTS, TG_MAX_HOSTS);
+		tg_err("%s: the policy names more than %d host names; tollgate follows at most %d per interface\n",
+		       st->ifname, TG_MAX_HOSTS, TG_MAX_HOSTS);
 		tg_hostmap_free(&fixed);
 		memset(&l->hosts, 0, sizeof(l->hosts));
 		return TG_EXIT_INPUT;
 	}
 	if (err)
-		tg_warn( "%s: cannot ask DNS (%s); host names keep their last known addresses\n",
-			st->ifname, tg_strerror(err));
+		tg_warn("%s: cannot ask DNS (%s); host names keep their last known addresses\n", st->ifname,
+			tg_strerror(err));
 	tg_report_hosts(st->hosts, &l->pol, st->ifname);
 	tg_hostmap_free(&fixed);
 	tg_hosts_to_map(st->hosts, &l->hosts);
@@ -159,7 +158,7 @@ int tg_resolve_hosts(struct tg_loaded *l, struct tg_state *st, const struct tg_d
 /* Parses, resolves host names and compiles; prints what went wrong and
  * returns an exit code. */
 int tg_build_image(struct tg_loaded *l, struct tg_state *st, const char *path, int facing,
-		       const struct tg_dns_opts *dns, struct tg_image *img)
+		   const struct tg_dns_opts *dns, struct tg_image *img)
 {
 	bool changed;
 	int rc = tg_load_policy(l, path);
@@ -170,7 +169,7 @@ int tg_build_image(struct tg_loaded *l, struct tg_state *st, const char *path, i
 		return rc;
 	rc = tg_compile(&l->pol, facing, &l->hosts, img);
 	if (rc) {
-		tg_err( "cannot compile '%s': %s\n", path, tg_strerror(rc));
+		tg_err("cannot compile '%s': %s\n", path, tg_strerror(rc));
 		return TG_EXIT_INPUT;
 	}
 	return 0;
@@ -224,11 +223,11 @@ int tg_ssh_guard(const struct tg_loaded *l, int facing, const char *ifname, bool
 	tg_reference_classify(&l->pol, &l->hosts, facing, &pkt, &d);
 	if (d.verdict == TG_PASS)
 		return 0;
-	tg_err( "%s: this policy would drop the SSH session you are using (%s port %u -> %s port %u)\n",
-		force ? "warning" : "refusing", client, cport, server, sport);
+	tg_err("%s: this policy would drop the SSH session you are using (%s port %u -> %s port %u)\n",
+	       force ? "warning" : "refusing", client, cport, server, sport);
 	if (force)
 		return 0;
-	tg_err( "add a service that allows it, or pass --force if you mean it\n");
+	tg_err("add a service that allows it, or pass --force if you mean it\n");
 	return TG_EXIT_INPUT;
 }
 
@@ -247,15 +246,14 @@ int tg_apply_image(struct tg_state *st, const struct tg_loaded *l, const char *p
 	if (err == -ENOSPC)
 		return tg_report_state_error(st->ifname, err);
 	if (err && st->meta.generation != before) /* switched; only the bookkeeping after it failed */
-		tg_err( "%s: generation %u is in force, but recording it failed: %s\n", st->ifname,
-			st->meta.generation, tg_strerror(err));
+		tg_err("%s: generation %u is in force, but recording it failed: %s\n", st->ifname, st->meta.generation,
+		       tg_strerror(err));
 	else if (err && err != -ENOLINK) /* ENOLINK: the loader said why */
-		tg_err( "%s: reload failed, the running policy is unchanged: %s\n", st->ifname,
-			tg_strerror(err));
+		tg_err("%s: reload failed, the running policy is unchanged: %s\n", st->ifname, tg_strerror(err));
 	if (err)
 		return TG_EXIT_SYSTEM;
 	if (tg_state_write_hosts(st))
-		tg_warn( "%s: generation %u is in force, but its host addresses could not be recorded; the next 'tollgate dns' asks again\n",
+		tg_warn("%s: generation %u is in force, but its host addresses could not be recorded; the next 'tollgate dns' asks again\n",
 			st->ifname, res.generation);
 	printf("%s: generation %u: policy %s, %u services (%u counters kept, %u new, %u retired)\n", st->ifname,
 	       res.generation, st->meta.current.path, st->meta.current.nservices, res.kept, res.added, res.retired);

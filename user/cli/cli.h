@@ -37,8 +37,8 @@ struct tg_offline_args {
 /* The offline commands' options. attach's DNS options are accepted so that one
  * set of options serves check and attach (the systemd unit validates with the
  * attach options), but offline commands never ask DNS. */
-#define TG_OFFLINE_OPTIONS                                                                             \
-	TG_OPT_FACING, TG_OPT_HOST, TG_OPT_DNS_SERVER(TG_OPT_HIDDEN), TG_OPT_TTL_MIN(TG_OPT_HIDDEN),    \
+#define TG_OFFLINE_OPTIONS                                                                           \
+	TG_OPT_FACING, TG_OPT_HOST, TG_OPT_DNS_SERVER(TG_OPT_HIDDEN), TG_OPT_TTL_MIN(TG_OPT_HIDDEN), \
 		TG_OPT_TTL_MAX(TG_OPT_HIDDEN)
 
 /* Parses the options and loads the policy (ops->v[0]): 0, or an exit code (printed). */

@@ -32,17 +32,22 @@ static int create_state(struct tg_state *st, const struct tg_policy_args *a, con
 		return -errno;
 	}
 	tg_dataplane_capture_log();
+	/* clang-format off */
 	err = tg_plan_slots(st->slots, 0, 1, img, plan) ?: tg_link_create_maps(st->dir, a->facing) ?:
 	      tg_state_open_maps(st) ?: tg_state_apply_slot_plan(st, plan) ?: tg_gen_layout_read(NULL, &layout) ?:
 	      tg_generation_build(&layout, img, &gen, NULL) ?: tg_generation_install(st->outer_fd, 0, &gen) ?:
 	      tg_generation_activate(st->active_fd, 0);
+	/* clang-format on */
 	free(plan);
 	tg_generation_close(&gen);
 	*load_log = tg_dataplane_take_log();
 	if (err)
 		return err;
-	st->meta = (struct tg_meta){ .version = TG_META_VERSION, .generation = 1, .facing = (uint32_t)a->facing,
-				     .mode = (uint32_t)a->mode, .active_slot = 0 };
+	st->meta = (struct tg_meta){ .version = TG_META_VERSION,
+				     .generation = 1,
+				     .facing = (uint32_t)a->facing,
+				     .mode = (uint32_t)a->mode,
+				     .active_slot = 0 };
 	tg_describe_policy(l, a->policy, &st->meta.current);
 	return tg_state_write_slots(st) ?: tg_state_write_hosts(st) ?: tg_state_write_meta(st);
 }
@@ -96,8 +101,10 @@ static int do_attach(struct tg_policy_args *a, struct tg_loaded *l, struct tg_st
 		return tg_report_state_error(a->ifname, -ENODEV);
 	if (tg_state_exists(a->ifname))
 		return tg_report_state_error(a->ifname, -EEXIST);
+	/* clang-format off */
 	rc = tg_build_image(l, st, a->policy, a->facing, &a->dns, &img) ?:
 	     tg_ssh_guard(l, a->facing, a->ifname, a->force);
+	/* clang-format on */
 	if (rc)
 		goto out;
 	err = create_state(st, a, l, &img, &load_log);

@@ -15,7 +15,8 @@ static void list_unresolved(const struct tg_policy *pol, const struct tg_hostmap
 	bool first = true;
 
 	for (size_t s = 0; s < pol->nsets + pol->nservices; s++) {
-		const struct tg_peer_list *list = s < pol->nsets ? &pol->sets[s].peers : &pol->services[s - pol->nsets].peers;
+		const struct tg_peer_list *list = s < pol->nsets ? &pol->sets[s].peers :
+								   &pol->services[s - pol->nsets].peers;
 
 		for (size_t i = 0; i < list->n; i++) {
 			bool known = false;
@@ -25,7 +26,8 @@ static void list_unresolved(const struct tg_policy *pol, const struct tg_hostmap
 			for (size_t h = 0; h < hosts->n && !known; h++)
 				known = !strcmp(hosts->items[h].name, list->items[i].name);
 			if (!known) {
-				printf("%s%s", first ? "  host names resolved at attach time: " : ", ", list->items[i].name);
+				printf("%s%s", first ? "  host names resolved at attach time: " : ", ",
+				       list->items[i].name);
 				first = false;
 			}
 		}

@@ -34,7 +34,7 @@ static int detach_here(struct tg_state *st, const char *ifname, bool force)
 	int err = ifindex ? tg_link_detach(ifindex, recorded_prog_id(st)) : -ENODEV;
 
 	if (err && err != -ENOENT && err != -ENODEV) {
-		tg_err( "cannot detach from %s: %s\n", ifname, tg_strerror(err));
+		tg_err("cannot detach from %s: %s\n", ifname, tg_strerror(err));
 		return TG_EXIT_SYSTEM;
 	}
 	if (err && !has_state)
@@ -46,9 +46,9 @@ static int detach_here(struct tg_state *st, const char *ifname, bool force)
 		return TG_EXIT_OK;
 	}
 	if (err && !force) {
-		tg_err( "%s %s, but tollgate state for %s exists (attached in another network namespace?); it is kept: run detach where %s is, or 'tollgate detach --force %s' if it is gone for good\n",
-			ifname, err == -ENODEV ? "does not exist here" : "runs no tollgate program here", ifname, ifname,
-			ifname);
+		tg_err("%s %s, but tollgate state for %s exists (attached in another network namespace?); it is kept: run detach where %s is, or 'tollgate detach --force %s' if it is gone for good\n",
+		       ifname, err == -ENODEV ? "does not exist here" : "runs no tollgate program here", ifname, ifname,
+		       ifname);
 		return TG_EXIT_INPUT;
 	}
 	tg_state_remove(st);

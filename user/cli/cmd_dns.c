@@ -50,8 +50,8 @@ static uint64_t follow_interface(const char *ifname, const struct tg_dns_opts *d
 	}
 	tg_hash_policy(&l.diags, hash);
 	if (strcmp(hash, st->meta.current.hash)) {
-		tg_err( "%s: %s changed since generation %u was loaded; run 'tollgate reload' to apply it\n",
-			ifname, policy, st->meta.generation);
+		tg_err("%s: %s changed since generation %u was loaded; run 'tollgate reload' to apply it\n", ifname,
+		       policy, st->meta.generation);
 		*rc = TG_EXIT_INPUT;
 		goto out;
 	}
@@ -67,7 +67,7 @@ static uint64_t follow_interface(const char *ifname, const struct tg_dns_opts *d
 	}
 	if (st->meta.confirm_pending) {
 		/* Leave the pending generation alone: a rollback would lose the change anyway. */
-		tg_err( "%s: host addresses changed, but a reload awaits confirmation; will retry\n", ifname);
+		tg_err("%s: host addresses changed, but a reload awaits confirmation; will retry\n", ifname);
 		next = tg_realtime_ns() + (uint64_t)dns->ttl_min * 1000000000ull;
 		goto out;
 	}
@@ -163,5 +163,6 @@ const struct tg_command tg_cmd_dns = {
 	.operands = "[IFACE]...",
 	.min_operands = 0,
 	.max_operands = -1,
-	.summary = "Asks DNS again for the host names of every attached interface (or each IFACE) and reloads what changed.",
+	.summary =
+		"Asks DNS again for the host names of every attached interface (or each IFACE) and reloads what changed.",
 };

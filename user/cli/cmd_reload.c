@@ -20,8 +20,8 @@ static int refuse_if_confirm_pending(const struct tg_state *st)
 {
 	if (!st->meta.confirm_pending)
 		return 0;
-	tg_err( "%s: generation %u awaits confirmation; run 'tollgate confirm %s' first (or let it roll back)\n",
-		st->ifname, st->meta.generation, st->ifname);
+	tg_err("%s: generation %u awaits confirmation; run 'tollgate confirm %s' first (or let it roll back)\n",
+	       st->ifname, st->meta.generation, st->ifname);
 	return TG_EXIT_INPUT;
 }
 
@@ -33,8 +33,8 @@ static int refuse_if_not_enforcing(const struct tg_state *st)
 
 	if (tg_link_enforcing(st->ifname, &st->meta, why, sizeof(why)) == 1)
 		return 0;
-	tg_err( "%s: not enforcing: %s\n", st->ifname, why);
-	tg_err( "run 'tollgate detach %s' and attach again\n", st->ifname);
+	tg_err("%s: not enforcing: %s\n", st->ifname, why);
+	tg_err("run 'tollgate detach %s' and attach again\n", st->ifname);
 	return TG_EXIT_SYSTEM;
 }
 
@@ -46,10 +46,12 @@ static int do_reload(struct tg_policy_args *a, struct tg_loaded *l, struct tg_st
 	err = tg_state_acquire(st, a->ifname);
 	if (err)
 		return tg_report_state_error(a->ifname, err);
+	/* clang-format off */
 	rc = refuse_if_confirm_pending(st) ?: refuse_if_not_enforcing(st) ?:
 	     tg_build_image(l, st, a->policy, (int)st->meta.facing, &a->dns, &img) ?:
 	     tg_ssh_guard(l, (int)st->meta.facing, a->ifname, a->force) ?:
 	     tg_apply_image(st, l, a->policy, a->confirm_seconds, &img);
+	/* clang-format on */
 	tg_image_free(&img);
 	return rc;
 }
@@ -87,7 +89,8 @@ const struct tg_command tg_cmd_reload = {
 	.operands = "IFACE POLICY",
 	.min_operands = 2,
 	.max_operands = 2,
-	.summary = "Replaces IFACE's policy with POLICY in one atomic switch; counters of services kept by name carry on.",
+	.summary =
+		"Replaces IFACE's policy with POLICY in one atomic switch; counters of services kept by name carry on.",
 };
 
 static int do_confirm(const char *ifname)
@@ -99,7 +102,7 @@ static int do_confirm(const char *ifname)
 	if (err) {
 		rc = tg_report_state_error(ifname, err);
 	} else if (!st.meta.confirm_pending) {
-		tg_err( "%s: nothing to confirm (generation %u is in force)\n", ifname, st.meta.generation);
+		tg_err("%s: nothing to confirm (generation %u is in force)\n", ifname, st.meta.generation);
 		rc = TG_EXIT_INPUT;
 	} else {
 		pid_t timer = (pid_t)st.meta.confirm_pid;
@@ -109,7 +112,7 @@ static int do_confirm(const char *ifname)
 		st.meta.confirm_pid = 0;
 		memset(&st.meta.previous, 0, sizeof(st.meta.previous));
 		if (tg_state_write_meta(&st)) {
-			tg_err( "%s: cannot record the confirmation\n", ifname);
+			tg_err("%s: cannot record the confirmation\n", ifname);
 			rc = TG_EXIT_SYSTEM;
 		} else {
 			tg_stop_rollback_timer(timer, ifname);
@@ -153,7 +156,8 @@ static int run_rollback_timer(const struct tg_command *cmd, int argc, char **arg
 	deadline = strtoull(argv[3], NULL, 10);
 	for (uint64_t now = tg_realtime_ns(); now < deadline; now = tg_realtime_ns()) {
 		uint64_t left = deadline - now;
-		struct timespec ts = { .tv_sec = (time_t)(left / 1000000000ull), .tv_nsec = (long)(left % 1000000000ull) };
+		struct timespec ts = { .tv_sec = (time_t)(left / 1000000000ull),
+				       .tv_nsec = (long)(left % 1000000000ull) };
 
 		nanosleep(&ts, NULL);
 	}

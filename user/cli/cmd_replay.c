@@ -79,7 +79,8 @@ static void describe(const uint8_t *frame, size_t len, char *buf, size_t size)
 
 	tg_pkt_parse(frame, len, &pkt);
 	if (pkt.kind == TG_PKT_NON_IP) {
-		snprintf(buf, size, "non-IP ethertype 0x%02x%02x", len >= 14 ? frame[12] : 0, len >= 14 ? frame[13] : 0);
+		snprintf(buf, size, "non-IP ethertype 0x%02x%02x", len >= 14 ? frame[12] : 0,
+			 len >= 14 ? frame[13] : 0);
 		return;
 	}
 	if (pkt.kind == TG_PKT_MALFORMED && (pkt.src[0] == 0 && pkt.dst[0] == 0)) {
@@ -92,9 +93,13 @@ static void describe(const uint8_t *frame, size_t len, char *buf, size_t size)
 	if (pkt.nonfirst_fragment)
 		snprintf(buf, size, "proto %u %s -> %s (fragment)", pkt.protocol, src, dst);
 	else if (pkt.protocol == 6 || pkt.protocol == 17 || pkt.protocol == 132)
-		snprintf(buf, size, "%s %s%s%s:%u -> %s%s%s:%u%s%s", pkt.protocol == 6 ? "tcp" : pkt.protocol == 17 ? "udp" : "sctp",
-			 af == AF_INET6 ? "[" : "", src, af == AF_INET6 ? "]" : "", pkt.sport, af == AF_INET6 ? "[" : "", dst,
-			 af == AF_INET6 ? "]" : "", pkt.dport, pkt.protocol == 6 ? (pkt.tcp_flags & 0x10 ? " ack" : "") : "",
+		snprintf(buf, size, "%s %s%s%s:%u -> %s%s%s:%u%s%s",
+			 pkt.protocol == 6  ? "tcp" :
+			 pkt.protocol == 17 ? "udp" :
+					      "sctp",
+			 af == AF_INET6 ? "[" : "", src, af == AF_INET6 ? "]" : "", pkt.sport,
+			 af == AF_INET6 ? "[" : "", dst, af == AF_INET6 ? "]" : "", pkt.dport,
+			 pkt.protocol == 6 ? (pkt.tcp_flags & 0x10 ? " ack" : "") : "",
 			 pkt.protocol == 6 && (pkt.tcp_flags & 0x02) ? " syn" : "");
 	else if ((pkt.protocol == 1 && af == AF_INET) || (pkt.protocol == 58 && af == AF_INET6))
 		snprintf(buf, size, "%s %s -> %s type %u", af == AF_INET ? "icmp" : "icmpv6", src, dst, pkt.icmp_type);
@@ -153,7 +158,8 @@ static int print_counters(struct replay *r)
 	if (r->json)
 		printf("], \"reasons\": {");
 	else
-		printf("\n%-16s %12s %12s %12s %12s\n", "reason", "pass-packets", "pass-bytes", "drop-packets", "drop-bytes");
+		printf("\n%-16s %12s %12s %12s %12s\n", "reason", "pass-packets", "pass-bytes", "drop-packets",
+		       "drop-bytes");
 	for (uint32_t reason = 0; reason < TG_REASONS; reason++) {
 		err = tg_dataplane_reason_counters(&r->dp, reason, &rc);
 		if (err)
@@ -163,8 +169,9 @@ static int print_counters(struct replay *r)
 			       reason ? ", " : "", tg_reason_name((int)reason), rc.verdict[TG_PASS].packets,
 			       rc.verdict[TG_PASS].bytes, rc.verdict[TG_DROP].packets, rc.verdict[TG_DROP].bytes);
 		else
-			printf("%-16s %12llu %12llu %12llu %12llu\n", tg_reason_name((int)reason), rc.verdict[TG_PASS].packets,
-			       rc.verdict[TG_PASS].bytes, rc.verdict[TG_DROP].packets, rc.verdict[TG_DROP].bytes);
+			printf("%-16s %12llu %12llu %12llu %12llu\n", tg_reason_name((int)reason),
+			       rc.verdict[TG_PASS].packets, rc.verdict[TG_PASS].bytes, rc.verdict[TG_DROP].packets,
+			       rc.verdict[TG_DROP].bytes);
 	}
 	if (r->json)
 		printf("}, \"not_run\": %lu}}\n", r->not_run);
@@ -206,7 +213,8 @@ static int replay_packet(struct replay *r, const struct pcap_pkthdr *h, const ui
 	err = tg_dataplane_run(&r->dp, r->frame, len, &action, &t);
 	if (err)
 		return err;
-	print_result(r, r->packets, action, &t, what, h->caplen < h->len ? "cut short by the capture's snap length" : NULL);
+	print_result(r, r->packets, action, &t, what,
+		     h->caplen < h->len ? "cut short by the capture's snap length" : NULL);
 	return 0;
 }
 
@@ -218,25 +226,24 @@ static int open_capture(const char *path, pcap_t **out)
 	int dlt;
 
 	if (stat(path, &st) < 0) {
-		tg_err( "cannot read capture '%s': %s\n", path, tg_strerror(-errno));
+		tg_err("cannot read capture '%s': %s\n", path, tg_strerror(-errno));
 		return TG_EXIT_INPUT;
 	}
 	if (st.st_size == 0) {
-		tg_err( "capture '%s' is empty (a pcap or pcapng file has at least a file header)\n", path);
+		tg_err("capture '%s' is empty (a pcap or pcapng file has at least a file header)\n", path);
 		return TG_EXIT_INPUT;
 	}
 	p = pcap_open_offline(path, errbuf);
 	if (!p) {
-		tg_err( "cannot read capture '%s': %s (expected a pcap or pcapng file)\n", path, errbuf);
+		tg_err("cannot read capture '%s': %s (expected a pcap or pcapng file)\n", path, errbuf);
 		return TG_EXIT_INPUT;
 	}
 	dlt = pcap_datalink(p);
 	if (!linktype_supported(dlt)) {
 		const char *name = pcap_datalink_val_to_name(dlt);
 
-		tg_err(
-			"capture '%s' has link type %s (%d); replay reads Ethernet (EN10MB), Linux cooked (LINUX_SLL) and raw IP captures\n",
-			path, name ? name : "unknown", dlt);
+		tg_err("capture '%s' has link type %s (%d); replay reads Ethernet (EN10MB), Linux cooked (LINUX_SLL) and raw IP captures\n",
+		       path, name ? name : "unknown", dlt);
 		pcap_close(p);
 		return TG_EXIT_INPUT;
 	}
@@ -256,18 +263,17 @@ static int run_capture(struct replay *r, pcap_t *p, const char *path)
 	while ((got = pcap_next_ex(p, &h, &data)) == 1) {
 		err = replay_packet(r, h, data);
 		if (err) {
-			tg_err( "cannot run packet %lu through the program: %s\n", r->packets,
-				tg_strerror(err));
+			tg_err("cannot run packet %lu through the program: %s\n", r->packets, tg_strerror(err));
 			return TG_EXIT_SYSTEM;
 		}
 	}
 	err = print_counters(r);
 	if (err) {
-		tg_err( "cannot read the counters: %s\n", tg_strerror(err));
+		tg_err("cannot read the counters: %s\n", tg_strerror(err));
 		return TG_EXIT_SYSTEM;
 	}
 	if (got == PCAP_ERROR) {
-		tg_err( "capture '%s' is damaged after packet %lu: %s\n", path, r->packets, pcap_geterr(p));
+		tg_err("capture '%s' is damaged after packet %lu: %s\n", path, r->packets, pcap_geterr(p));
 		return TG_EXIT_INPUT;
 	}
 	return TG_EXIT_OK;

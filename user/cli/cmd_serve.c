@@ -99,7 +99,7 @@ static int read_served(const struct exporter *ex, struct tg_iface_stats *stats, 
 			return err;
 		if (err) {
 			/* One broken interface must not blind monitoring of the others. */
-			tg_err( "%s: cannot read its counters: %s\n", name, tg_strerror(err));
+			tg_err("%s: cannot read its counters: %s\n", name, tg_strerror(err));
 			continue;
 		}
 		(*n)++;
@@ -107,8 +107,7 @@ static int read_served(const struct exporter *ex, struct tg_iface_stats *stats, 
 	return 0;
 }
 
-static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, char *body, size_t len,
-			       const char *type)
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, char *body, size_t len, const char *type)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	enum MHD_Result ret;
@@ -223,14 +222,14 @@ static int parse_serve_args(const struct tg_command *cmd, int argc, char **argv,
 static int check_interfaces(const struct exporter *ex)
 {
 	if (tg_bpffs_check()) {
-		tg_err( "bpffs is not mounted at /sys/fs/bpf; mount it with: mount -t bpf bpf /sys/fs/bpf\n");
+		tg_err("bpffs is not mounted at /sys/fs/bpf; mount it with: mount -t bpf bpf /sys/fs/bpf\n");
 		return TG_EXIT_SYSTEM;
 	}
 	if (ex->ninterfaces && access(TG_PIN_ROOT, X_OK) < 0 && (errno == EACCES || errno == EPERM))
 		return tg_report_state_error(ex->interfaces[0], -EACCES);
 	for (int i = 0; i < ex->ninterfaces; i++)
 		if (!tg_state_exists(ex->interfaces[i])) {
-			tg_err( "%s has no tollgate attached (see 'tollgate status')\n", ex->interfaces[i]);
+			tg_err("%s has no tollgate attached (see 'tollgate status')\n", ex->interfaces[i]);
 			return TG_EXIT_INPUT;
 		}
 	return 0;
@@ -253,8 +252,8 @@ static int serve(const struct exporter *ex, const char *listen_arg)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
-			     (void *)ex, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, 2u,
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, (void *)ex,
+			     MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, 2u,
 			     MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
 	if (!d) {
 		close(fd);
@@ -284,7 +283,8 @@ static int run_serve(const struct tg_command *cmd, int argc, char **argv)
 }
 
 static const struct tg_option serve_options[] = {
-	{ "listen", 'l', "ADDR:PORT", 0, NULL, "where to serve /metrics (default 127.0.0.1:9731; [ADDR]:PORT for IPv6)" },
+	{ "listen", 'l', "ADDR:PORT", 0, NULL,
+	  "where to serve /metrics (default 127.0.0.1:9731; [ADDR]:PORT for IPv6)" },
 	TG_OPT_END,
 };
 

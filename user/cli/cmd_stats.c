@@ -50,7 +50,7 @@ static int read_all(const struct stats_args *a, struct tg_iface_stats *stats, in
 		if (err && !a->ifname) {
 			/* One broken interface must not hide the others. */
 			if (err != -ENOENT) /* ENOENT: detached while we looked */
-				tg_err( "%s: cannot read its counters: %s\n", names[i], tg_strerror(err));
+				tg_err("%s: cannot read its counters: %s\n", names[i], tg_strerror(err));
 			continue;
 		}
 		if (err)
@@ -99,7 +99,7 @@ static int emit(const struct stats_args *a, struct tg_iface_stats *now, int n, s
 		int err = write_textfile(a->textfile_dir, now, n);
 
 		if (err)
-			tg_err( "cannot write %s/tollgate.prom: %s\n", a->textfile_dir, tg_strerror(err));
+			tg_err("cannot write %s/tollgate.prom: %s\n", a->textfile_dir, tg_strerror(err));
 		return err ? -ECANCELED : 0; /* reported here */
 	}
 	if (a->format == TG_STATS_PROMETHEUS)
@@ -135,8 +135,9 @@ static int stats_option(void *ctx, int id, const char *arg)
 		a->textfile_dir = arg;
 		return 0;
 	default: /* 'w' */
-		return tg_parse_seconds(arg, 1, 86400, &a->watch) ? tg_bad_value("watch", "seconds from 1 to 86400", arg) :
-								  0;
+		return tg_parse_seconds(arg, 1, 86400, &a->watch) ?
+			       tg_bad_value("watch", "seconds from 1 to 86400", arg) :
+			       0;
 	}
 }
 

@@ -139,5 +139,6 @@ const struct tg_command tg_cmd_status = {
 	.operands = "[IFACE]",
 	.min_operands = 0,
 	.max_operands = 1,
-	.summary = "Says what each interface (or IFACE) enforces, checked against the program the kernel runs; exit 3 when one is not enforcing.",
+	.summary =
+		"Says what each interface (or IFACE) enforces, checked against the program the kernel runs; exit 3 when one is not enforcing.",
 };

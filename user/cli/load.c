@@ -13,8 +13,8 @@ int tg_load_policy(struct tg_loaded *l, const char *path)
 	int err = tg_policy_parse_file(&l->pol, &l->diags, path);
 
 	if (err == -EINVAL) {
-		fprintf(stderr, "%s: %u error%s, %u warning%s\n", path, l->diags.errors, l->diags.errors == 1 ? "" : "s",
-			l->diags.warnings, l->diags.warnings == 1 ? "" : "s");
+		fprintf(stderr, "%s: %u error%s, %u warning%s\n", path, l->diags.errors,
+			l->diags.errors == 1 ? "" : "s", l->diags.warnings, l->diags.warnings == 1 ? "" : "s");
 		return TG_EXIT_INPUT;
 	}
 	if (err) {
@@ -73,8 +73,8 @@ static int offline_option(void *ctx, int id, const char *arg)
 	}
 }
 
-int tg_parse_offline(const struct tg_command *cmd, int argc, char **argv, struct tg_loaded *l, struct tg_offline_args *a,
-		     struct tg_operands *ops)
+int tg_parse_offline(const struct tg_command *cmd, int argc, char **argv, struct tg_loaded *l,
+		     struct tg_offline_args *a, struct tg_operands *ops)
 {
 	int rc;
 

@@ -27,20 +27,36 @@ struct tg_option {
 };
 
 /* The options several commands take, with one spelling and one help text. */
-#define TG_OPT_FACING                                                                                  \
-	{ "facing", 'f', "inside|outside", 0, NULL,                                                    \
-	  "the side of the network the interface faces (default outside)" }
-#define TG_OPT_HOST                                                                                    \
-	{ "host", 'H', "NAME=ADDR[,ADDR]...", TG_OPT_REPEAT, NULL,                                     \
-	  "fixed addresses for a host name the policy uses, instead of DNS" }
-#define TG_OPT_DNS_SERVER(flags)                                                                       \
-	{ "dns-server", 'S', "ADDR", flags, NULL, "ask this DNS server (ADDR, ADDR:PORT or [V6]:PORT)" }
-#define TG_OPT_TTL_MIN(flags)                                                                          \
-	{ "ttl-min", 'n', "SECONDS", flags, NULL, "keep DNS answers at least this long (default 30)" }
-#define TG_OPT_TTL_MAX(flags)                                                                          \
-	{ "ttl-max", 'x', "SECONDS", flags, NULL, "and at most this long (default 3600)" }
-#define TG_OPT_FORCE(what) { "force", 'F', NULL, 0, NULL, what }
-#define TG_OPT_END { 0 }
+#define TG_OPT_FACING                                                                   \
+	{                                                                               \
+		"facing", 'f', "inside|outside", 0, NULL,                               \
+			"the side of the network the interface faces (default outside)" \
+	}
+#define TG_OPT_HOST                                                                       \
+	{                                                                                 \
+		"host", 'H', "NAME=ADDR[,ADDR]...", TG_OPT_REPEAT, NULL,                  \
+			"fixed addresses for a host name the policy uses, instead of DNS" \
+	}
+#define TG_OPT_DNS_SERVER(flags)                                                                             \
+	{                                                                                                    \
+		"dns-server", 'S', "ADDR", flags, NULL, "ask this DNS server (ADDR, ADDR:PORT or [V6]:PORT)" \
+	}
+#define TG_OPT_TTL_MIN(flags)                                                                              \
+	{                                                                                                  \
+		"ttl-min", 'n', "SECONDS", flags, NULL, "keep DNS answers at least this long (default 30)" \
+	}
+#define TG_OPT_TTL_MAX(flags)                                                                  \
+	{                                                                                      \
+		"ttl-max", 'x', "SECONDS", flags, NULL, "and at most this long (default 3600)" \
+	}
+#define TG_OPT_FORCE(what)                        \
+	{                                         \
+		"force", 'F', NULL, 0, NULL, what \
+	}
+#define TG_OPT_END \
+	{          \
+		0  \
+	}
 
 struct tg_command {
 	const char *name;

@@ -19,37 +19,37 @@ int tg_report_state_error(const char *ifname, int err)
 {
 	switch (-err) {
 	case ENOENT:
-		tg_err( "%s has no tollgate attached (see 'tollgate status')\n", ifname);
+		tg_err("%s has no tollgate attached (see 'tollgate status')\n", ifname);
 		return TG_EXIT_INPUT;
 	case ENOTDIR:
-		tg_err( "bpffs is not mounted at /sys/fs/bpf; mount it with: mount -t bpf bpf /sys/fs/bpf\n");
+		tg_err("bpffs is not mounted at /sys/fs/bpf; mount it with: mount -t bpf bpf /sys/fs/bpf\n");
 		return TG_EXIT_SYSTEM;
 	case EACCES:
 	case EPERM:
-		tg_err( "%s: permission denied: tollgate's state and BPF need root; run it as root (or with sudo)\n",
-			ifname);
+		tg_err("%s: permission denied: tollgate's state and BPF need root; run it as root (or with sudo)\n",
+		       ifname);
 		return TG_EXIT_SYSTEM;
 	case ENODEV:
-		tg_err( "no network interface named '%s' (see 'ip link')\n", ifname);
+		tg_err("no network interface named '%s' (see 'ip link')\n", ifname);
 		return TG_EXIT_INPUT;
 	case EEXIST:
-		tg_err( "%s already has tollgate attached; change its policy with 'tollgate reload %s POLICY'\n",
-			ifname, ifname);
+		tg_err("%s already has tollgate attached; change its policy with 'tollgate reload %s POLICY'\n", ifname,
+		       ifname);
 		return TG_EXIT_INPUT;
 	case ENOSPC:
-		tg_err( "%s has no free counter slot (%d are in use across generations); detach and attach again to reset them\n",
-			ifname, TG_MAX_COUNTER_SLOTS);
+		tg_err("%s has no free counter slot (%d are in use across generations); detach and attach again to reset them\n",
+		       ifname, TG_MAX_COUNTER_SLOTS);
 		return TG_EXIT_SYSTEM;
 	case EPROTO:
-		tg_err( "the state pinned for %s was written by another version of tollgate; detach with that version first (or 'tollgate detach --force %s')\n",
-			ifname, ifname);
+		tg_err("the state pinned for %s was written by another version of tollgate; detach with that version first (or 'tollgate detach --force %s')\n",
+		       ifname, ifname);
 		return TG_EXIT_SYSTEM;
 	case ENOLINK:
-		tg_err( "%s: tollgate is not enforcing there (see 'tollgate status %s'); detach and attach again\n",
-			ifname, ifname);
+		tg_err("%s: tollgate is not enforcing there (see 'tollgate status %s'); detach and attach again\n",
+		       ifname, ifname);
 		return TG_EXIT_SYSTEM;
 	default:
-		tg_err( "%s: %s\n", ifname, tg_strerror(err));
+		tg_err("%s: %s\n", ifname, tg_strerror(err));
 		return TG_EXIT_SYSTEM;
 	}
 }
@@ -62,20 +62,19 @@ int tg_report_attach_error(int err, const char *ifname, int ifindex, int mode)
 	case EEXIST:
 	case EBUSY:
 		tg_link_describe(ifindex, what, sizeof(what));
-		tg_err(
-			"%s already runs %s that libxdp cannot share it with (sharing needs libxdp's dispatcher on both sides and a kernel that allows it); tollgate leaves it alone: detach it first if tollgate should take over\n",
-			ifname, what);
+		tg_err("%s already runs %s that libxdp cannot share it with (sharing needs libxdp's dispatcher on both sides and a kernel that allows it); tollgate leaves it alone: detach it first if tollgate should take over\n",
+		       ifname, what);
 		break;
 	case EOPNOTSUPP:
-		tg_err( "%s cannot run XDP in %s mode%s\n", ifname,
-			mode == TG_MODE_NATIVE ? "native" : "skb",
-			mode == TG_MODE_NATIVE ? "; its driver has no native XDP: use --mode skb (generic XDP, slower)" : "");
+		tg_err("%s cannot run XDP in %s mode%s\n", ifname, mode == TG_MODE_NATIVE ? "native" : "skb",
+		       mode == TG_MODE_NATIVE ? "; its driver has no native XDP: use --mode skb (generic XDP, slower)" :
+						"");
 		break;
 	case EPERM:
 	case EACCES:
 		return tg_report_state_error(ifname, err);
 	default:
-		tg_err( "cannot attach to %s: %s\n", ifname, tg_strerror(err));
+		tg_err("cannot attach to %s: %s\n", ifname, tg_strerror(err));
 	}
 	return TG_EXIT_SYSTEM;
 }
@@ -102,7 +101,7 @@ void tg_report_load_error(int err, const char *log)
 	default:
 		hint = tg_strerror(err);
 	}
-	tg_err( "cannot load the data plane: %s\n", hint);
+	tg_err("cannot load the data plane: %s\n", hint);
 	if (log && *log) {
 		size_t len = strlen(log);
 		const char *tail = len > 3000 ? log + len - 3000 : log;
@@ -124,11 +123,11 @@ void tg_report_hosts(const struct tg_host_state *table, const struct tg_policy *
 		if (!e || !e->last_status)
 			continue;
 		if (!e->resolved_ns)
-			tg_warn( "%s: host name %s did not resolve (%s); it has no addresses until it does\n",
-				ifname, names[i], tg_resolve_status_name(e->last_status));
+			tg_warn("%s: host name %s did not resolve (%s); it has no addresses until it does\n", ifname,
+				names[i], tg_resolve_status_name(e->last_status));
 		else
-			tg_warn( "%s: host name %s did not resolve (%s); keeping its %u last known address%s\n",
-				ifname, names[i], tg_resolve_status_name(e->last_status), e->naddrs,
+			tg_warn("%s: host name %s did not resolve (%s); keeping its %u last known address%s\n", ifname,
+				names[i], tg_resolve_status_name(e->last_status), e->naddrs,
 				e->naddrs == 1 ? "" : "es");
 	}
 	free(names);

@@ -128,8 +128,7 @@ static bool skipped_value(const struct tg_image *img, int family, int row, unsig
 	       tg_icmp_is_essential(family, (uint8_t)value);
 }
 
-static void valued_row(const struct tg_image *img, const struct tg_mask *peer, int family, int row,
-		       struct verdicts *v)
+static void valued_row(const struct tg_image *img, const struct tg_mask *peer, int family, int row, struct verdicts *v)
 {
 	const uint32_t *req = img->l4 + tg_l4_index(TG_ROLE_REQUEST, (uint32_t)row, 0);
 	const uint32_t *rep = img->l4 + tg_l4_index(TG_ROLE_REPLY, (uint32_t)row, 0);
@@ -269,7 +268,8 @@ static void report_service(const struct tg_policy *pol, const struct tg_hostmap 
 
 	if (sum->unmatched) {
 		if (!names_unresolved_host(pol, &svc->peers, hosts, 0))
-			tg_warning(diags, svc->loc, "service '%s' can never match%s%s: no address, protocol or port reaches it",
+			tg_warning(diags, svc->loc,
+				   "service '%s' can never match%s%s: no address, protocol or port reaches it",
 				   svc->name, sum->unmatched < nimgs ? " " : "",
 				   sum->unmatched < nimgs ? facing_words(sum->unmatched_facing) : "");
 		return;

@@ -38,12 +38,12 @@ int tg_read_stats(const char *ifname, struct tg_iface_stats *out)
 			continue;
 		memcpy(out->names[out->nservices], st->slots[slot].name, TG_SERVICE_NAME_MAX);
 		err = tg_sum_percpu(st->service_counters_fd, slot, (uint64_t *)&out->services[out->nservices],
-				 sizeof(struct tg_service_counters) / sizeof(uint64_t));
+				    sizeof(struct tg_service_counters) / sizeof(uint64_t));
 		out->nservices++;
 	}
 	for (uint32_t r = 0; !err && r < TG_REASONS; r++)
 		err = tg_sum_percpu(st->reason_counters_fd, r, (uint64_t *)&out->reasons[r],
-				 sizeof(struct tg_reason_counters) / sizeof(uint64_t));
+				    sizeof(struct tg_reason_counters) / sizeof(uint64_t));
 	if (!err) {
 		memcpy(out->ifname, st->ifname, sizeof(out->ifname));
 		memcpy(out->hosts, st->hosts, sizeof(out->hosts));
@@ -91,7 +91,8 @@ void tg_print_stats_table(FILE *out, const struct tg_iface_stats *now, const str
 			c->role[0].bytes, c->role[1].packets, c->role[1].bytes, c->role[2].packets);
 		if (prev)
 			fprintf(out, " %8.1f",
-				rate(total, p ? p->role[0].packets + p->role[1].packets + p->role[2].packets : 0, secs));
+				rate(total, p ? p->role[0].packets + p->role[1].packets + p->role[2].packets : 0,
+				     secs));
 		fputc('\n', out);
 	}
 	fprintf(out, "  %-28s %12s %14s %12s %14s%s\n", "reason", "pass-packets", "pass-bytes", "drop-packets",
@@ -193,7 +194,8 @@ static void service_series(FILE *out, const struct tg_iface_stats *stats, int n,
 				label_value(out, stats[k].ifname);
 				fprintf(out, "\",service=\"");
 				label_value(out, stats[k].names[i]);
-				fprintf(out, "\",match=\"%s\"} %llu\n", tg_role_name(role), bytes ? c->bytes : c->packets);
+				fprintf(out, "\",match=\"%s\"} %llu\n", tg_role_name(role),
+					bytes ? c->bytes : c->packets);
 			}
 }
 
@@ -211,8 +213,9 @@ static void reason_series(FILE *out, const struct tg_iface_stats *stats, int n, 
 
 				fprintf(out, "%s{interface=\"", name);
 				label_value(out, stats[k].ifname);
-				fprintf(out, "\",action=\"%s\",reason=\"%s\"} %llu\n", action == TG_PASS ? "pass" : "drop",
-					tg_reason_name(r), bytes ? c->bytes : c->packets);
+				fprintf(out, "\",action=\"%s\",reason=\"%s\"} %llu\n",
+					action == TG_PASS ? "pass" : "drop", tg_reason_name(r),
+					bytes ? c->bytes : c->packets);
 			}
 }
 

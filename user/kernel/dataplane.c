@@ -23,8 +23,9 @@ static size_t libbpf_log_len;
 
 static int collect_libbpf_output(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	static const char *const words[] = { [LIBBPF_WARN] = "warning", [LIBBPF_INFO] = "info",
-					     [LIBBPF_DEBUG] = "debug" };
+	static const char *const words[] = {
+		[LIBBPF_WARN] = "warning", [LIBBPF_INFO] = "info", [LIBBPF_DEBUG] = "debug"
+	};
 	char line[1024];
 	va_list copy;
 	int n;
@@ -174,7 +175,8 @@ static int load_program(struct tg_dataplane *dp, const struct tg_image *img, str
 	if (!err)
 		err = tollgate__load(dp->skel);
 	if (!err && bench)
-		err = tg_fill_bench_trace(bpf_map__fd(dp->skel->maps.bench_trace), opts->bench_addrs, opts->bench_count);
+		err = tg_fill_bench_trace(bpf_map__fd(dp->skel->maps.bench_trace), opts->bench_addrs,
+					  opts->bench_count);
 	return err;
 }
 
@@ -220,8 +222,7 @@ int tg_dataplane_prog_fd(const struct tg_dataplane *dp)
 	return bpf_program__fd(dp->skel->progs.tollgate_xdp);
 }
 
-int tg_dataplane_run(struct tg_dataplane *dp, const uint8_t *frame, size_t len, int *verdict,
-		     struct tg_trace *trace)
+int tg_dataplane_run(struct tg_dataplane *dp, const uint8_t *frame, size_t len, int *verdict, struct tg_trace *trace)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = (uint32_t)len, .repeat = 1);
 	uint32_t zero = 0;
@@ -262,11 +263,11 @@ int tg_sum_percpu(int fd, uint32_t key, uint64_t *out, size_t nwords)
 int tg_dataplane_service_counters(struct tg_dataplane *dp, uint32_t slot, struct tg_service_counters *out)
 {
 	return tg_sum_percpu(bpf_map__fd(dp->skel->maps.service_counters), slot, (uint64_t *)out,
-			  sizeof(*out) / sizeof(uint64_t));
+			     sizeof(*out) / sizeof(uint64_t));
 }
 
 int tg_dataplane_reason_counters(struct tg_dataplane *dp, uint32_t reason, struct tg_reason_counters *out)
 {
 	return tg_sum_percpu(bpf_map__fd(dp->skel->maps.reason_counters), reason, (uint64_t *)out,
-			  sizeof(*out) / sizeof(uint64_t));
+			     sizeof(*out) / sizeof(uint64_t));
 }

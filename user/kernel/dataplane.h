@@ -42,8 +42,7 @@ int tg_dataplane_prog_fd(const struct tg_dataplane *dp);
 
 /* Runs one frame through the program (BPF_PROG_TEST_RUN). */
 /* verdict: enum tg_action. */
-int tg_dataplane_run(struct tg_dataplane *dp, const uint8_t *frame, size_t len, int *verdict,
-		     struct tg_trace *trace);
+int tg_dataplane_run(struct tg_dataplane *dp, const uint8_t *frame, size_t len, int *verdict, struct tg_trace *trace);
 
 /* The sum over CPUs of a per-CPU map's value at key, as nwords u64s. */
 int tg_sum_percpu(int fd, uint32_t key, uint64_t *out, size_t nwords);
@@ -58,6 +57,5 @@ bool tg_kernel_has_multi_buffer(void);
 uint64_t tg_map_memory(int map_fd);
 /* Writes a benchmark trace into any object that includes bpf/bench.h. */
 int tg_fill_bench_trace(int map_fd, const uint8_t (*addrs)[16], uint32_t count);
-
 
 #endif

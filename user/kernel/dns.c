@@ -35,7 +35,7 @@
 #define MIN_AAAA_RR_LEN (12 + 16)
 
 struct batch {
-	unsigned pending; /* queries whose callback has not run yet */
+	unsigned pending;  /* queries whose callback has not run yet */
 	int cancel_status; /* what ARES_ECANCELLED means: why we cancelled */
 };
 
@@ -49,7 +49,7 @@ struct family_query {
 
 struct name_query {
 	struct batch *batch;
-	struct family_query fam[2]; /* [0] A, [1] AAAA */
+	struct family_query fam[2];	  /* [0] A, [1] AAAA */
 	struct tg_host_addr_entry *addrs; /* every answer, unsorted */
 	size_t naddrs, cap;
 	uint32_t ttl;
@@ -243,7 +243,8 @@ static nfds_t poll_set(ares_channel channel, struct pollfd *pfd)
 	nfds_t n = 0;
 
 	for (unsigned i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-		short events = (bits & (1u << i) ? POLLIN : 0) | (bits & (1u << (i + ARES_GETSOCK_MAXNUM)) ? POLLOUT : 0);
+		short events = (bits & (1u << i) ? POLLIN : 0) |
+			       (bits & (1u << (i + ARES_GETSOCK_MAXNUM)) ? POLLOUT : 0);
 
 		if (events)
 			pfd[n++] = (struct pollfd){ .fd = socks[i], .events = events };
@@ -368,8 +369,7 @@ static void fail_all(struct tg_resolved *out, size_t n)
 	}
 }
 
-int tg_resolve_names(const struct tg_resolver_opts *opts, const char *const *names, size_t n,
-		     struct tg_resolved *out)
+int tg_resolve_names(const struct tg_resolver_opts *opts, const char *const *names, size_t n, struct tg_resolved *out)
 {
 	struct ares_addr_port_node server;
 	unsigned budget_ms = opts && opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;

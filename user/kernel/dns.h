@@ -10,7 +10,7 @@
 #define TG_MAX_HOST_ADDRS 16
 
 struct tg_resolver_opts {
-	const char *server; /* "ADDR", "ADDR:PORT" or "[V6]:PORT"; NULL: /etc/resolv.conf */
+	const char *server;  /* "ADDR", "ADDR:PORT" or "[V6]:PORT"; NULL: /etc/resolv.conf */
 	unsigned timeout_ms; /* for the whole batch; 0: 3000 */
 };
 
@@ -35,8 +35,7 @@ struct tg_resolved {
  * Returns 0, or a negative errno when the resolver cannot be set up (a bad
  * server spec: -EINVAL; no usable resolv.conf: -ENOENT).
  */
-int tg_resolve_names(const struct tg_resolver_opts *opts, const char *const *names, size_t n,
-		     struct tg_resolved *out);
+int tg_resolve_names(const struct tg_resolver_opts *opts, const char *const *names, size_t n, struct tg_resolved *out);
 const char *tg_resolve_status_name(int status);
 
 #endif

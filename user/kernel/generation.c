@@ -55,8 +55,7 @@ int tg_gen_layout_read(struct bpf_object *obj, struct tg_gen_layout *layout)
 }
 
 /* Batch where the kernel can, one element at a time where it cannot. */
-static int update_many(int fd, const void *keys, const void *values, uint32_t count, size_t key_size,
-		       size_t value_size)
+static int update_many(int fd, const void *keys, const void *values, uint32_t count, size_t key_size, size_t value_size)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	uint32_t n = count;
@@ -83,8 +82,8 @@ static uint32_t *index_keys(uint32_t count)
 
 static int fill_prefixes(int fd, const struct tg_image *img, int family)
 {
-	size_t n = img->nprefixes[family], key_size = family == TG_FAMILY_V4 ? sizeof(struct tg_v4_key) :
-									       sizeof(struct tg_v6_key);
+	size_t n = img->nprefixes[family],
+	       key_size = family == TG_FAMILY_V4 ? sizeof(struct tg_v4_key) : sizeof(struct tg_v6_key);
 	uint8_t *keys = xcalloc(n ? n : 1, key_size);
 	uint32_t *values = xcalloc(n ? n : 1, sizeof(uint32_t));
 	int err;
@@ -131,11 +130,13 @@ static int fill(struct tg_generation *gen, const struct tg_image *img)
 	int err;
 
 	policy_table(img, table);
+	/* clang-format off */
 	err = fill_prefixes(gen->fd[TG_GEN_V4], img, TG_FAMILY_V4) ?:
 	      fill_prefixes(gen->fd[TG_GEN_V6], img, TG_FAMILY_V6) ?:
 	      update_many(gen->fd[TG_GEN_L4], keys, img->l4, TG_L4_ENTRIES, sizeof(uint32_t), sizeof(uint32_t)) ?:
 	      update_many(gen->fd[TG_GEN_MASKS], keys, img->masks, img->nmasks, sizeof(uint32_t),
 			  sizeof(struct tg_mask));
+	/* clang-format on */
 	if (!err && bpf_map_update_elem(gen->fd[TG_GEN_POLICY], &zero, table, BPF_ANY))
 		err = -errno;
 	free(table);

@@ -42,8 +42,9 @@ static void note_append(char *note, size_t size, const char *text)
 
 static int keep_libxdp_message(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
-	static const char *const words[] = { [LIBXDP_WARN] = "warning", [LIBXDP_INFO] = "info",
-					     [LIBXDP_DEBUG] = "debug" };
+	static const char *const words[] = {
+		[LIBXDP_WARN] = "warning", [LIBXDP_INFO] = "info", [LIBXDP_DEBUG] = "debug"
+	};
 	char line[256];
 	va_list copy;
 	int n;

@@ -19,7 +19,7 @@ bool tg_slot_live(const struct tg_slot *slot, uint32_t generation);
 
 struct tg_slot_plan {
 	struct tg_slot slots[TG_MAX_COUNTER_SLOTS]; /* the table to write back */
-	uint32_t zero[TG_MAX_SERVICES];		     /* slots whose counters start from 0 */
+	uint32_t zero[TG_MAX_SERVICES];		    /* slots whose counters start from 0 */
 	uint32_t nzero;
 	unsigned kept, added, retired;
 };

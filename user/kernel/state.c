@@ -331,8 +331,10 @@ int tg_state_rollback(struct tg_state *st)
 	st->meta.pending = st->meta.previous;
 	st->meta.pending.loaded_ns = tg_realtime_ns();
 	st->meta.pending_rollback = 1;
+	/* clang-format off */
 	err = tg_state_write_slots(st) ?: tg_state_write_meta(st) ?:
 	      tg_generation_activate(st->active_fd, tg_state_spare_slot(st));
+	/* clang-format on */
 	return err ?: tg_state_record_switch(st);
 }
 

@@ -18,21 +18,21 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
 /* Grows *items so that it holds at least need elements. */
-#define VEC_RESERVE(items, cap, need)                                           \
-	do {                                                                    \
-		if ((need) > (cap)) {                                           \
-			size_t vec_new_cap = (cap) ? (cap) * 2 : 8;             \
-			while (vec_new_cap < (need))                            \
-				vec_new_cap *= 2;                               \
+#define VEC_RESERVE(items, cap, need)                                                \
+	do {                                                                         \
+		if ((need) > (cap)) {                                                \
+			size_t vec_new_cap = (cap) ? 2 * (cap) : 8;                  \
+			while (vec_new_cap < (need))                                 \
+				vec_new_cap *= 2;                                    \
 			(items) = xrealloc((items), vec_new_cap * sizeof(*(items))); \
-			(cap) = vec_new_cap;                                    \
-		}                                                               \
+			(cap) = vec_new_cap;                                         \
+		}                                                                    \
 	} while (0)
 
-#define VEC_PUSH(items, n, cap, value)                                          \
-	do {                                                                    \
-		VEC_RESERVE(items, cap, (n) + 1);                               \
-		(items)[(n)++] = (value);                                       \
+#define VEC_PUSH(items, n, cap, value)            \
+	do {                                      \
+		VEC_RESERVE(items, cap, (n) + 1); \
+		(items)[(n)++] = (value);         \
 	} while (0)
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -45,7 +45,8 @@ static bool peers_contain(const struct tg_policy *pol, const struct tg_hostmap *
 			return true;
 		case TG_PEER_V4:
 		case TG_PEER_V6:
-			if ((p->kind == TG_PEER_V6) == (family == TG_FAMILY_V6) && in_prefix(addr, p->addr, p->prefixlen))
+			if ((p->kind == TG_PEER_V6) == (family == TG_FAMILY_V6) &&
+			    in_prefix(addr, p->addr, p->prefixlen))
 				return true;
 			break;
 		case TG_PEER_SET:
@@ -54,7 +55,8 @@ static bool peers_contain(const struct tg_policy *pol, const struct tg_hostmap *
 			break;
 		case TG_PEER_HOST:
 			for (size_t h = 0; hosts && h < hosts->n; h++)
-				if (!strcmp(hosts->items[h].name, p->name) && hosts->items[h].v6 == (family == TG_FAMILY_V6) &&
+				if (!strcmp(hosts->items[h].name, p->name) &&
+				    hosts->items[h].v6 == (family == TG_FAMILY_V6) &&
 				    !memcmp(hosts->items[h].addr, addr, family == TG_FAMILY_V6 ? 16 : 4))
 					return true;
 			break;

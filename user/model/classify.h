@@ -23,5 +23,4 @@ struct tg_decision {
 void tg_reference_classify(const struct tg_policy *pol, const struct tg_hostmap *hosts, int facing,
 			   const struct tg_pkt *pkt, struct tg_decision *out);
 
-
 #endif

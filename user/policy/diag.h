@@ -14,7 +14,7 @@ struct tg_loc {
 };
 
 struct tg_source {
-	char *path;     /* as the user or the include named it */
+	char *path;	/* as the user or the include named it */
 	char *realpath; /* for include-loop detection */
 	char *buf;
 	size_t len;
@@ -28,7 +28,7 @@ struct tg_diags {
 	unsigned errors;
 	unsigned warnings;
 	unsigned max_errors; /* stop reporting (and parsing) past this many */
-	FILE *out;           /* NULL: count only (fuzzing, tests) */
+	FILE *out;	     /* NULL: count only (fuzzing, tests) */
 };
 
 void tg_diags_init(struct tg_diags *d, FILE *out);

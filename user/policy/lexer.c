@@ -122,7 +122,8 @@ static struct tg_token lex_string(struct tg_lexer *lx)
 			else if (e == 't')
 				c = '\t';
 			else {
-				tg_error(lx->diags, esc, "unknown escape sequence in string (use \\\" \\\\ \\n or \\t)");
+				tg_error(lx->diags, esc,
+					 "unknown escape sequence in string (use \\\" \\\\ \\n or \\t)");
 				c = e;
 			}
 			lx->pos++;
@@ -162,7 +163,8 @@ static struct tg_token punct(struct tg_lexer *lx, enum tg_tok kind)
 static void bad_byte(struct tg_lexer *lx, unsigned char c)
 {
 	if (c >= 0x80) {
-		tg_error(lx->diags, here(lx), "unexpected byte 0x%02x (only strings and comments may hold non-ASCII text)", c);
+		tg_error(lx->diags, here(lx),
+			 "unexpected byte 0x%02x (only strings and comments may hold non-ASCII text)", c);
 		while (lx->pos < lx->len && (unsigned char)lx->buf[lx->pos] >= 0x80)
 			lx->pos++; /* one report for a whole UTF-8 sequence */
 		return;
@@ -172,7 +174,8 @@ static void bad_byte(struct tg_lexer *lx, unsigned char c)
 	else if (isprint(c) && c < 0x80)
 		tg_error(lx->diags, here(lx), "unexpected character '%c'", c);
 	else
-		tg_error(lx->diags, here(lx), "unexpected byte 0x%02x (only strings and comments may hold non-ASCII text)", c);
+		tg_error(lx->diags, here(lx),
+			 "unexpected byte 0x%02x (only strings and comments may hold non-ASCII text)", c);
 	lx->pos++;
 }
 

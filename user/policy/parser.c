@@ -38,10 +38,14 @@ struct parser {
 };
 
 static const char *const prop_names[TG_PROPS] = {
-	[TG_PROP_DESCRIPTION] = "description", [TG_PROP_DIRECTION] = "direction",
-	[TG_PROP_PROTOCOL] = "protocol",       [TG_PROP_PORTS] = "ports",
-	[TG_PROP_TYPES] = "types",             [TG_PROP_PEERS] = "peers",
-	[TG_PROP_ACTION] = "action",           [TG_PROP_COUNTED_UNDER] = "counted-under",
+	[TG_PROP_DESCRIPTION] = "description",
+	[TG_PROP_DIRECTION] = "direction",
+	[TG_PROP_PROTOCOL] = "protocol",
+	[TG_PROP_PORTS] = "ports",
+	[TG_PROP_TYPES] = "types",
+	[TG_PROP_PEERS] = "peers",
+	[TG_PROP_ACTION] = "action",
+	[TG_PROP_COUNTED_UNDER] = "counted-under",
 };
 
 static struct tg_loc loc_at(const struct tg_token *t, size_t offset)
@@ -126,7 +130,8 @@ static bool parse_v4_address(struct parser *p, const struct tg_token *t, size_t 
 		while (pos < end && s[pos] != '.')
 			pos++;
 		if (start == pos || !all_digits(s, start, pos)) {
-			tg_error(p->diags, loc_at(t, start), "'%s' is not a valid IPv4 address", show(t, word, sizeof(word)));
+			tg_error(p->diags, loc_at(t, start), "'%s' is not a valid IPv4 address",
+				 show(t, word, sizeof(word)));
 			return false;
 		}
 		v = parse_decimal(s, start, pos, 255);
@@ -152,7 +157,8 @@ static bool parse_v4_address(struct parser *p, const struct tg_token *t, size_t 
 		}
 	}
 	if (pos != end) {
-		tg_error(p->diags, loc_at(t, pos), "IPv4 address '%s' has more than 4 parts", show(t, word, sizeof(word)));
+		tg_error(p->diags, loc_at(t, pos), "IPv4 address '%s' has more than 4 parts",
+			 show(t, word, sizeof(word)));
 		return false;
 	}
 	return true;
@@ -180,8 +186,8 @@ static bool parse_prefixlen(struct parser *p, const struct tg_token *t, size_t s
 		return false;
 	}
 	if (t->len - slash - 1 > 1 && t->text[slash + 1] == '0') {
-		tg_error(p->diags, loc_at(t, slash + 1), "prefix length '%.*s' has a leading zero", (int)(t->len - slash - 1),
-			 t->text + slash + 1);
+		tg_error(p->diags, loc_at(t, slash + 1), "prefix length '%.*s' has a leading zero",
+			 (int)(t->len - slash - 1), t->text + slash + 1);
 		return false;
 	}
 	*out = (uint8_t)v;
@@ -300,7 +306,8 @@ static bool parse_peer(struct parser *p, const struct tg_token *t, struct tg_pee
 	}
 	if (t->text[0] == '@') {
 		if (!is_identifier(t->text + 1, t->len - 1)) {
-			tg_error(p->diags, t->loc, "'%s' is not a valid set reference (@ and a name)", show(t, word, sizeof(word)));
+			tg_error(p->diags, t->loc, "'%s' is not a valid set reference (@ and a name)",
+				 show(t, word, sizeof(word)));
 			return false;
 		}
 		peer->kind = TG_PEER_SET;
@@ -320,7 +327,8 @@ static bool parse_peer(struct parser *p, const struct tg_token *t, struct tg_pee
 		return false;
 	}
 	if (!valid_host_name(t->text, t->len)) {
-		tg_error(p->diags, t->loc, "'%s' is not a valid address, prefix or host name", show(t, word, sizeof(word)));
+		tg_error(p->diags, t->loc, "'%s' is not a valid address, prefix or host name",
+			 show(t, word, sizeof(word)));
 		return false;
 	}
 	peer->kind = TG_PEER_HOST;
@@ -395,7 +403,8 @@ static void expect_end_of_statement(struct parser *p, struct tg_lexer *lx)
 	if (t.kind == TOK_NEWLINE || t.kind == TOK_SEMI || t.kind == TOK_EOF || t.kind == TOK_RBRACE)
 		return;
 	if (t.kind == TOK_WORD)
-		tg_error(p->diags, t.loc, "unexpected '%s' (expected the end of the line)", show(&t, word, sizeof(word)));
+		tg_error(p->diags, t.loc, "unexpected '%s' (expected the end of the line)",
+			 show(&t, word, sizeof(word)));
 	else
 		tg_error(p->diags, t.loc, "unexpected %s (expected the end of the line)", tg_tok_name(t.kind));
 	skip_statement(lx);
@@ -482,7 +491,9 @@ static bool setting_value(enum tg_setting s, const struct tg_token *v, int *out)
 		return false;
 	case TG_SET_FRAGMENTS:
 		if (tg_tok_is(v, "match") || tg_tok_is(v, "allow") || tg_tok_is(v, "deny")) {
-			*out = tg_tok_is(v, "match") ? TG_FRAG_MATCH : tg_tok_is(v, "allow") ? TG_FRAG_ALLOW : TG_FRAG_DENY;
+			*out = tg_tok_is(v, "match") ? TG_FRAG_MATCH :
+			       tg_tok_is(v, "allow") ? TG_FRAG_ALLOW :
+						       TG_FRAG_DENY;
 			return true;
 		}
 		return false;
@@ -497,7 +508,9 @@ static bool setting_value(enum tg_setting s, const struct tg_token *v, int *out)
 
 static const char *setting_choices(enum tg_setting s)
 {
-	return s == TG_SET_ESSENTIAL_ICMP ? "allow or filter" : s == TG_SET_FRAGMENTS ? "match, allow or deny" : "allow or deny";
+	return s == TG_SET_ESSENTIAL_ICMP ? "allow or filter" :
+	       s == TG_SET_FRAGMENTS	  ? "match, allow or deny" :
+					    "allow or deny";
 }
 
 static void parse_setting(struct parser *p, struct tg_lexer *lx, const struct tg_token *key, enum tg_setting s)
@@ -681,15 +694,15 @@ static bool parse_range_word(struct parser *p, const struct tg_token *t, long lo
 		return false;
 	}
 	if (lo < lo_min || lo > max) {
-		tg_error(p->diags, t->loc, "%s %.*s is out of range (%ld-%ld)", what, (int)(end1 > 20 ? 20 : end1), t->text,
-			 lo_min, max);
+		tg_error(p->diags, t->loc, "%s %.*s is out of range (%ld-%ld)", what, (int)(end1 > 20 ? 20 : end1),
+			 t->text, lo_min, max);
 		return false;
 	}
 	if (hi < lo_min || hi > max) {
 		size_t n = t->len - end1 - 1;
 
-		tg_error(p->diags, loc_at(t, end1 + 1), "%s %.*s is out of range (%ld-%ld)", what, (int)(n > 20 ? 20 : n),
-			 t->text + end1 + 1, lo_min, max);
+		tg_error(p->diags, loc_at(t, end1 + 1), "%s %.*s is out of range (%ld-%ld)", what,
+			 (int)(n > 20 ? 20 : n), t->text + end1 + 1, lo_min, max);
 		return false;
 	}
 	if (hi < lo) {
@@ -763,13 +776,14 @@ static bool parse_one_protocol(struct parser *p, const struct tg_token *v, struc
 		}
 	n = parse_decimal(v->text, 0, v->len, 255);
 	if (n < 0 || v->kind != TOK_WORD) {
-		tg_error(p->diags, v->loc, "unknown protocol '%s' (tcp, udp, sctp, icmp, icmpv6, any or a number 0-255)",
+		tg_error(p->diags, v->loc,
+			 "unknown protocol '%s' (tcp, udp, sctp, icmp, icmpv6, any or a number 0-255)",
 			 show(v, word, sizeof(word)));
 		return false;
 	}
 	if (n > 255) {
-		tg_error(p->diags, v->loc, "protocol number %.*s is out of range (0-255)", (int)(v->len > 20 ? 20 : v->len),
-			 v->text);
+		tg_error(p->diags, v->loc, "protocol number %.*s is out of range (0-255)",
+			 (int)(v->len > 20 ? 20 : v->len), v->text);
 		return false;
 	}
 	/* A number with a name means that name: one spelling, one behaviour. */
@@ -822,7 +836,8 @@ static void parse_peers(struct parser *p, struct tg_lexer *lx, const struct tg_t
 			add_peer(p, &svc->peers, &peer);
 	}
 	if (!any_value && svc->peers.n == before)
-		tg_error(p->diags, key->loc, "'peers' needs at least one value (an address, prefix, host name, @set or any)");
+		tg_error(p->diags, key->loc,
+			 "'peers' needs at least one value (an address, prefix, host name, @set or any)");
 }
 
 static void parse_property(struct parser *p, struct tg_lexer *lx, const struct tg_token *key, struct tg_service *svc,
@@ -858,11 +873,13 @@ static void parse_property(struct parser *p, struct tg_lexer *lx, const struct t
 		}
 		break;
 	case TG_PROP_DIRECTION:
-		if (single_value(p, lx, key, &v) && unquoted(p, &v, key) && keyword_value(p, &v, "in", "out", "a direction"))
+		if (single_value(p, lx, key, &v) && unquoted(p, &v, key) &&
+		    keyword_value(p, &v, "in", "out", "a direction"))
 			svc->direction = tg_tok_is(&v, "in") ? TG_DIR_IN : TG_DIR_OUT;
 		break;
 	case TG_PROP_ACTION:
-		if (single_value(p, lx, key, &v) && unquoted(p, &v, key) && keyword_value(p, &v, "allow", "deny", "an action"))
+		if (single_value(p, lx, key, &v) && unquoted(p, &v, key) &&
+		    keyword_value(p, &v, "allow", "deny", "an action"))
 			svc->action = tg_tok_is(&v, "allow") ? TG_ALLOW : TG_DENY;
 		break;
 	case TG_PROP_COUNTED_UNDER:
@@ -920,7 +937,8 @@ static void parse_service(struct parser *p, struct tg_lexer *lx, const struct tg
 		if (t.kind == TOK_RBRACE)
 			break;
 		if (t.kind == TOK_EOF) {
-			tg_error(p->diags, open.loc, "unterminated service '%s': no '}' before the end of the file", svc.name);
+			tg_error(p->diags, open.loc, "unterminated service '%s': no '}' before the end of the file",
+				 svc.name);
 			break;
 		}
 		if (t.kind != TOK_WORD) {
@@ -976,7 +994,8 @@ static void report_loop(struct parser *p, const struct tg_token *name, const cha
 		if (!started && strcmp(s->realpath, real) != 0)
 			continue;
 		started = true;
-		used += (size_t)snprintf(chain + used, used < sizeof(chain) ? sizeof(chain) - used : 0, "%s -> ", s->path);
+		used += (size_t)snprintf(chain + used, used < sizeof(chain) ? sizeof(chain) - used : 0, "%s -> ",
+					 s->path);
 		if (used >= sizeof(chain))
 			break;
 	}
@@ -1043,7 +1062,8 @@ static void parse_statement(struct parser *p, struct tg_lexer *lx, const struct 
 	int setting;
 
 	if (t->kind != TOK_WORD) {
-		tg_error(p->diags, t->loc, "unexpected %s (expected set, service, include or a setting)", tg_tok_name(t->kind));
+		tg_error(p->diags, t->loc, "unexpected %s (expected set, service, include or a setting)",
+			 tg_tok_name(t->kind));
 		if (t->kind != TOK_RBRACE)
 			skip_statement(lx);
 		return;
@@ -1190,7 +1210,8 @@ static void find_cycles(struct parser *p, int set, unsigned char *color, int *pa
 			for (int k = from; k <= depth && used < sizeof(chain); k++)
 				used += (size_t)snprintf(chain + used, sizeof(chain) - used, "@%s -> ",
 							 p->pol->sets[path[k]].name);
-			tg_error(p->diags, peer->loc, "set cycle: %s@%s", used < sizeof(chain) ? chain : "", peer->name);
+			tg_error(p->diags, peer->loc, "set cycle: %s@%s", used < sizeof(chain) ? chain : "",
+				 peer->name);
 			peer->set = -1; /* break it so later passes terminate */
 		} else if (color[peer->set] == WHITE) {
 			find_cycles(p, peer->set, color, path, depth + 1);
@@ -1256,7 +1277,8 @@ static void resolve(struct parser *p)
 	for (uint32_t i = 0; i < pol->nservices; i++)
 		check_service(p, i);
 	if (!pol->setting_seen[TG_SET_DEFAULT])
-		tg_error(p->diags, pol->end, "the policy has no default action (add 'default deny' or 'default allow')");
+		tg_error(p->diags, pol->end,
+			 "the policy has no default action (add 'default deny' or 'default allow')");
 }
 
 /* ------------------------------------------------------------------ entry */
@@ -1297,8 +1319,7 @@ int tg_policy_parse_file(struct tg_policy *pol, struct tg_diags *diags, const ch
 	return finish(&p);
 }
 
-int tg_policy_parse_buffer(struct tg_policy *pol, struct tg_diags *diags, const char *name, const char *buf,
-			   size_t len)
+int tg_policy_parse_buffer(struct tg_policy *pol, struct tg_diags *diags, const char *name, const char *buf, size_t len)
 {
 	struct parser p = { .pol = pol, .diags = diags };
 	char *copy = xmalloc(len + 1);

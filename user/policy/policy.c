@@ -15,10 +15,8 @@
 #include <string.h>
 
 static const char *const setting_names[TG_SETTINGS] = {
-	[TG_SET_DEFAULT] = "default",
-	[TG_SET_NON_IP] = "non-ip",
-	[TG_SET_MALFORMED] = "malformed",
-	[TG_SET_ESSENTIAL_ICMP] = "essential-icmp",
+	[TG_SET_DEFAULT] = "default",	  [TG_SET_NON_IP] = "non-ip",
+	[TG_SET_MALFORMED] = "malformed", [TG_SET_ESSENTIAL_ICMP] = "essential-icmp",
 	[TG_SET_FRAGMENTS] = "fragments",
 };
 
@@ -45,8 +43,8 @@ void tg_format_protocols(const struct tg_service *svc, char *buf, size_t size)
 	static const struct {
 		unsigned bit;
 		const char *name;
-	} names[] = { { TG_P_TCP, "tcp" },	 { TG_P_UDP, "udp" }, { TG_P_SCTP, "sctp" },
-		      { TG_P_ICMP, "icmp" },	 { TG_P_ICMPV6, "icmpv6" }, { TG_P_ANY, "any" } };
+	} names[] = { { TG_P_TCP, "tcp" },   { TG_P_UDP, "udp" },	{ TG_P_SCTP, "sctp" },
+		      { TG_P_ICMP, "icmp" }, { TG_P_ICMPV6, "icmpv6" }, { TG_P_ANY, "any" } };
 	size_t used = 0;
 
 	buf[0] = '\0';
@@ -143,9 +141,12 @@ bool tg_icmp_is_essential(int family, uint8_t type)
 const char *tg_reason_name(int reason)
 {
 	static const char *const names[TG_REASONS] = {
-		[TG_REASON_SERVICE] = "service",     [TG_REASON_DEFAULT] = "default",
-		[TG_REASON_MALFORMED] = "malformed", [TG_REASON_NON_IP] = "non-ip",
-		[TG_REASON_ESSENTIAL_ICMP] = "essential-icmp", [TG_REASON_FRAGMENT] = "fragment",
+		[TG_REASON_SERVICE] = "service",
+		[TG_REASON_DEFAULT] = "default",
+		[TG_REASON_MALFORMED] = "malformed",
+		[TG_REASON_NON_IP] = "non-ip",
+		[TG_REASON_ESSENTIAL_ICMP] = "essential-icmp",
+		[TG_REASON_FRAGMENT] = "fragment",
 	};
 
 	return reason >= 0 && reason < TG_REASONS ? names[reason] : "?";

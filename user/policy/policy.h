@@ -34,8 +34,8 @@ struct tg_peer {
 	uint8_t prefixlen;
 	uint8_t addr[16]; /* network byte order; v4 uses the first 4 */
 	struct tg_loc loc;
-	char *name;    /* host name or set name */
-	int32_t set;   /* TG_PEER_SET: index into policy sets, after resolve */
+	char *name;  /* host name or set name */
+	int32_t set; /* TG_PEER_SET: index into policy sets, after resolve */
 };
 
 struct tg_peer_list {
