@@ -86,25 +86,26 @@ static void load_ok(struct loaded *l, const char *text)
 /* --------------------------------------------------- the worked example */
 
 /* docs/policy.md, "Complete example and worked packets", verbatim. */
-static const char web1_policy[] = "default deny\n"
-				  "non-ip allow\n"
-				  "malformed deny\n"
-				  "essential-icmp allow\n"
-				  "fragments match\n"
-				  "set admins {\n"
-				  "    192.0.2.0/28\n"
-				  "    2001:db8:a::/48\n"
-				  "}\n"
-				  "set resolvers { 198.51.100.53, 2001:db8:53::53 }\n"
-				  "set blocked { 203.0.113.0/24 }\n"
-				  "service blocklist { direction in; protocol any; peers @blocked; action deny }\n"
-				  "service ssh-admin { direction in; protocol tcp; ports 22; peers @admins; action allow }\n"
-				  "service web { direction in; protocol tcp; ports 80, 443; peers any; action allow }\n"
-				  "service dns { direction out; protocol udp, tcp; ports 53; peers @resolvers; action allow }\n"
-				  "service ping-admin { direction in; protocol icmp; types echo-request; peers @admins; "
-				  "action allow }\n"
-				  "service ping-out { direction out; protocol icmp; types echo-request; peers any; "
-				  "action allow }\n";
+static const char web1_policy[] =
+	"default deny\n"
+	"non-ip allow\n"
+	"malformed deny\n"
+	"essential-icmp allow\n"
+	"fragments match\n"
+	"set admins {\n"
+	"    192.0.2.0/28\n"
+	"    2001:db8:a::/48\n"
+	"}\n"
+	"set resolvers { 198.51.100.53, 2001:db8:53::53 }\n"
+	"set blocked { 203.0.113.0/24 }\n"
+	"service blocklist { direction in; protocol any; peers @blocked; action deny }\n"
+	"service ssh-admin { direction in; protocol tcp; ports 22; peers @admins; action allow }\n"
+	"service web { direction in; protocol tcp; ports 80, 443; peers any; action allow }\n"
+	"service dns { direction out; protocol udp, tcp; ports 53; peers @resolvers; action allow }\n"
+	"service ping-admin { direction in; protocol icmp; types echo-request; peers @admins; "
+	"action allow }\n"
+	"service ping-out { direction out; protocol icmp; types echo-request; peers any; "
+	"action allow }\n";
 
 #define WEB1 "10.0.0.1"
 #define WEB1_V6 "2001:db8:ffff::1"
@@ -141,7 +142,8 @@ static void web1_outside_matches_the_documented_table(void **state)
 		  by_setting(TG_DROP, TG_REASON_DEFAULT) },
 		{ "echo-request admin", icmp_packet("192.0.2.5", WEB1, 8),
 		  by_service("ping-admin", TG_PASS, TG_ROLE_REQUEST) },
-		{ "echo-request internet", icmp_packet("198.51.100.7", WEB1, 8), by_setting(TG_DROP, TG_REASON_DEFAULT) },
+		{ "echo-request internet", icmp_packet("198.51.100.7", WEB1, 8),
+		  by_setting(TG_DROP, TG_REASON_DEFAULT) },
 		{ "echo-reply internet", icmp_packet("198.51.100.7", WEB1, 0),
 		  by_service("ping-out", TG_PASS, TG_ROLE_REPLY) },
 		{ "ICMPv6 echo-request admin", icmp_packet("2001:db8:a::5", WEB1_V6, 128),
@@ -150,9 +152,11 @@ static void web1_outside_matches_the_documented_table(void **state)
 		  by_setting(TG_PASS, TG_REASON_ESSENTIAL_ICMP) },
 		{ "neighbour-solicitation", icmp_packet("fe80::1", WEB1_V6, 135),
 		  by_setting(TG_PASS, TG_REASON_ESSENTIAL_ICMP) },
-		{ "UDP fragment resolver", fragment("198.51.100.53", WEB1, 17),
+		{ "UDP fragment resolver",
+		  fragment("198.51.100.53", WEB1, 17),
 		  { "dns", TG_PASS, TG_REASON_FRAGMENT, TG_ROLE_FRAGMENT } },
-		{ "TCP fragment internet", fragment("198.51.100.7", WEB1, 6),
+		{ "TCP fragment internet",
+		  fragment("198.51.100.7", WEB1, 6),
 		  { "web", TG_PASS, TG_REASON_FRAGMENT, TG_ROLE_FRAGMENT } },
 		{ "UDP fragment internet", fragment("198.51.100.7", WEB1, 17), by_setting(TG_DROP, TG_REASON_DEFAULT) },
 		{ "ARP", of_kind(TG_PKT_NON_IP), by_setting(TG_PASS, TG_REASON_NON_IP) },
@@ -192,7 +196,8 @@ static void web1_inside_matches_the_documented_table(void **state)
 		  by_service("ping-out", TG_PASS, TG_ROLE_REQUEST) },
 		{ "echo-reply -> admin", icmp_packet(WEB1, "192.0.2.5", 0),
 		  by_service("ping-admin", TG_PASS, TG_ROLE_REPLY) },
-		{ "echo-reply -> internet", icmp_packet(WEB1, "198.51.100.7", 0), by_setting(TG_DROP, TG_REASON_DEFAULT) },
+		{ "echo-reply -> internet", icmp_packet(WEB1, "198.51.100.7", 0),
+		  by_setting(TG_DROP, TG_REASON_DEFAULT) },
 	};
 
 	(void)state;
@@ -241,8 +246,10 @@ static void roles_follow_direction_and_facing(void **state)
 			 "action allow }\n",
 			 table[i].dir);
 		load_ok(&l, text);
-		expect_decision(&l, NULL, table[i].facing, &right, by_service("s", TG_PASS, table[i].role), table[i].dir);
-		expect_decision(&l, NULL, table[i].facing, &wrong, by_setting(TG_DROP, TG_REASON_DEFAULT), table[i].dir);
+		expect_decision(&l, NULL, table[i].facing, &right, by_service("s", TG_PASS, table[i].role),
+				table[i].dir);
+		expect_decision(&l, NULL, table[i].facing, &wrong, by_setting(TG_DROP, TG_REASON_DEFAULT),
+				table[i].dir);
 		expect_decision(&l, NULL, table[i].facing, &reversed, by_setting(TG_DROP, TG_REASON_DEFAULT),
 				table[i].dir);
 		unload(&l);
@@ -415,11 +422,10 @@ static void fragments_go_to_the_first_service_for_the_protocol_and_peer(void **s
 	load_ok(&l, "default allow\n"
 		    "service deny25 { direction out; protocol tcp; ports 25; peers 192.0.2.0/24; action deny }\n"
 		    "service ssh { direction in; protocol tcp; ports 22; peers 192.0.2.0/24; action allow }\n");
-	expect_decision(&l, NULL, TG_FACING_OUTSIDE, &tcp, (struct want){ "deny25", TG_DROP, TG_REASON_FRAGMENT,
-									  TG_ROLE_FRAGMENT },
-			"tcp fragment");
-	expect_decision(&l, NULL, TG_FACING_INSIDE, &inside, (struct want){ "deny25", TG_DROP, TG_REASON_FRAGMENT,
-									    TG_ROLE_FRAGMENT },
+	expect_decision(&l, NULL, TG_FACING_OUTSIDE, &tcp,
+			(struct want){ "deny25", TG_DROP, TG_REASON_FRAGMENT, TG_ROLE_FRAGMENT }, "tcp fragment");
+	expect_decision(&l, NULL, TG_FACING_INSIDE, &inside,
+			(struct want){ "deny25", TG_DROP, TG_REASON_FRAGMENT, TG_ROLE_FRAGMENT },
 			"tcp fragment inside");
 	expect_decision(&l, NULL, TG_FACING_OUTSIDE, &udp, by_setting(TG_PASS, TG_REASON_DEFAULT), "udp fragment");
 	unload(&l);
@@ -461,9 +467,9 @@ static void prefix_edges_are_exact(void **state)
 		const char *src;
 		bool in;
 	} cases[] = {
-		{ "192.0.2.16", true },	     { "192.0.2.23", true },	    { "192.0.2.15", false },
-		{ "192.0.2.24", false },     { "2001:db8:a::", true },	    { "2001:db8:a:ffff::1", true },
-		{ "2001:db8:b::1", false },  { "2001:db9:a::1", false },
+		{ "192.0.2.16", true },	    { "192.0.2.23", true },	{ "192.0.2.15", false },
+		{ "192.0.2.24", false },    { "2001:db8:a::", true },	{ "2001:db8:a:ffff::1", true },
+		{ "2001:db8:b::1", false }, { "2001:db9:a::1", false },
 	};
 
 	(void)state;
@@ -861,7 +867,8 @@ static void parsed_frames_classify_like_the_table(void **state)
 	ipv4(&f, 4, 24 + 20, 6, 0, "192.0.2.5", WEB1);
 	tcp(&f, 50000, 22, 5, SYN);
 	p = parsed(&f);
-	expect_decision(&l, NULL, TG_FACING_OUTSIDE, &p, by_service("ssh-admin", TG_PASS, TG_ROLE_REQUEST), "frame ssh");
+	expect_decision(&l, NULL, TG_FACING_OUTSIDE, &p, by_service("ssh-admin", TG_PASS, TG_ROLE_REQUEST),
+			"frame ssh");
 	f.b[14 + 4 + 9] = 17; /* the same bytes as UDP: port 22 is nobody's */
 	p = parsed(&f);
 	expect_decision(&l, NULL, TG_FACING_OUTSIDE, &p, by_setting(TG_DROP, TG_REASON_DEFAULT), "frame udp");

@@ -117,18 +117,30 @@ struct named_type {
 
 /* docs/policy.md, "types". */
 static const struct named_type icmp4_names[] = {
-	{ "echo-reply", 0 },	       { "destination-unreachable", 3 }, { "source-quench", 4 },
-	{ "redirect", 5 },	       { "echo-request", 8 },		 { "router-advertisement", 9 },
-	{ "router-solicitation", 10 }, { "time-exceeded", 11 },		 { "parameter-problem", 12 },
-	{ "timestamp-request", 13 },   { "timestamp-reply", 14 },	 { "info-request", 15 },
-	{ "info-reply", 16 },	       { "address-mask-request", 17 },	 { "address-mask-reply", 18 },
+	{ "echo-reply", 0 },	       { "destination-unreachable", 3 },
+	{ "source-quench", 4 },	       { "redirect", 5 },
+	{ "echo-request", 8 },	       { "router-advertisement", 9 },
+	{ "router-solicitation", 10 }, { "time-exceeded", 11 },
+	{ "parameter-problem", 12 },   { "timestamp-request", 13 },
+	{ "timestamp-reply", 14 },     { "info-request", 15 },
+	{ "info-reply", 16 },	       { "address-mask-request", 17 },
+	{ "address-mask-reply", 18 },
 };
 static const struct named_type icmp6_names[] = {
-	{ "destination-unreachable", 1 },  { "packet-too-big", 2 },	     { "time-exceeded", 3 },
-	{ "parameter-problem", 4 },	   { "echo-request", 128 },	     { "echo-reply", 129 },
-	{ "mld-listener-query", 130 },	   { "mld-listener-report", 131 },   { "mld-listener-done", 132 },
-	{ "router-solicitation", 133 },	   { "router-advertisement", 134 },  { "neighbour-solicitation", 135 },
-	{ "neighbour-advertisement", 136 }, { "redirect", 137 },
+	{ "destination-unreachable", 1 },
+	{ "packet-too-big", 2 },
+	{ "time-exceeded", 3 },
+	{ "parameter-problem", 4 },
+	{ "echo-request", 128 },
+	{ "echo-reply", 129 },
+	{ "mld-listener-query", 130 },
+	{ "mld-listener-report", 131 },
+	{ "mld-listener-done", 132 },
+	{ "router-solicitation", 133 },
+	{ "router-advertisement", 134 },
+	{ "neighbour-solicitation", 135 },
+	{ "neighbour-advertisement", 136 },
+	{ "redirect", 137 },
 };
 
 static void check_family_names(bool v6, const struct named_type *names, size_t n)
@@ -210,7 +222,8 @@ static void essential_types_are_the_documented_ones(void **state)
 
 		if (tg_icmp_is_essential(TG_FAMILY_V4, (uint8_t)t) != want4 ||
 		    tg_icmp_is_essential(TG_FAMILY_V6, (uint8_t)t) != want6)
-			fail_msg("type %u: essential %d/%d, want %d/%d", t, tg_icmp_is_essential(TG_FAMILY_V4, (uint8_t)t),
+			fail_msg("type %u: essential %d/%d, want %d/%d", t,
+				 tg_icmp_is_essential(TG_FAMILY_V4, (uint8_t)t),
 				 tg_icmp_is_essential(TG_FAMILY_V6, (uint8_t)t), want4, want6);
 	}
 }
@@ -257,11 +270,11 @@ static void a_spec_may_give_several_addresses_of_both_families(void **state)
 static void bad_specs_are_refused(void **state)
 {
 	static const char *const bad[] = {
-		"example.com",		   /* no '=' */
-		"=192.0.2.1",		   /* no name */
-		"example.com=",		   /* no address */
-		"example.com=bogus",	   /* not an address */
-		"example.com=192.0.2.256", /* not an address either */
+		"example.com",		    /* no '=' */
+		"=192.0.2.1",		    /* no name */
+		"example.com=",		    /* no address */
+		"example.com=bogus",	    /* not an address */
+		"example.com=192.0.2.256",  /* not an address either */
 		"example.com=192.0.2.0/24", /* a prefix, not an address */
 		"example.com=2001:db8::1%eth0",
 		"example.com==192.0.2.1",
@@ -277,9 +290,8 @@ static void bad_specs_are_refused(void **state)
 	tg_hostmap_free(&map);
 }
 
-/* A bad address later in the list is refused; what the map held before the
- * call stays as it was (the caller exits on the error, so entries the call
- * itself added before the bad address are not checked here). */
+/* A bad address later in the list is refused, and the whole spec with it:
+ * the map is left exactly as it was before the call. */
 static void a_bad_address_in_a_list_is_refused(void **state)
 {
 	struct tg_hostmap map = { 0 };
@@ -288,12 +300,27 @@ static void a_bad_address_in_a_list_is_refused(void **state)
 	(void)state;
 	assert_int_equal(tg_hostmap_add_spec(&map, "first.example.com=192.0.2.1"), 0);
 	assert_int_equal(tg_hostmap_add_spec(&map, "second.example.com=198.51.100.1,nonsense"), -EINVAL);
-	assert_true(map.n >= 1);
+	assert_int_equal(map.n, 1);
 	assert_string_equal(map.items[0].name, "first.example.com");
 	assert_int_equal(inet_pton(AF_INET, "192.0.2.1", want), 1);
 	assert_memory_equal(map.items[0].addr, want, 4);
 	tg_hostmap_free(&map);
 	assert_int_equal(map.n, 0);
+}
+
+/* An empty item is a typo, not "no address": "--host a=," must not pass. */
+static void empty_items_in_a_list_are_refused(void **state)
+{
+	static const char *const bad[] = { "h.example.com=,", "h.example.com=192.0.2.1,", "h.example.com=,192.0.2.1",
+					   "h.example.com=192.0.2.1,,192.0.2.2" };
+	struct tg_hostmap map = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(tg_hostmap_add_spec(&map, bad[i]), -EINVAL);
+		assert_int_equal(map.n, 0);
+	}
+	tg_hostmap_free(&map);
 }
 
 static void free_leaves_an_empty_reusable_map(void **state)
@@ -330,6 +357,7 @@ int main(void)
 		cmocka_unit_test(a_spec_may_give_several_addresses_of_both_families),
 		cmocka_unit_test(bad_specs_are_refused),
 		cmocka_unit_test(a_bad_address_in_a_list_is_refused),
+		cmocka_unit_test(empty_items_in_a_list_are_refused),
 		cmocka_unit_test(free_leaves_an_empty_reusable_map),
 	};
 

@@ -5,6 +5,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -131,9 +132,12 @@ int tg_parse_seconds(const char *arg, unsigned min, unsigned max, unsigned *out)
 	unsigned long v;
 	char *end;
 
+	/* strtoul alone would take " 5", "+5" and "-0". */
+	if (!isdigit((unsigned char)arg[0]))
+		return -EINVAL;
 	errno = 0;
 	v = strtoul(arg, &end, 10);
-	if (!arg[0] || *end || errno || arg[0] == '-' || v < min || v > max)
+	if (*end || errno || v < min || v > max)
 		return -EINVAL;
 	*out = (unsigned)v;
 	return 0;
@@ -155,7 +159,7 @@ int tg_parse_command(const struct tg_command *cmd, int argc, char **argv, tg_opt
 	memset(ops, 0, sizeof(*ops));
 	fill_getopt(cmd->options, longopts);
 	fill_getopt(common_options, longopts + n);
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then also forgets a half-read "-xv" of an earlier call */
 	opterr = 1;
 	while (!rc && (c = getopt_long(argc, argv, "hvq", longopts, NULL)) != -1) {
 		if (c == 'h')

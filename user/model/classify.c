@@ -9,7 +9,7 @@
 /* ----------------------------------------------------------------- roles */
 
 /*
- * docs/policy.md, "Direction and facing", as a table. The compiler derives
+ * docs/policy.md, "Requests and replies", as a table. The compiler derives
  * the same thing its own way; the model must not borrow it, or a mistake
  * there would agree with itself in the differential test.
  */

@@ -4,34 +4,47 @@
 #include "lib/util.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* All of spec's addresses, or none: a bad one leaves the map as it was. */
 int tg_hostmap_add_spec(struct tg_hostmap *map, const char *spec)
 {
 	const char *eq = strchr(spec, '=');
-	char *list, *tok, *save = NULL;
+	size_t before = map->n;
+	const char *item;
 	int err = 0;
 
 	if (!eq || eq == spec || !eq[1])
 		return -EINVAL;
-	list = xstrdup(eq + 1);
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	for (item = eq + 1; !err; item++) {
+		size_t len = strcspn(item, ",");
 		struct tg_host_addr h = { 0 };
+		char text[INET6_ADDRSTRLEN];
 
-		h.v6 = strchr(tok, ':') != NULL;
-		if (inet_pton(h.v6 ? AF_INET6 : AF_INET, tok, h.addr) != 1) {
+		if (!len || len >= sizeof(text)) { /* "a=,", "a=1.2.3.4,,5.6.7.8" */
+			err = -EINVAL;
+			break;
+		}
+		memcpy(text, item, len);
+		text[len] = '\0';
+		h.v6 = strchr(text, ':') != NULL;
+		if (inet_pton(h.v6 ? AF_INET6 : AF_INET, text, h.addr) != 1) {
 			err = -EINVAL;
 			break;
 		}
 		h.name = xstrndup(spec, (size_t)(eq - spec));
 		for (char *c = h.name; *c; c++)
-			if (*c >= 'A' && *c <= 'Z')
-				*c = (char)(*c - 'A' + 'a');
+			*c = (char)tolower((unsigned char)*c);
 		VEC_PUSH(map->items, map->n, map->cap, h);
+		item += len;
+		if (!*item)
+			break;
 	}
-	free(list);
+	while (err && map->n > before)
+		free(map->items[--map->n].name);
 	return err;
 }
 
