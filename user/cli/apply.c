@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,7 +207,7 @@ int tg_ssh_guard(const struct tg_loaded *l, int facing, const char *ifname, bool
 	const char *env = getenv("SSH_CONNECTION");
 	char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
 	unsigned cport, sport;
-	struct tg_pkt pkt = { .kind = TG_PKT_IP, .protocol = 6, .tcp_flags = TG_TCP_ACK };
+	struct tg_pkt pkt = { .kind = TG_PKT_IP, .protocol = IPPROTO_TCP, .tcp_flags = TG_TCP_ACK };
 	struct tg_decision d;
 	int af;
 

@@ -60,8 +60,7 @@ static void print_attached(const struct tg_state *st, const struct tg_link *link
 	       link->kind == TG_ATTACH_DISPATCHER ? "libxdp dispatcher" : "direct", st->meta.current.path,
 	       st->meta.current.nservices);
 	if (link->kind == TG_ATTACH_DIRECT)
-		fprintf(stderr,
-			"note: %s: tollgate runs without libxdp's dispatcher, so no other XDP program can share %s (%s)\n",
+		tg_info("note: %s: tollgate runs without libxdp's dispatcher, so no other XDP program can share %s (%s)\n",
 			st->ifname, st->ifname, link->note);
 }
 
