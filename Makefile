@@ -22,7 +22,7 @@ BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -Iinclude $(if $(MULTIARCH),-I/us
 SKEL := $(BUILD)/tollgate.skel.h
 HEADERS := $(wildcard include/*.h user/*/*.h)
 
-.PHONY: all deps check test demo bench fuzz clean asan format format-check
+.PHONY: all deps check test demo bench fuzz fuzz-soak clean asan format format-check
 all: $(BUILD)/tollgate
 
 # The XDP program, embedded in the CLI through a bpftool skeleton.
@@ -90,12 +90,26 @@ $(BUILD)/xdp_pass.bpf.o: tests/lab/xdp_pass.bpf.c | $(BUILD)
 
 LAB := $(BUILD)/labnet $(BUILD)/xdp_pass.bpf.o
 
-# libFuzzer needs clang.
+# libFuzzer needs clang. The policy target is the front end alone; the packet
+# target runs frames through the real program too, so it links the loader.
+FUZZ_FLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -Iinclude -Iuser -I$(BUILD) -fsanitize=fuzzer,address,undefined
+FUZZ_PACKET_SRCS := $(CORE_SRCS) user/kernel/dataplane.c user/kernel/generation.c user/kernel/link.c
 $(BUILD)/fuzz/fuzz_policy: tests/fuzz/fuzz_policy.c $(CORE_SRCS) $(HEADERS) | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CLANG) -std=gnu11 -D_GNU_SOURCE -g -O1 -Iinclude -Iuser -fsanitize=fuzzer,address,undefined \
-		-o $@ tests/fuzz/fuzz_policy.c $(CORE_SRCS)
-fuzz: $(BUILD)/fuzz/fuzz_policy
+	$(CLANG) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_policy.c $(CORE_SRCS)
+
+$(BUILD)/fuzz/fuzz_packet: tests/fuzz/fuzz_packet.c tests/dataplane/agree.h $(FUZZ_PACKET_SRCS) $(HEADERS) $(SKEL) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -Itests/dataplane -o $@ tests/fuzz/fuzz_packet.c $(FUZZ_PACKET_SRCS) -lxdp -lbpf -lelf -lz
+
+FUZZERS := $(BUILD)/fuzz/fuzz_policy $(BUILD)/fuzz/fuzz_packet
+fuzz: $(FUZZERS)
+
+# make fuzz-soak [SECONDS=3600]: every fuzzer on every core, from the corpus in
+# tests/fuzz/corpus; findings and the grown corpus stay under build/fuzz/.
+SECONDS ?= 600
+fuzz-soak: $(FUZZERS)
+	@scripts/fuzz-soak.sh $(SECONDS)
 
 $(BUILD)/bench/gen_policy: tests/bench/gen_policy.c | $(BUILD)
 	@mkdir -p $(dir $@)
@@ -106,6 +120,11 @@ BENCH_SKELS := $(SKEL) $(BUILD)/bench_floor.skel.h $(BUILD)/bench_lpm.skel.h
 $(BUILD)/bench/bench_dataplane: tests/bench/bench_dataplane.c tests/dataplane/pktbuild.c $(LIB) $(HEADERS) $(BENCH_SKELS) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/dataplane -o $@ $< tests/dataplane/pktbuild.c $(LIB) $(CLI_LIBS)
+
+# Set walks at their worst (docs/benchmarks.md).
+$(BUILD)/bench/bench_sets: tests/bench/bench_sets.c $(LIB) $(HEADERS) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(CLI_LIBS)
 
 # The packets-per-second benchmark (scripts/bench-pps.sh): a paced live-frame traffic generator and references.
 $(BUILD)/bench/trafficgen.bpf.o: tests/bench/trafficgen.bpf.c tests/bench/trafficgen.h | $(BUILD)
@@ -133,7 +152,7 @@ deps:
 
 # The README's two commands. Both install what is missing first.
 check: deps
-	@$(MAKE) --no-print-directory all asan fuzz $(UNIT_TESTS) $(DP_TESTS) $(BUILD)/mkcapture $(BUILD)/bench/gen_policy $(LAB)
+	@$(MAKE) --no-print-directory all asan fuzz $(UNIT_TESTS) $(DP_TESTS) $(BUILD)/mkcapture $(BUILD)/bench/gen_policy $(BUILD)/bench/bench_sets $(LAB)
 	@tests/run.sh
 
 test: check
@@ -143,7 +162,7 @@ demo: deps
 	@scripts/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/bench/gen_policy $(BUILD)/bench/bench_dataplane $(BUILD)/bench/trafficgen
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/gen_policy $(BUILD)/bench/bench_dataplane $(BUILD)/bench/bench_sets $(BUILD)/bench/trafficgen
 	@scripts/bench.sh
 
 # make install [DESTDIR=...] [PREFIX=/usr/local] [SYSCONFDIR=/etc] [SYSTEMDUNITDIR=$(PREFIX)/lib/systemd/system]

@@ -124,10 +124,15 @@ static __always_inline int parse_ipv4(struct packet *pkt, __u32 off)
 	return parse_l4(pkt, off + ihl, off + total);
 }
 
+/*
+ * The IPv6 extension headers walked to find a packet's protocol: those that
+ * only describe delivery. AH (51) and ESP (50) are IPsec protocols in both
+ * families, as in IPv4, so that `protocol 51` means the same everywhere
+ * (docs/policy.md, "protocol").
+ */
 static __always_inline int is_ext_header(__u32 nh)
 {
-	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS || nh == IPPROTO_AH ||
-	       nh == IPPROTO_FRAGMENT;
+	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS || nh == IPPROTO_FRAGMENT;
 }
 
 static __always_inline int parse_ipv6(struct packet *pkt, __u32 off)
@@ -162,7 +167,7 @@ static __always_inline int parse_ipv6(struct packet *pkt, __u32 off)
 				break;
 			continue;
 		}
-		hlen = nh == IPPROTO_AH ? ((__u32)h[1] + 2) * 4 : ((__u32)h[1] + 1) * 8;
+		hlen = ((__u32)h[1] + 1) * 8;
 		if (off + hlen > end || off + hlen > TG_HEADER_LIMIT)
 			return PARSE_MALFORMED;
 		nh = h[0];

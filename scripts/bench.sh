@@ -38,6 +38,10 @@ compile_bench 1m+100k 1000000 100000
 echo "results: $BUILD/bench/compile.jsonl"
 
 echo
+echo "== set walks at their worst (median of $RUNS runs)"
+"$BUILD/bench/bench_sets" "$RUNS"
+
+echo
 echo "== data plane (BPF_PROG_TEST_RUN)"
 if ! mountpoint -q /sys/fs/bpf; then mount -t bpf bpf /sys/fs/bpf; fi
 cd "$TOP" && "$BUILD/bench/bench_dataplane" --runs "$RUNS"

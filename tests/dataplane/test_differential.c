@@ -16,6 +16,7 @@
  * since each case derives its own generator from the seed and its index).
  * TG_DIFF_CHAIN_MAX and TG_DIFF_HUGE_EXT_PCT tune two generators, below.
  */
+#include "agree.h"
 #include "model/classify.h"
 #include "compile/compile.h"
 #include "kernel/dataplane.h"
@@ -1351,15 +1352,6 @@ static void report_mismatch(struct policy_case *pc, int facing, unsigned n, cons
 			verdict == TG_PASS ? "XDP_PASS" : "XDP_DROP");
 }
 
-static bool same(const struct tg_decision *want, int verdict, const struct tg_trace *t)
-{
-	if (want->verdict != verdict || t->verdict != verdict || want->reason != t->reason)
-		return false;
-	if (want->service < 0)
-		return t->service == TG_NO_SERVICE;
-	return t->service == (uint32_t)want->service && t->role == want->role;
-}
-
 static void count(const struct tg_decision *want)
 {
 	g_stats.packets++;
@@ -1412,7 +1404,7 @@ static int run_facing(struct policy_case *pc, const struct tg_hostmap *hosts, in
 			break;
 		}
 		count(&want);
-		if (!same(&want, verdict, &t))
+		if (!tg_decisions_agree(&want, verdict, &t))
 			report_mismatch(pc, facing, n, frame, len, &want, verdict, &t);
 	}
 	pctx_free(&c);

@@ -33,7 +33,7 @@ static void vlan_and_qinq_are_classified(void **state)
 		{ "tcp [2001:db8::8]:443 > [2001:db8:1::10]:50000 A vlan=2 tpid=0x88a8",
 		  "pass notarius-download reply service" },
 		{ "tcp 206.55.89.17:443 > 192.0.2.10:50000 A vlan=2 opts=40", "pass consigno-licensing reply service" },
-		{ "tcp [2001:db8::8]:443 > [2001:db8:1::10]:50000 A vlan=2 tpid=0x88a8 ext=0,43,60,51",
+		{ "tcp [2001:db8::8]:443 > [2001:db8:1::10]:50000 A vlan=2 tpid=0x88a8 ext=0,43,60,60",
 		  "pass notarius-download reply service" },
 		{ "tcp 206.55.89.17:1 > 192.0.2.10:1 vlan=2 tpid=0x88a8 frag=10",
 		  "pass consigno-licensing fragment fragment" },
@@ -152,8 +152,9 @@ static void ipv4_options_every_length(void **state)
 	DP_DONE(fx);
 }
 
-/* Chains of hop-by-hop (0), routing (43), destination options (60), AH
- * (51) and fragment (44) headers: up to 8 are walked, a 9th is malformed. */
+/* Chains of hop-by-hop (0), routing (43), destination options (60) and
+ * fragment (44) headers: up to 8 are walked, a 9th is malformed. AH (51)
+ * ends the walk: it is a protocol, as in IPv4. */
 static void ipv6_extension_chains(void **state)
 {
 	static const struct dp_row rows[] = {
@@ -161,33 +162,34 @@ static void ipv6_extension_chains(void **state)
 		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0", "pass dns reply service" },
 		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=43", "pass dns reply service" },
 		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=60", "pass dns reply service" },
-		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=51", "pass dns reply service" },
+		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=51", "drop - - default" },
+		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,60,51", "drop - - default" },
 		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 frag=0", "pass dns reply service" },
 		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 frag=0 mf", "pass dns reply service" },
-		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,51", "pass dns reply service" },
-		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,51,60,43,60", "pass dns reply service" },
+		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,60", "pass dns reply service" },
+		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,60,60,43,60", "pass dns reply service" },
 		/* Eight headers: the limit. */
-		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,51,60,43,60,51",
+		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,60,60,43,60,60",
 		  "pass dns reply service" },
 		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=60,60,60,60,60,60,60,60",
 		  "pass dns reply service" },
-		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,51,60,43,60 frag=0 mf",
+		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,60,60,43,60 frag=0 mf",
 		  "pass dns reply service" },
-		{ "tcp [fd00::5]:51000 > [2001:db8:1::10]:22 S ext=0,43,60,51,60,43,60,51",
+		{ "tcp [fd00::5]:51000 > [2001:db8:1::10]:22 S ext=0,43,60,60,60,43,60,60",
 		  "pass admin-ssh request service" },
-		{ "udp [2001:db8::54]:53 > [2001:db8:1::10]:40006 ext=0,43,60,51,60,43,60,51", "drop - - default" },
+		{ "udp [2001:db8::54]:53 > [2001:db8:1::10]:40006 ext=0,43,60,60,60,43,60,60", "drop - - default" },
 		/* Nine: one past what the data plane walks. */
-		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,51,60,43,60,51,60",
+		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,60,60,43,60,60,60",
 		  "drop - - malformed" },
-		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,51,60,43,60,51 frag=0",
+		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,60,60,43,60,60 frag=0",
 		  "drop - - malformed" },
-		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,51,60,43,60,51 frag=100",
+		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,60,60,43,60,60 frag=100",
 		  "drop - - malformed" },
 		{ "tcp [fd00::5]:51000 > [2001:db8:1::10]:22 S ext=60,60,60,60,60,60,60,60,60,60",
 		  "drop - - malformed" },
 		/* A non-first fragment ends the chain: eight headers, the eighth
 		 * the fragment header. */
-		{ "udp [2001:db8::53]:1 > [2001:db8:1::10]:1 ext=0,43,60,51,60,43,60 frag=100",
+		{ "udp [2001:db8::53]:1 > [2001:db8:1::10]:1 ext=0,43,60,60,60,43,60 frag=100",
 		  "pass dns fragment fragment" },
 		{ "udp [2001:db8::53]:1 > [2001:db8:1::10]:1 ext=0,60 frag=100 mf", "pass dns fragment fragment" },
 		/* ICMPv6 behind a chain is still typed. */
@@ -663,6 +665,34 @@ static int cryptshare_outside_setup(void **state)
 	return dp_setup_config(state, &cryptshare_outside);
 }
 
+/* IPsec is a protocol in both families: AH (51) ends IPv6's header walk as
+ * it is IPv4's protocol, so one service with `protocol 51` takes both, and a
+ * TCP service never sees the TCP an AH header carries, in either family. */
+static const struct dp_config ipsec_outside = {
+	.label = "ipsec outside",
+	.text = "default deny\n"
+		"service ah { direction in; protocol 51; peers 198.51.100.0/24, 2001:db8::/48; action allow }\n"
+		"service web { direction in; protocol tcp; ports 443; peers any; action allow }\n",
+	.facing = TG_FACING_OUTSIDE,
+};
+
+static void ah_is_a_protocol_in_both_families(void **state)
+{
+	static const struct dp_row rows[] = {
+		{ "proto=51 198.51.100.7 > 192.0.2.10 payload=24", "pass ah request service" },
+		{ "proto=51 [2001:db8::7] > [2001:db8:1::10] payload=24", "pass ah request service" },
+		{ "tcp [2001:db8::7]:50000 > [2001:db8:1::10]:443 S ext=51", "pass ah request service" },
+		{ "tcp [2001:db8::7]:50000 > [2001:db8:1::10]:443 S ext=0,60,51", "pass ah request service" },
+		{ "tcp [2001:db8::7]:50000 > [2001:db8:1::10]:443 S ext=0,60", "pass web request service" },
+		{ "tcp [2001:db8:ff::7]:50000 > [2001:db8:1::10]:443 S ext=51", "drop - - default" },
+		{ "proto=51 203.0.113.9 > 192.0.2.10 payload=24", "drop - - default" },
+	};
+	struct dp_fixture *fx = *state;
+
+	DP_CHECK_ROWS(fx, rows);
+	DP_DONE(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest notarius[] = {
@@ -687,6 +717,7 @@ int main(void)
 		PRESTATE(essential_icmp_filter_goes_through_services, icmp_filter_outside),
 		PRESTATE(essential_icmp_filter_inside_has_no_replies, icmp_filter_inside),
 		PRESTATE(protocol_numbers_and_sctp, protocols_outside),
+		PRESTATE(ah_is_a_protocol_in_both_families, ipsec_outside),
 	};
 	int failed = 0;
 

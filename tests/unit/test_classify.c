@@ -7,12 +7,16 @@
  * values are read from the documentation, never from user/compile/.
  */
 #include "helpers.h"
+#include "compile/analyse.h"
 #include "lib/util.h"
 #include "model/classify.h"
 #include "model/packet.h"
 #include "tollgate.h"
 
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #define SYN 0x02
 #define ACK TG_TCP_ACK
@@ -878,6 +882,70 @@ static void parsed_frames_classify_like_the_table(void **state)
 	unload(&l);
 }
 
+/*
+ * Sets that refer to the next level twice: s0 -> {s1, t1} -> ... -> {s31,
+ * t31}, as deep as sets may nest. A walk that does not remember where it has
+ * been visits 2^31 sets per packet (the SSH guard ran it under the interface
+ * lock: minutes); each set must be looked into once (microseconds). The
+ * watchdog turns the old behaviour into a failure instead of a hang; the
+ * time itself is measured in make bench.
+ */
+#define DIAMOND_LEVELS (TG_MAX_SET_DEPTH - 1)
+#define DIAMOND_WATCHDOG_SECONDS 60
+
+static void diamond_watchdog(int sig)
+{
+	static const char msg[] = "set_walks_are_linear_and_right: a set walk ran for 60 s: it is exponential\n";
+
+	(void)sig;
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+static char *diamond_policy(void)
+{
+	size_t cap = 64 * (DIAMOND_LEVELS + 4), used = 0;
+	char *text = xmalloc(cap);
+
+	used += (size_t)snprintf(text + used, cap - used, "default deny\n");
+	for (int i = 0; i < DIAMOND_LEVELS; i++)
+		used += (size_t)snprintf(text + used, cap - used, "set s%d { @s%d, @t%d }\nset t%d { @s%d, @t%d }\n", i,
+					 i + 1, i + 1, i, i + 1, i + 1);
+	used += (size_t)snprintf(text + used, cap - used,
+				 "set s%d { 192.0.2.0/25 }\nset t%d { 198.51.100.7, leaf.example.com }\n",
+				 DIAMOND_LEVELS, DIAMOND_LEVELS);
+	snprintf(text + used, cap - used,
+		 "service ssh { direction in; protocol tcp; ports 22; peers @s0; action allow }\n");
+	return text;
+}
+
+static void set_walks_are_linear_and_right(void **state)
+{
+	struct loaded l;
+	char *text = diamond_policy();
+	struct tg_image img;
+	const struct tg_image *one[] = { &img };
+	struct tg_pkt inside = ip_packet("198.51.100.7", "192.0.2.200", IPPROTO_TCP, 50000, 22, ACK);
+	struct tg_pkt outside = ip_packet("203.0.113.9", "192.0.2.200", IPPROTO_TCP, 50000, 22, ACK);
+
+	(void)state;
+	signal(SIGALRM, diamond_watchdog);
+	alarm(DIAMOND_WATCHDOG_SECONDS);
+	assert_int_equal(load_text(&l, text), 0);
+	expect_decision(&l, NULL, TG_FACING_OUTSIDE, &inside, by_service("ssh", TG_PASS, TG_ROLE_REQUEST),
+			"a peer in the deepest set");
+	expect_decision(&l, NULL, TG_FACING_OUTSIDE, &outside, by_setting(TG_DROP, TG_REASON_DEFAULT),
+			"a peer in no set, after a walk of every set");
+	/* The analysis walks the same sets for host names. */
+	assert_int_equal(tg_compile(&l.pol, TG_FACING_OUTSIDE, NULL, &img), 0);
+	tg_report_analysis(&l.pol, NULL, one, 1, &l.diags);
+	tg_image_free(&img);
+	alarm(0);
+	unload(&l);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -904,6 +972,7 @@ int main(void)
 		cmocka_unit_test(ipv6_extension_chain_is_limited),
 		cmocka_unit_test(icmp_of_the_other_family_is_just_a_number),
 		cmocka_unit_test(parsed_frames_classify_like_the_table),
+		cmocka_unit_test(set_walks_are_linear_and_right),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -323,6 +323,41 @@ static void empty_items_in_a_list_are_refused(void **state)
 	tg_hostmap_free(&map);
 }
 
+/* Spelt as in a policy: case and a trailing dot do not matter. */
+static void host_names_are_normalised_like_the_policy(void **state)
+{
+	struct tg_hostmap map = { 0 };
+
+	(void)state;
+	assert_int_equal(tg_hostmap_add_spec(&map, "Support.Example.COM.=192.0.2.7"), 0);
+	assert_int_equal(map.n, 1);
+	assert_string_equal(map.items[0].name, "support.example.com");
+	assert_int_equal(tg_hostmap_count(&map, "support.example.com"), 1);
+	tg_hostmap_free(&map);
+}
+
+/* An attached interface keeps 16 addresses per name; so does every command. */
+static void a_name_takes_at_most_16_addresses(void **state)
+{
+	struct tg_hostmap map = { 0 };
+	char spec[512];
+	size_t used;
+
+	(void)state;
+	used = (size_t)snprintf(spec, sizeof(spec), "h.example.com=");
+	for (int i = 1; i <= 12; i++)
+		used += (size_t)snprintf(spec + used, sizeof(spec) - used, "%s192.0.2.%d", i > 1 ? "," : "", i);
+	assert_int_equal(tg_hostmap_add_spec(&map, spec), 0);
+	/* Four more fit, across a second --host for the same name... */
+	assert_int_equal(tg_hostmap_add_spec(&map, "H.example.com=2001:db8::1,2001:db8::2,2001:db8::3,2001:db8::4"), 0);
+	assert_int_equal(tg_hostmap_count(&map, "h.example.com"), 16);
+	/* ...a seventeenth does not, and leaves the map as it was. */
+	assert_int_equal(tg_hostmap_add_spec(&map, "h.example.com=198.51.100.1"), -E2BIG);
+	assert_int_equal(map.n, 16);
+	assert_int_equal(tg_hostmap_add_spec(&map, "other.example.com=198.51.100.1"), 0);
+	tg_hostmap_free(&map);
+}
+
 static void free_leaves_an_empty_reusable_map(void **state)
 {
 	struct tg_hostmap map = { 0 };
@@ -358,6 +393,8 @@ int main(void)
 		cmocka_unit_test(bad_specs_are_refused),
 		cmocka_unit_test(a_bad_address_in_a_list_is_refused),
 		cmocka_unit_test(empty_items_in_a_list_are_refused),
+		cmocka_unit_test(host_names_are_normalised_like_the_policy),
+		cmocka_unit_test(a_name_takes_at_most_16_addresses),
 		cmocka_unit_test(free_leaves_an_empty_reusable_map),
 	};
 

@@ -67,8 +67,7 @@ static int policy_option(void *ctx, int id, const char *arg)
 		a->force = true;
 		return 0;
 	case 'H':
-		return tg_hostmap_add_spec(&a->loaded->hosts, arg) ? tg_bad_value("host", "NAME=ADDR[,ADDR...]", arg) :
-								     0;
+		return tg_host_option(&a->loaded->hosts, arg);
 	default:
 		return tg_dns_option(id, arg, &a->dns);
 	}
@@ -164,8 +163,10 @@ int tg_build_image(struct tg_loaded *l, struct tg_state *st, const char *path, i
 	bool changed;
 	int rc = tg_load_policy(l, path);
 
-	if (!rc)
+	if (!rc) {
+		tg_warn_unused_hosts(l);
 		rc = tg_resolve_hosts(l, st, dns, true, true, &changed);
+	}
 	if (rc)
 		return rc;
 	rc = tg_compile(&l->pol, facing, &l->hosts, img);

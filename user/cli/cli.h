@@ -21,6 +21,10 @@ struct tg_loaded {
 /* Parses and reports; returns 0 or an exit code (errors already printed). */
 int tg_load_policy(struct tg_loaded *l, const char *path);
 void tg_loaded_free(struct tg_loaded *l);
+/* --host NAME=ADDR[,ADDR]...: 0, or TG_EXIT_USAGE after saying why. */
+int tg_host_option(struct tg_hostmap *map, const char *arg);
+/* Warns about --host names the loaded policy does not use. */
+void tg_warn_unused_hosts(const struct tg_loaded *l);
 /* Parses --facing's value; 0 or -EINVAL. */
 int tg_parse_facing(const char *arg, int *facing);
 /* An interface name an operand gives: 0, or TG_EXIT_USAGE after saying why. */

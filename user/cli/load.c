@@ -5,6 +5,7 @@
 #include "lib/util.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <net/if.h>
 #include <string.h>
 
@@ -29,6 +30,35 @@ void tg_loaded_free(struct tg_loaded *l)
 	tg_policy_free(&l->pol);
 	tg_hostmap_free(&l->hosts);
 	tg_diags_free(&l->diags);
+}
+
+int tg_host_option(struct tg_hostmap *map, const char *arg)
+{
+	int err = tg_hostmap_add_spec(map, arg);
+
+	if (err == -E2BIG) {
+		tg_err("--host gives a name at most %d addresses, as many as tollgate keeps per name, not more ('%s')\n",
+		       TG_HOST_ADDRS, arg);
+		return TG_EXIT_USAGE;
+	}
+	return err ? tg_bad_value("host", "NAME=ADDR[,ADDR...]", arg) : 0;
+}
+
+/* A --host for a name the policy does not use is a typo more often than not. */
+void tg_warn_unused_hosts(const struct tg_loaded *l)
+{
+	const char **names;
+	size_t n = tg_policy_host_names(&l->pol, &names);
+
+	for (size_t i = 0; i < l->hosts.n; i++) {
+		bool used = tg_name_listed(names, n, l->hosts.items[i].name), said = false;
+
+		for (size_t k = 0; k < i && !said; k++) /* once per name */
+			said = !strcmp(l->hosts.items[k].name, l->hosts.items[i].name);
+		if (!used && !said)
+			tg_warn("--host %s: the policy does not use this host name\n", l->hosts.items[i].name);
+	}
+	free(names);
 }
 
 int tg_parse_facing(const char *arg, int *facing)
@@ -62,9 +92,7 @@ static int offline_option(void *ctx, int id, const char *arg)
 		a->facing_given = true;
 		return 0;
 	case 'H':
-		if (tg_hostmap_add_spec(&a->l->hosts, arg))
-			return tg_bad_value("host", "NAME=ADDR[,ADDR...]", arg);
-		return 0;
+		return tg_host_option(&a->l->hosts, arg);
 	case 'j':
 		a->json = true;
 		return 0;
@@ -85,5 +113,8 @@ int tg_parse_offline(const struct tg_command *cmd, int argc, char **argv, struct
 	rc = tg_parse_command(cmd, argc, argv, offline_option, a, ops);
 	if (rc || ops->help)
 		return rc;
-	return tg_load_policy(l, ops->v[0]);
+	rc = tg_load_policy(l, ops->v[0]);
+	if (!rc)
+		tg_warn_unused_hosts(l);
+	return rc;
 }

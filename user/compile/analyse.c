@@ -118,11 +118,19 @@ static void ported_row(const struct tg_image *img, const struct tg_mask *peer, c
 	}
 }
 
+/* IPv6's delivery headers, which the data plane walks past: never a packet's protocol. */
+static bool ipv6_walked_header(unsigned value)
+{
+	return value == IPPROTO_HOPOPTS || value == IPPROTO_ROUTING || value == IPPROTO_FRAGMENT ||
+	       value == IPPROTO_DSTOPTS;
+}
+
 static bool skipped_value(const struct tg_image *img, int family, int row, unsigned value)
 {
-	if (row == TG_ROW_OTHER) /* the protocols that have a row of their own */
+	if (row == TG_ROW_OTHER) /* the protocols that have a row of their own, or none */
 		return value == IPPROTO_TCP || value == IPPROTO_UDP || value == IPPROTO_SCTP ||
-		       value == (family == TG_FAMILY_V4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+		       value == (family == TG_FAMILY_V4 ? IPPROTO_ICMP : IPPROTO_ICMPV6) ||
+		       (family == TG_FAMILY_V6 && ipv6_walked_header(value));
 	/* Essential ICMP is decided before any service looks at it. */
 	return img->settings[TG_SET_ESSENTIAL_ICMP] == TG_ICMP_ALLOW_ESSENTIAL &&
 	       tg_icmp_is_essential(family, (uint8_t)value);
@@ -213,19 +221,32 @@ static bool host_resolved(const struct tg_hostmap *hosts, const char *name)
 	return false;
 }
 
-static bool names_unresolved_host(const struct tg_policy *pol, const struct tg_peer_list *list,
-				  const struct tg_hostmap *hosts, int depth)
+/* checked[s]: set s was looked into already; each set is walked once. */
+static bool list_names_unresolved_host(const struct tg_policy *pol, const struct tg_peer_list *list,
+				       const struct tg_hostmap *hosts, uint8_t *checked)
 {
-	for (size_t i = 0; i < list->n && depth <= TG_MAX_SET_DEPTH; i++) {
+	for (size_t i = 0; i < list->n; i++) {
 		const struct tg_peer *p = &list->items[i];
 
-		if (p->kind == TG_PEER_SET && p->set >= 0 &&
-		    names_unresolved_host(pol, &pol->sets[p->set].peers, hosts, depth + 1))
-			return true;
+		if (p->kind == TG_PEER_SET && p->set >= 0 && !checked[p->set]) {
+			checked[p->set] = 1;
+			if (list_names_unresolved_host(pol, &pol->sets[p->set].peers, hosts, checked))
+				return true;
+		}
 		if (p->kind == TG_PEER_HOST && !host_resolved(hosts, p->name))
 			return true;
 	}
 	return false;
+}
+
+static bool names_unresolved_host(const struct tg_policy *pol, const struct tg_peer_list *list,
+				  const struct tg_hostmap *hosts)
+{
+	uint8_t *checked = xcalloc(pol->nsets + 1, 1);
+	bool found = list_names_unresolved_host(pol, list, hosts, checked);
+
+	free(checked);
+	return found;
 }
 
 static const char *facing_words(int facing)
@@ -266,8 +287,12 @@ static void report_service(const struct tg_policy *pol, const struct tg_hostmap 
 	const char *where = sum->shadowed < nimgs ? facing_words(sum->shadowed_facing) : "";
 	int target;
 
+	if ((svc->protos & TG_P_NUMBER) && ipv6_walked_header(svc->proto_number))
+		tg_warning(diags, svc->prop_loc[TG_PROP_PROTOCOL],
+			   "protocol %u is an IPv6 extension header, which tollgate walks past to the protocol it carries: service '%s' matches IPv4 packets only",
+			   svc->proto_number, svc->name);
 	if (sum->unmatched) {
-		if (!names_unresolved_host(pol, &svc->peers, hosts, 0))
+		if (!names_unresolved_host(pol, &svc->peers, hosts))
 			tg_warning(diags, svc->loc,
 				   "service '%s' can never match%s%s: no address, protocol or port reaches it",
 				   svc->name, sum->unmatched < nimgs ? " " : "",

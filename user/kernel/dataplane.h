@@ -32,9 +32,9 @@ struct tg_load_opts {
 int tg_dataplane_load(struct tg_dataplane *dp, const struct tg_image *img, struct tg_load_opts *opts);
 /* What every load sets before the kernel sees the object. */
 void tg_dataplane_configure(struct tollgate *skel, int facing, bool trace);
-/* libbpf's messages from now on are kept for tg_report_load_error. */
 /* libbpf and libxdp speak through tollgate's log (-v shows them). */
 void tg_route_library_logs(void);
+/* libbpf's messages from now on are also kept, for a load error's report. */
 void tg_dataplane_capture_log(void);
 char *tg_dataplane_take_log(void); /* caller frees */
 void tg_dataplane_destroy(struct tg_dataplane *dp);

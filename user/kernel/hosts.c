@@ -17,33 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool listed(const char **names, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(names[i], name))
-			return true;
-	return false;
-}
-
-static void collect(const struct tg_peer_list *list, const char ***names, size_t *n, size_t *cap)
-{
-	for (size_t i = 0; i < list->n; i++)
-		if (list->items[i].kind == TG_PEER_HOST && !listed(*names, *n, list->items[i].name))
-			VEC_PUSH(*names, *n, *cap, (const char *)list->items[i].name);
-}
-
-size_t tg_policy_host_names(const struct tg_policy *pol, const char ***names)
-{
-	size_t n = 0, cap = 0;
-
-	*names = NULL;
-	for (size_t i = 0; i < pol->nsets; i++)
-		collect(&pol->sets[i].peers, names, &n, &cap);
-	for (size_t i = 0; i < pol->nservices; i++)
-		collect(&pol->services[i].peers, names, &n, &cap);
-	return n;
-}
-
 static bool fixed_name(const struct tg_hostmap *fixed, const char *name)
 {
 	for (size_t i = 0; fixed && i < fixed->n; i++)
@@ -85,7 +58,7 @@ static struct tg_host_state *entry_for(struct tg_host_state *table, const char *
 	if (e)
 		return e;
 	for (int i = 0; i < TG_MAX_HOSTS; i++)
-		if (!table[i].name[0] || !listed(in_use, n, table[i].name)) {
+		if (!table[i].name[0] || !tg_name_listed(in_use, n, table[i].name)) {
 			memset(&table[i], 0, sizeof(table[i]));
 			snprintf(table[i].name, sizeof(table[i].name), "%s", name);
 			return &table[i];
@@ -182,7 +155,7 @@ int tg_hosts_refresh(struct tg_host_state *table, const struct tg_policy *pol, c
 		*changed |= record((struct tg_host_state *)tg_hosts_find(table, due[i]), &answers[i], now);
 	/* Names the policy no longer uses leave the table (and status, metrics). */
 	for (int i = 0; !err && i < TG_MAX_HOSTS; i++)
-		if (table[i].name[0] && !listed(names, n, table[i].name))
+		if (table[i].name[0] && !tg_name_listed(names, n, table[i].name))
 			memset(&table[i], 0, sizeof(table[i]));
 	free(answers);
 	free(due);

@@ -15,9 +15,6 @@ struct tg_dns_opts {
 #define TG_DNS_TTL_MIN_DEFAULT 30
 #define TG_DNS_TTL_MAX_DEFAULT 3600
 
-/* The distinct host names a policy uses (sets and services); returns how many. */
-size_t tg_policy_host_names(const struct tg_policy *pol, const char ***names);
-
 /*
  * Brings the host table up to date for a policy: names in fixed (--host)
  * take its addresses and are never asked; with fixed NULL (tollgate dns),

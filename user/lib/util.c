@@ -57,7 +57,8 @@ char *xstrndup(const char *s, size_t n)
 }
 
 /* Policies are text; anything bigger than this is a mistake, not a policy. */
-#define TG_MAX_FILE_SIZE (512u << 20)
+/* A million prefixes take about 20 MiB; a policy is written (or generated) text. */
+#define TG_MAX_FILE_SIZE (128u << 20)
 
 int read_file(const char *path, char **buf, size_t *len)
 {
@@ -81,18 +82,19 @@ int read_file(const char *path, char **buf, size_t *len)
 		err = -EFBIG;
 		goto out;
 	}
+	/* Sizes lie (/dev/zero, /proc, pipes say 0): read at most one byte past the limit. */
 	cap = (size_t)st.st_size + 1;
 	data = xmalloc(cap);
 	for (;;) {
 		ssize_t got;
 
 		if (used + 1 >= cap) {
-			if (cap > TG_MAX_FILE_SIZE) {
+			if (used > TG_MAX_FILE_SIZE) {
 				free(data);
 				err = -EFBIG;
 				goto out;
 			}
-			cap *= 2;
+			cap = cap * 2 > TG_MAX_FILE_SIZE + 2 ? TG_MAX_FILE_SIZE + 2 : cap * 2;
 			data = xrealloc(data, cap);
 		}
 		got = read(fd, data + used, cap - used - 1);
@@ -119,7 +121,7 @@ const char *tg_strerror(int err)
 {
 	switch (-err) {
 	case EFBIG:
-		return "file is too large (the limit is 512 MiB)";
+		return "file is too large (the limit is 128 MiB)";
 	case ENOENT:
 		return "no such file or directory";
 	case EDOM:

@@ -4,6 +4,7 @@
 #include "tollgate.h"
 
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ----------------------------------------------------------------- roles */
@@ -34,10 +35,16 @@ static bool in_prefix(const uint8_t *addr, const uint8_t *net, unsigned prefixle
 	return !rest || ((addr[full] ^ net[full]) & (uint8_t)(0xff00 >> rest)) == 0;
 }
 
+/*
+ * Whether list holds addr. checked[s] says set s was already looked into for
+ * this address and did not hold it (or is being looked into), so each set is
+ * walked once however often it is referenced: without it, sets that refer to
+ * each other twice over take exponential time.
+ */
 static bool peers_contain(const struct tg_policy *pol, const struct tg_hostmap *hosts, const struct tg_peer_list *list,
-			  int family, const uint8_t *addr, int depth)
+			  int family, const uint8_t *addr, uint8_t *checked)
 {
-	for (size_t i = 0; i < list->n && depth <= TG_MAX_SET_DEPTH; i++) {
+	for (size_t i = 0; i < list->n; i++) {
 		const struct tg_peer *p = &list->items[i];
 
 		switch (p->kind) {
@@ -50,7 +57,10 @@ static bool peers_contain(const struct tg_policy *pol, const struct tg_hostmap *
 				return true;
 			break;
 		case TG_PEER_SET:
-			if (p->set >= 0 && peers_contain(pol, hosts, &pol->sets[p->set].peers, family, addr, depth + 1))
+			if (p->set < 0 || checked[p->set])
+				break;
+			checked[p->set] = 1;
+			if (peers_contain(pol, hosts, &pol->sets[p->set].peers, family, addr, checked))
 				return true;
 			break;
 		case TG_PEER_HOST:
@@ -155,10 +165,31 @@ static void decide_service(const struct tg_policy *pol, struct tg_decision *out,
 	out->reason = reason;
 }
 
+/* The first service that takes the packet in its role (fragments: in any
+ * role, by protocol and peers alone), or -1. */
+static int first_service(const struct tg_policy *pol, const struct tg_hostmap *hosts, int facing,
+			 const struct tg_pkt *pkt, int *role)
+{
+	const uint8_t *remote = facing == TG_FACING_OUTSIDE ? pkt->src : pkt->dst;
+	uint8_t *checked = xcalloc(pol->nsets + 1, 1); /* sets that do not hold remote */
+	int found = -1;
+
+	for (size_t s = 0; s < pol->nservices && found < 0; s++) {
+		const struct tg_service *svc = &pol->services[s];
+
+		*role = pkt->nonfirst_fragment ? TG_ROLE_FRAGMENT : arriving_role(svc->direction, facing);
+		if (protocol_matches(svc, pkt) && (pkt->nonfirst_fragment || l4_matches(svc, pkt, *role)) &&
+		    peers_contain(pol, hosts, &svc->peers, pkt->family, remote, checked))
+			found = (int)s;
+	}
+	free(checked);
+	return found;
+}
+
 void tg_reference_classify(const struct tg_policy *pol, const struct tg_hostmap *hosts, int facing,
 			   const struct tg_pkt *pkt, struct tg_decision *out)
 {
-	const uint8_t *remote = facing == TG_FACING_OUTSIDE ? pkt->src : pkt->dst;
+	int s, role;
 
 	if (pkt->kind == TG_PKT_NON_IP)
 		return decide(out, verdict_of(pol->setting[TG_SET_NON_IP]), TG_REASON_NON_IP);
@@ -167,23 +198,12 @@ void tg_reference_classify(const struct tg_policy *pol, const struct tg_hostmap 
 	if (pol->setting[TG_SET_ESSENTIAL_ICMP] == TG_ICMP_ALLOW_ESSENTIAL && !pkt->nonfirst_fragment && is_icmp(pkt) &&
 	    tg_icmp_is_essential(pkt->family, pkt->icmp_type))
 		return decide(out, TG_PASS, TG_REASON_ESSENTIAL_ICMP);
-	if (pkt->nonfirst_fragment) {
-		if (pol->setting[TG_SET_FRAGMENTS] != TG_FRAG_MATCH)
-			return decide(out, pol->setting[TG_SET_FRAGMENTS] == TG_FRAG_ALLOW ? TG_PASS : TG_DROP,
-				      TG_REASON_FRAGMENT);
-		for (size_t s = 0; s < pol->nservices; s++)
-			if (protocol_matches(&pol->services[s], pkt) &&
-			    peers_contain(pol, hosts, &pol->services[s].peers, pkt->family, remote, 0))
-				return decide_service(pol, out, (int)s, TG_ROLE_FRAGMENT, TG_REASON_FRAGMENT);
-		return decide(out, verdict_of(pol->setting[TG_SET_DEFAULT]), TG_REASON_DEFAULT);
-	}
-	for (size_t s = 0; s < pol->nservices; s++) {
-		const struct tg_service *svc = &pol->services[s];
-		int role = arriving_role(svc->direction, facing);
-
-		if (protocol_matches(svc, pkt) && l4_matches(svc, pkt, role) &&
-		    peers_contain(pol, hosts, &svc->peers, pkt->family, remote, 0))
-			return decide_service(pol, out, (int)s, role, TG_REASON_SERVICE);
-	}
+	if (pkt->nonfirst_fragment && pol->setting[TG_SET_FRAGMENTS] != TG_FRAG_MATCH)
+		return decide(out, pol->setting[TG_SET_FRAGMENTS] == TG_FRAG_ALLOW ? TG_PASS : TG_DROP,
+			      TG_REASON_FRAGMENT);
+	s = first_service(pol, hosts, facing, pkt, &role);
+	if (s >= 0)
+		return decide_service(pol, out, s, role,
+				      pkt->nonfirst_fragment ? TG_REASON_FRAGMENT : TG_REASON_SERVICE);
 	decide(out, verdict_of(pol->setting[TG_SET_DEFAULT]), TG_REASON_DEFAULT);
 }

@@ -99,8 +99,8 @@ static void parse_ipv6(const uint8_t *frame, size_t len, size_t l3, struct tg_pk
 	for (int i = 0;; i++) {
 		size_t hlen;
 
-		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS && nh != IPPROTO_AH &&
-		    nh != IPPROTO_FRAGMENT)
+		/* Delivery headers only: AH is a protocol, as in IPv4 (docs/policy.md). */
+		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS && nh != IPPROTO_FRAGMENT)
 			break;
 		if (i == MAX_EXT_HEADERS || off + 8 > end || off + 8 > TG_HEADER_LIMIT)
 			return; /* too long a chain, or a header cut short */
@@ -112,7 +112,7 @@ static void parse_ipv6(const uint8_t *frame, size_t len, size_t l3, struct tg_pk
 				break;
 			continue;
 		}
-		hlen = nh == IPPROTO_AH ? ((size_t)frame[off + 1] + 2) * 4 : ((size_t)frame[off + 1] + 1) * 8;
+		hlen = ((size_t)frame[off + 1] + 1) * 8;
 		if (off + hlen > end || off + hlen > TG_HEADER_LIMIT)
 			return;
 		nh = frame[off];

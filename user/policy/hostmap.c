@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Fixed addresses for host names: --host NAME=ADDR[,ADDR...]. */
 #include "policy/hostmap.h"
+#include "policy/policy.h"
+#include "tollgate.h"
 #include "lib/util.h"
 
 #include <arpa/inet.h>
@@ -8,6 +10,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+size_t tg_hostmap_count(const struct tg_hostmap *map, const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < map->n; i++)
+		n += !strcmp(map->items[i].name, name);
+	return n;
+}
 
 /* All of spec's addresses, or none: a bad one leaves the map as it was. */
 int tg_hostmap_add_spec(struct tg_hostmap *map, const char *spec)
@@ -36,8 +47,12 @@ int tg_hostmap_add_spec(struct tg_hostmap *map, const char *spec)
 			break;
 		}
 		h.name = xstrndup(spec, (size_t)(eq - spec));
-		for (char *c = h.name; *c; c++)
-			*c = (char)tolower((unsigned char)*c);
+		tg_normalize_host_name(h.name);
+		if (tg_hostmap_count(map, h.name) >= TG_HOST_ADDRS) {
+			free(h.name);
+			err = -E2BIG;
+			break;
+		}
 		VEC_PUSH(map->items, map->n, map->cap, h);
 		item += len;
 		if (!*item)

@@ -18,8 +18,13 @@ struct tg_hostmap {
 	size_t n, cap;
 };
 
-/* "NAME=ADDR[,ADDR...]"; returns 0 or -EINVAL. */
+/* "NAME=ADDR[,ADDR...]", the name as a policy spells it (case and a trailing
+ * dot do not matter). Returns 0; -EINVAL for a bad spec; -E2BIG when the name
+ * would have more than TG_HOST_ADDRS addresses, as many as an attached
+ * interface keeps. On error the map is unchanged. */
 int tg_hostmap_add_spec(struct tg_hostmap *map, const char *spec);
+/* How many addresses the map holds for name. */
+size_t tg_hostmap_count(const struct tg_hostmap *map, const char *name);
 void tg_hostmap_free(struct tg_hostmap *map);
 
 #endif

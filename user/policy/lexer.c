@@ -19,9 +19,11 @@ void tg_lexer_init(struct tg_lexer *lx, struct tg_diags *diags, uint32_t file)
 
 void tg_lexer_free(struct tg_lexer *lx)
 {
-	free(lx->string[0]);
-	free(lx->string[1]);
-	lx->string[0] = lx->string[1] = NULL;
+	for (size_t i = 0; i < lx->nstrings; i++)
+		free(lx->strings[i]);
+	free(lx->strings);
+	lx->strings = NULL;
+	lx->nstrings = lx->strings_cap = 0;
 }
 
 const char *tg_tok_name(enum tg_tok kind)
@@ -79,6 +81,9 @@ static void check_line_length(struct tg_lexer *lx)
 	lx->at_line_start = false;
 	nl = memchr(lx->buf + lx->pos, '\n', lx->len - lx->pos);
 	line_len = (nl ? (size_t)(nl - lx->buf) : lx->len) - lx->pos;
+	/* A CR before the LF is part of the line end: CRLF files have the same limit. */
+	if (nl && line_len && nl[-1] == '\r')
+		line_len--;
 	if (line_len <= TG_MAX_LINE)
 		return;
 	tg_error(lx->diags, (struct tg_loc){ lx->file, lx->line, TG_MAX_LINE + 1 },
@@ -86,23 +91,15 @@ static void check_line_length(struct tg_lexer *lx)
 	lx->pos += line_len;
 }
 
-static void append_string(struct tg_lexer *lx, size_t *n, char c)
-{
-	unsigned b = lx->string_turn;
-
-	VEC_RESERVE(lx->string[b], lx->string_cap[b], *n + 2);
-	lx->string[b][(*n)++] = c;
-	lx->string[b][*n] = '\0';
-}
-
 static struct tg_token lex_string(struct tg_lexer *lx)
 {
 	struct tg_token t = { .kind = TOK_STRING, .loc = here(lx) };
+	const char *end = memchr(lx->buf + lx->pos + 1, '\n', lx->len - lx->pos - 1);
+	/* A string ends on its line, and unescaping only shortens it. */
+	char *text = xmalloc((end ? (size_t)(end - lx->buf) : lx->len) - lx->pos + 1);
 	size_t n = 0;
 
-	lx->string_turn ^= 1;
-	append_string(lx, &n, '\0');
-	n = 0;
+	VEC_PUSH(lx->strings, lx->nstrings, lx->strings_cap, text);
 	lx->pos++;
 	while (lx->pos < lx->len && lx->buf[lx->pos] != '"') {
 		char c = lx->buf[lx->pos];
@@ -130,14 +127,15 @@ static struct tg_token lex_string(struct tg_lexer *lx)
 		} else if ((unsigned char)c < 0x20 && c != '\t') {
 			tg_error(lx->diags, here(lx), "control byte 0x%02x in string", (unsigned char)c);
 		}
-		append_string(lx, &n, c);
+		text[n++] = c;
 		lx->pos++;
 	}
+	text[n] = '\0';
 	if (lx->pos >= lx->len || lx->buf[lx->pos] != '"')
 		tg_error(lx->diags, t.loc, "unterminated string (a string ends on its own line)");
 	else
 		lx->pos++;
-	t.text = lx->string[lx->string_turn];
+	t.text = text;
 	t.len = n;
 	return t;
 }
@@ -160,6 +158,23 @@ static struct tg_token punct(struct tg_lexer *lx, enum tg_tok kind)
 	return t;
 }
 
+/* The ASCII control characters an editor may leave in a text file. */
+static const char *control_name(unsigned char c)
+{
+	switch (c) {
+	case 0x0b:
+		return ", a vertical tab";
+	case 0x0c:
+		return ", a form feed";
+	case 0x1b:
+		return ", an escape";
+	case 0x7f:
+		return ", a delete";
+	default:
+		return "";
+	}
+}
+
 static void bad_byte(struct tg_lexer *lx, unsigned char c)
 {
 	if (c >= 0x80) {
@@ -171,11 +186,12 @@ static void bad_byte(struct tg_lexer *lx, unsigned char c)
 	}
 	if (c == 0)
 		tg_error(lx->diags, here(lx), "unexpected NUL byte (is this a binary file?)");
-	else if (isprint(c) && c < 0x80)
+	else if (isprint(c))
 		tg_error(lx->diags, here(lx), "unexpected character '%c'", c);
 	else
 		tg_error(lx->diags, here(lx),
-			 "unexpected byte 0x%02x (only strings and comments may hold non-ASCII text)", c);
+			 "unexpected control character 0x%02x%s (use spaces or tabs between words)", c,
+			 control_name(c));
 	lx->pos++;
 }
 

@@ -23,7 +23,7 @@ enum tg_tok {
 struct tg_token {
 	enum tg_tok kind;
 	struct tg_loc loc;
-	const char *text; /* words: into the source; strings: lexer-owned copy */
+	const char *text; /* words: into the source; strings: a copy the lexer owns until freed */
 	size_t len;
 };
 
@@ -36,10 +36,11 @@ struct tg_lexer {
 	uint32_t line;
 	size_t line_start;
 	bool at_line_start;
-	/* Two buffers: with one token of lookahead, two strings can be alive. */
-	char *string[2];
-	size_t string_cap[2];
-	unsigned string_turn;
+	/* Every string token's text, each in its own allocation: a caller may
+	 * keep a token while the parser peeks or skips any number of others,
+	 * so no token may point into a buffer that lexing later moves. */
+	char **strings;
+	size_t nstrings, strings_cap;
 	struct tg_token peeked;
 	bool has_peeked;
 };

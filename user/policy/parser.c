@@ -333,10 +333,7 @@ static bool parse_peer(struct parser *p, const struct tg_token *t, struct tg_pee
 	}
 	peer->kind = TG_PEER_HOST;
 	peer->name = xstrndup(t->text, t->len);
-	if (peer->name[t->len - 1] == '.')
-		peer->name[t->len - 1] = '\0';
-	for (char *c = peer->name; *c; c++)
-		*c = (char)tolower((unsigned char)*c);
+	tg_normalize_host_name(peer->name);
 	return true;
 }
 
@@ -806,15 +803,19 @@ static void parse_protocol(struct parser *p, struct tg_lexer *lx, const struct t
 	list_begin(lx, &it);
 	while (list_next(p, lx, &it, &v)) {
 		unsigned before = svc->protos;
+		uint8_t number_before = svc->proto_number;
 
 		seen++;
 		if (!unquoted(p, &v, key) || !parse_one_protocol(p, &v, svc))
 			continue;
-		if (svc->protos == before && count)
-			continue; /* the same protocol twice, or two spellings of it */
+		/* The same protocol twice, or two spellings of it; two different
+		 * numbers set the same bit, so the number must be the same too. */
+		if (svc->protos == before && svc->proto_number == number_before && count)
+			continue;
 		if (count++ && ((before | svc->protos) & ~TG_P_PORTED)) {
 			tg_error(p->diags, v.loc, "only tcp, udp and sctp can be combined in one service");
 			svc->protos = before;
+			svc->proto_number = number_before;
 		}
 	}
 	if (seen == 0)
@@ -1256,6 +1257,35 @@ static void check_set_depth(struct parser *p)
 	free(memo);
 }
 
+/* The host table of an attached interface has TG_MAX_HOSTS entries; every
+ * command refuses more, so that check and attach agree. Stops at the first
+ * name over the limit, so a policy of a million names costs a million
+ * comparisons with at most TG_MAX_HOSTS others. */
+static void check_host_count(struct parser *p)
+{
+	const char *seen[TG_MAX_HOSTS];
+	size_t n = 0;
+
+	for (size_t s = 0; s < p->pol->nsets + p->pol->nservices; s++) {
+		const struct tg_peer_list *list = s < p->pol->nsets ? &p->pol->sets[s].peers :
+								      &p->pol->services[s - p->pol->nsets].peers;
+
+		for (size_t i = 0; i < list->n; i++) {
+			const struct tg_peer *peer = &list->items[i];
+
+			if (peer->kind != TG_PEER_HOST || tg_name_listed(seen, n, peer->name))
+				continue;
+			if (n == TG_MAX_HOSTS) {
+				tg_error(p->diags, peer->loc,
+					 "'%s' is host name number %d; tollgate follows at most %d per interface",
+					 peer->name, TG_MAX_HOSTS + 1, TG_MAX_HOSTS);
+				return;
+			}
+			seen[n++] = peer->name;
+		}
+	}
+}
+
 static void resolve(struct parser *p)
 {
 	struct tg_policy *pol = p->pol;
@@ -1276,6 +1306,7 @@ static void resolve(struct parser *p)
 		resolve_type(p, &p->types[i]);
 	for (uint32_t i = 0; i < pol->nservices; i++)
 		check_service(p, i);
+	check_host_count(p);
 	if (!pol->setting_seen[TG_SET_DEFAULT])
 		tg_error(p->diags, pol->end,
 			 "the policy has no default action (add 'default deny' or 'default allow')");

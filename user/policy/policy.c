@@ -10,6 +10,7 @@
 #include "tollgate.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +158,45 @@ const char *tg_role_name(int role)
 	static const char *const names[TG_ROLES] = { "request", "reply", "fragment" };
 
 	return role >= 0 && role < TG_ROLES ? names[role] : "?";
+}
+
+/* ------------------------------------------------------------ host names */
+
+void tg_normalize_host_name(char *name)
+{
+	size_t len = strlen(name);
+
+	if (len && name[len - 1] == '.')
+		name[len - 1] = '\0';
+	for (char *c = name; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+}
+
+bool tg_name_listed(const char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return true;
+	return false;
+}
+
+static void collect(const struct tg_peer_list *list, const char ***names, size_t *n, size_t *cap)
+{
+	for (size_t i = 0; i < list->n; i++)
+		if (list->items[i].kind == TG_PEER_HOST && !tg_name_listed(*names, *n, list->items[i].name))
+			VEC_PUSH(*names, *n, *cap, (const char *)list->items[i].name);
+}
+
+size_t tg_policy_host_names(const struct tg_policy *pol, const char ***names)
+{
+	size_t n = 0, cap = 0;
+
+	*names = NULL;
+	for (size_t i = 0; i < pol->nsets; i++)
+		collect(&pol->sets[i].peers, names, &n, &cap);
+	for (size_t i = 0; i < pol->nservices; i++)
+		collect(&pol->services[i].peers, names, &n, &cap);
+	return n;
 }
 
 /* ------------------------------------------------------------------ free */

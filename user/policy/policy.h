@@ -129,6 +129,13 @@ int tg_icmp_reply_type(bool v6, unsigned type);
 void tg_format_prefix(const uint8_t *addr, unsigned prefixlen, bool v6, char *buf, size_t size);
 /* ICMP types that `essential-icmp` lets through, by enum tg_family. */
 bool tg_icmp_is_essential(int family, uint8_t type);
+/* A host name as tollgate keeps it: lower case, without a trailing dot. */
+void tg_normalize_host_name(char *name);
+/* Whether name is one of names[0..n). */
+bool tg_name_listed(const char *const *names, size_t n, const char *name);
+/* The distinct host names a policy uses (sets and services, in that order);
+ * returns how many. The caller frees *names (not the strings). */
+size_t tg_policy_host_names(const struct tg_policy *pol, const char ***names);
 /* Names of the data plane's enum tg_reason and enum tg_role (docs/metrics.md). */
 const char *tg_reason_name(int reason);
 const char *tg_role_name(int role);
