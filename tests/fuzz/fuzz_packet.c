@@ -25,19 +25,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Every kind of decision: ports and ranges of three protocols, ICMP types
  * both ways, a bare protocol number, nested sets, both families, deny before
  * allow, fragments matched by protocol, essential ICMP. */
-static const char policy_text[] = "default deny\n"
-				  "fragments match\n"
-				  "essential-icmp allow\n"
-				  "set lab { 198.51.100.0/24, 2001:db8:100::/48 }\n"
-				  "set wide { @lab, 203.0.113.0/24, 2001:db8::/32 }\n"
-				  "service block { direction in; protocol any; peers 203.0.113.128/25; action deny }\n"
-				  "service web { direction in; protocol tcp; ports 80, 443, 8000-8099; peers any; action allow }\n"
-				  "service dns { direction out; protocol udp, tcp; ports 53; peers @wide; action allow }\n"
-				  "service sig { direction in; protocol sctp; ports 2905; peers @lab; action allow }\n"
-				  "service ping { direction in; protocol icmp; types echo-request; peers any; action allow }\n"
-				  "service ping6 { direction out; protocol icmpv6; types echo-request; peers any; action allow }\n"
-				  "service gre { direction in; protocol 47; peers @lab; action allow }\n"
-				  "service ah { direction out; protocol 51; peers 2001:db8::/32; action allow }\n";
+static const char policy_text[] =
+	"default deny\n"
+	"fragments match\n"
+	"essential-icmp allow\n"
+	"set lab { 198.51.100.0/24, 2001:db8:100::/48 }\n"
+	"set wide { @lab, 203.0.113.0/24, 2001:db8::/32 }\n"
+	"service block { direction in; protocol any; peers 203.0.113.128/25; action deny }\n"
+	"service web { direction in; protocol tcp; ports 80, 443, 8000-8099; peers any; action allow }\n"
+	"service dns { direction out; protocol udp, tcp; ports 53; peers @wide; action allow }\n"
+	"service sig { direction in; protocol sctp; ports 2905; peers @lab; action allow }\n"
+	"service ping { direction in; protocol icmp; types echo-request; peers any; action allow }\n"
+	"service ping6 { direction out; protocol icmpv6; types echo-request; peers any; action allow }\n"
+	"service gre { direction in; protocol 47; peers @lab; action allow }\n"
+	"service ah { direction out; protocol 51; peers 2001:db8::/32; action allow }\n";
 
 static struct {
 	struct tg_diags diags;
@@ -56,10 +57,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	for (int facing = 0; facing < 2; facing++) {
 		struct tg_load_opts opts = { .trace = true };
 		int err = tg_compile(&g.pol, facing, NULL, &g.img[facing]) ?:
-			  tg_dataplane_load(&g.dp[facing], &g.img[facing], &opts);
+				  tg_dataplane_load(&g.dp[facing], &g.img[facing], &opts);
 
 		if (err) {
-			fprintf(stderr, "fuzz_packet: cannot load the data plane (%s): run as root with bpffs mounted\n%s",
+			fprintf(stderr,
+				"fuzz_packet: cannot load the data plane (%s): run as root with bpffs mounted\n%s",
 				strerror(-err), opts.log ? opts.log : "");
 			exit(1);
 		}
