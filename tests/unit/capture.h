@@ -5,6 +5,8 @@
 #ifndef TG_TEST_CAPTURE_H
 #define TG_TEST_CAPTURE_H
 
+#include "lib/log.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -43,6 +45,23 @@ static inline char *capture_end(struct capture *c)
 		abort();
 	fclose(c->tmp);
 	return text;
+}
+
+/* cmocka setup and teardown that keep a test's -v/-q from leaking into the next. */
+static enum tg_log_level capture_saved_level;
+
+static inline int save_level(void **state)
+{
+	(void)state;
+	capture_saved_level = tg_log_get_level();
+	return 0;
+}
+
+static inline int restore_level(void **state)
+{
+	(void)state;
+	tg_log_set_level(capture_saved_level);
+	return 0;
 }
 
 #endif

@@ -7,22 +7,6 @@
 
 #include <stdlib.h>
 
-static enum tg_log_level saved_level;
-
-static int save_level(void **state)
-{
-	(void)state;
-	saved_level = tg_log_get_level();
-	return 0;
-}
-
-static int restore_level(void **state)
-{
-	(void)state;
-	tg_log_set_level(saved_level);
-	return 0;
-}
-
 /* One message of each level, as stderr shows them at this threshold. */
 static char *all_levels_at(enum tg_log_level threshold)
 {
@@ -41,7 +25,7 @@ static void default_level_is_info(void **state)
 {
 	(void)state;
 	/* save_level ran first: this is the level the program starts with. */
-	assert_int_equal(saved_level, TG_LOG_INFO);
+	assert_int_equal(capture_saved_level, TG_LOG_INFO);
 }
 
 static void info_hides_debug_only(void **state)

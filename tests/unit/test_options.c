@@ -85,22 +85,6 @@ static int parse_quietly(const struct tg_command *cmd, int argc, char **argv, st
 	return rc;
 }
 
-static enum tg_log_level saved_level;
-
-static int save_level(void **state)
-{
-	(void)state;
-	saved_level = tg_log_get_level();
-	return 0;
-}
-
-static int restore_level(void **state)
-{
-	(void)state;
-	tg_log_set_level(saved_level);
-	return 0;
-}
-
 /* ---------------------------------------------------------------- parsing */
 
 static void callback_gets_ids_and_values_in_order(void **state)
