@@ -48,6 +48,7 @@ enum tg_reason {
 	TG_REASON_NON_IP,
 	TG_REASON_ESSENTIAL_ICMP,
 	TG_REASON_FRAGMENT,
+	TG_REASON_NO_FLOW, /* reply-shaped, but no live flow: the default decided */
 	TG_REASONS
 };
 
@@ -55,6 +56,21 @@ enum tg_reason {
 enum tg_icmp_mode { TG_ICMP_ALLOW_ESSENTIAL = 0, TG_ICMP_FILTER = 1 };
 /* Non-first fragments carry no ports. */
 enum tg_frag_mode { TG_FRAG_MATCH = 0, TG_FRAG_ALLOW = 1, TG_FRAG_DENY = 2 };
+/* Whether a reply needs a live flow (tracked) or its ports alone (stateless). */
+enum tg_replies_mode { TG_REPLIES_TRACKED = 0, TG_REPLIES_STATELESS = 1 };
+
+/* Flow timeouts, seconds; settings `tcp-syn-timeout` ... `other-timeout`. */
+enum tg_timeout {
+	TG_TIMEOUT_TCP_SYN = 0,	    /* opened, no SYN+ACK yet */
+	TG_TIMEOUT_TCP_ESTABLISHED, /* answered */
+	TG_TIMEOUT_TCP_CLOSING,	    /* a FIN seen */
+	TG_TIMEOUT_TCP_CLOSED,	    /* an RST seen */
+	TG_TIMEOUT_UDP,		    /* not answered yet */
+	TG_TIMEOUT_UDP_STREAM,	    /* answered */
+	TG_TIMEOUT_ICMP,	    /* echo and the other query types */
+	TG_TIMEOUT_OTHER,	    /* SCTP and protocols without ports */
+	TG_TIMEOUTS
+};
 
 struct tg_mask {
 	__u64 w[TG_MASK_WORDS];
@@ -85,7 +101,8 @@ struct tg_settings {
 	__u32 malformed;       /* enum tg_action */
 	__u32 icmp_mode;       /* enum tg_icmp_mode */
 	__u32 frag_mode;       /* enum tg_frag_mode */
-	__u32 pad;
+	__u32 replies;	       /* enum tg_replies_mode */
+	__u32 timeout[TG_TIMEOUTS]; /* seconds, by enum tg_timeout */
 };
 
 /* One generation's settings and services (the single entry of its map). */
@@ -163,6 +180,58 @@ TG_INLINE __u32 tg_frag_index(__u32 family, __u32 protocol)
 }
 
 /* ------------------------------------------------------------------
+ * Flows: one table per opener, shared by every attachment of the host and
+ * pinned once under TG_PIN_ROOT. A flow is keyed by its remote and local
+ * ends, so the reply a NIC facing outside sees finds the flow a request
+ * opened at a NIC facing inside, or at this NIC's egress.
+ */
+enum tg_opener {
+	TG_OPENED_LOCAL = 0,  /* the protected side: `direction out` flows */
+	TG_OPENED_REMOTE = 1, /* a remote client: `direction in` flows */
+	TG_OPENERS
+};
+
+struct tg_flow_key {
+	__u8 remote[16]; /* IPv4: the first 4 bytes, the rest 0 */
+	__u8 local[16];
+	__u16 remote_port; /* host order; ICMP queries: 0 */
+	__u16 local_port;  /* host order; ICMP queries: the identifier */
+	__u8 family;	   /* enum tg_family */
+	__u8 protocol;
+	__u8 pad[2];
+};
+
+enum tg_flow_state {
+	TG_FLOW_NEW = 0,     /* opened, not answered */
+	TG_FLOW_ESTABLISHED, /* answered (TCP: SYN+ACK seen, or picked up mid-stream) */
+	TG_FLOW_CLOSING,     /* TCP: a FIN seen */
+	TG_FLOW_CLOSED,	     /* TCP: an RST seen */
+	TG_FLOW_STATES
+};
+
+struct tg_flow {
+	__u64 expires_ns; /* bpf_ktime_get_ns() clock (CLOCK_MONOTONIC) */
+	__u32 state;	  /* enum tg_flow_state */
+	__u32 flags;	  /* TG_FLOW_FIN_* */
+};
+
+#define TG_FLOW_FIN_OPENER 1u
+#define TG_FLOW_FIN_RESPONDER 2u
+
+/* Per-CPU, one entry per opener (enum tg_opener). */
+struct tg_flow_stats {
+	__u64 created;	/* flows opened (a new entry, or an expired one reused) */
+	__u64 inserted; /* new entries: inserted - entries present = LRU evictions */
+	__u64 no_flow;	/* reply-shaped packets that found no live flow */
+	__u64 pad;
+};
+
+#define TG_FLOW_TABLE_DEFAULT 65536
+#define TG_PIN_FLOWS_LOCAL "flows_out" /* TG_OPENED_LOCAL */
+#define TG_PIN_FLOWS_REMOTE "flows_in" /* TG_OPENED_REMOTE */
+#define TG_PIN_FLOW_STATS "flow_stats"
+
+/* ------------------------------------------------------------------
  * Pinned state of an attached interface, under TG_PIN_ROOT/IFACE/. The CLI
  * keeps nothing else: a later tollgate process reads all of it from here.
  */
@@ -222,9 +291,19 @@ struct tg_meta {
 	__u32 pending_rollback;	       /* the pending switch is a --confirm rollback */
 	char attach_note[TG_NOTE_MAX]; /* why direct, when it is */
 	__u64 netns_dev, netns_ino;    /* the network namespace of the interface */
+	__u32 egress_kind;	       /* enum tg_egress_kind */
+	__u32 egress_prog_id;	       /* the egress classifier that records flows */
 };
 
-#define TG_META_VERSION 3 /* 3: one resident program, generations in map slots */
+/* How the egress classifier is attached: a tcx link (pinned beside the
+ * maps), or a filter on a clsact qdisc where the kernel has no tcx. */
+enum tg_egress_kind { TG_EGRESS_NONE = 0, TG_EGRESS_TCX = 1, TG_EGRESS_CLSACT = 2 };
+#define TG_PIN_EGRESS_LINK "egress_link"
+/* The clsact filter's handle and priority, so detach removes only ours. */
+#define TG_CLSACT_HANDLE 0x746c
+#define TG_CLSACT_PRIORITY 0x746c
+
+#define TG_META_VERSION 4 /* 4: flows, the egress classifier */
 
 /* Host-name peers: what DNS last said, pinned so that a name that stops
  * resolving keeps its last known addresses across tollgate processes. */

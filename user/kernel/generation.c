@@ -115,6 +115,9 @@ static void policy_table(const struct tg_image *img, struct tg_policy_table *t)
 	t->settings.malformed = action_of(img->settings[TG_SET_MALFORMED]);
 	t->settings.icmp_mode = (uint32_t)img->settings[TG_SET_ESSENTIAL_ICMP];
 	t->settings.frag_mode = (uint32_t)img->settings[TG_SET_FRAGMENTS];
+	t->settings.replies = (uint32_t)img->settings[TG_SET_REPLIES];
+	for (int i = 0; i < TG_TIMEOUTS; i++)
+		t->settings.timeout[i] = (uint32_t)img->settings[TG_SET_TIMEOUT(i)];
 	for (uint32_t s = 0; s < img->nservices && s < TG_MAX_SERVICES; s++) {
 		t->services[s].counter_slot = img->services[s].counter_slot;
 		t->services[s].action = img->services[s].action;

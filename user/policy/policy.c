@@ -148,6 +148,7 @@ const char *tg_reason_name(int reason)
 		[TG_REASON_NON_IP] = "non-ip",
 		[TG_REASON_ESSENTIAL_ICMP] = "essential-icmp",
 		[TG_REASON_FRAGMENT] = "fragment",
+		[TG_REASON_NO_FLOW] = "no-flow",
 	};
 
 	return reason >= 0 && reason < TG_REASONS ? names[reason] : "?";

@@ -89,8 +89,21 @@ enum tg_setting {
 	TG_SET_MALFORMED,
 	TG_SET_ESSENTIAL_ICMP,
 	TG_SET_FRAGMENTS,
+	TG_SET_REPLIES,	   /* enum tg_replies_mode */
+	TG_SET_FLOW_TABLE, /* flows per opener (the size of each shared table) */
+	/* Timeouts in seconds, in the order of enum tg_timeout. */
+	TG_SET_TCP_SYN_TIMEOUT,
+	TG_SET_TCP_ESTABLISHED_TIMEOUT,
+	TG_SET_TCP_CLOSING_TIMEOUT,
+	TG_SET_TCP_CLOSED_TIMEOUT,
+	TG_SET_UDP_TIMEOUT,
+	TG_SET_UDP_STREAM_TIMEOUT,
+	TG_SET_ICMP_TIMEOUT,
+	TG_SET_OTHER_TIMEOUT,
 	TG_SETTINGS
 };
+
+#define TG_SET_TIMEOUT(t) (TG_SET_TCP_SYN_TIMEOUT + (t)) /* t: enum tg_timeout */
 
 struct tg_policy {
 	struct tg_set *sets;
