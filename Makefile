@@ -93,7 +93,7 @@ LAB := $(BUILD)/labnet $(BUILD)/xdp_pass.bpf.o
 # libFuzzer needs clang. The policy target is the front end alone; the packet
 # target runs frames through the real program too, so it links the loader.
 FUZZ_FLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -Iinclude -Iuser -I$(BUILD) -fsanitize=fuzzer,address,undefined
-FUZZ_PACKET_SRCS := $(CORE_SRCS) user/kernel/dataplane.c user/kernel/generation.c user/kernel/link.c
+FUZZ_PACKET_SRCS := $(CORE_SRCS) $(addprefix user/kernel/,dataplane.c generation.c link.c flows.c egress.c)
 $(BUILD)/fuzz/fuzz_policy: tests/fuzz/fuzz_policy.c $(CORE_SRCS) $(HEADERS) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_policy.c $(CORE_SRCS)

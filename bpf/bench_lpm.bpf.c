@@ -22,15 +22,17 @@ struct {
 SEC("xdp")
 int bench_lpm(struct xdp_md *ctx)
 {
-	struct packet pkt = { .ctx = ctx, .frame_len = (__u32)(ctx->data_end - ctx->data) };
+	struct packet pkt;
 	__u32 *hit = 0;
 
 	bench_next_address(ctx);
+	packet_init(&pkt, (void *)(long)ctx->data, (void *)(long)ctx->data_end,
+		    (__u32)(ctx->data_end - ctx->data), TG_FACING_OUTSIDE);
 	if (parse(&pkt) != PARSE_IP)
 		return XDP_DROP;
 	if (pkt.family == TG_FAMILY_V4) {
 		struct tg_v4_key key = { .prefixlen = 32 };
-		__u8 *a = ptr_at(ctx, pkt.remote_off, 4);
+		__u8 *a = pkt_at(&pkt, pkt.remote_off, 4);
 
 		if (!a)
 			return XDP_DROP;
@@ -38,7 +40,7 @@ int bench_lpm(struct xdp_md *ctx)
 		hit = bpf_map_lookup_elem(&bare_v4, &key);
 	} else {
 		struct tg_v6_key key = { .prefixlen = 128 };
-		__u8 *a = ptr_at(ctx, pkt.remote_off, 16);
+		__u8 *a = pkt_at(&pkt, pkt.remote_off, 16);
 
 		if (!a)
 			return XDP_DROP;

@@ -7,6 +7,8 @@
 #include "parse.h"
 #include "bench.h"
 
+#include <linux/pkt_cls.h> /* TC_ACT_UNSPEC */
+
 /*
  * Fixed for the life of an attachment: constants at load time, so dead paths
  * are pruned. Everything a reload changes lives in the generation maps below.
@@ -19,6 +21,9 @@ const volatile __u32 cfg_trace = 0;
 const volatile __u32 cfg_multi_buffer = 0;
 /* make bench only: rewrite each frame's remote address from a trace. */
 const volatile __u32 cfg_bench = 0;
+/* Test runs and replay: the time comes from the `clock` map, so flow
+ * timeouts follow a capture's timestamps (or a test's) instead of the host. */
+const volatile __u32 cfg_clock_from_map = 0;
 
 /*
  * Generations. This program is loaded once per attachment and never
@@ -177,6 +182,38 @@ struct {
 	__type(value, struct tg_trace);
 } trace SEC(".maps");
 
+/* ------------------------------------------------------------- flows */
+
+/* One LRU table per opener (enum tg_opener), shared by every attachment of
+ * the host: the loader pins them once under TG_PIN_ROOT (the sizes are the
+ * `flow-table` setting of the policy that created them). Two tables, so
+ * that a flood of remote-opened flows can only evict remote-opened flows. */
+struct flow_map {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TG_FLOW_TABLE_DEFAULT);
+	__type(key, struct tg_flow_key);
+	__type(value, struct tg_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+};
+
+struct flow_map flows_out SEC(".maps"); /* TG_OPENED_LOCAL */
+struct flow_map flows_in SEC(".maps");	/* TG_OPENED_REMOTE */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TG_OPENERS);
+	__type(key, __u32);
+	__type(value, struct tg_flow_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} flow_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} clock SEC(".maps");
+
 /* The generation in force: its slot, read once per packet, and its policy
  * table. The other inner maps are looked up at that slot when needed, so a
  * packet decided early (non-IP, essential ICMP, no peer) reads no more. */
@@ -219,7 +256,7 @@ static __always_inline __u32 lookup_peer_class(struct generation *g, struct pack
 
 	if (pkt->family == TG_FAMILY_V4) {
 		struct tg_v4_key key = { .prefixlen = 32 };
-		__u8 *a = ptr_at(pkt->ctx, pkt->remote_off, 4);
+		__u8 *a = pkt_at(pkt, pkt->remote_off, 4);
 		void *trie = bpf_map_lookup_elem(&gen_v4, &g->slot);
 
 		if (!a || !trie)
@@ -228,7 +265,7 @@ static __always_inline __u32 lookup_peer_class(struct generation *g, struct pack
 		cls = bpf_map_lookup_elem(trie, &key);
 	} else {
 		struct tg_v6_key key = { .prefixlen = 128 };
-		__u8 *a = ptr_at(pkt->ctx, pkt->remote_off, 16);
+		__u8 *a = pkt_at(pkt, pkt->remote_off, 16);
 		void *trie = bpf_map_lookup_elem(&gen_v6, &g->slot);
 
 		if (!a || !trie)
@@ -330,6 +367,11 @@ static __always_inline __u32 l4_row(struct packet *pkt, __u32 *value_req, __u32 
 	return TG_ROW_OTHER;
 }
 
+static __always_inline int is_own_icmp(struct packet *pkt)
+{
+	return pkt->family == TG_FAMILY_V4 ? pkt->protocol == IPPROTO_ICMP : pkt->protocol == IPPROTO_ICMPV6;
+}
+
 static __always_inline int is_essential_icmp(struct packet *pkt)
 {
 	__u32 t = pkt->icmp_type;
@@ -337,6 +379,39 @@ static __always_inline int is_essential_icmp(struct packet *pkt)
 	if (pkt->family == TG_FAMILY_V4)
 		return pkt->protocol == IPPROTO_ICMP && (t == 3 || t == 11 || t == 12);
 	return pkt->protocol == IPPROTO_ICMPV6 && ((t >= 1 && t <= 4) || (t >= 133 && t <= 137));
+}
+
+/* The essential types that quote a packet; the others are neighbour discovery. */
+static __always_inline int is_icmp_error(struct packet *pkt)
+{
+	return pkt->family == TG_FAMILY_V4 || pkt->icmp_type <= 4;
+}
+
+/* ICMP queries (echo and the old IPv4 ones) and their replies: the types
+ * whose identifier keys a flow. A request type's reply is one more (IPv4:
+ * 8 -> 0, 13 -> 14, 15 -> 16, 17 -> 18; IPv6: 128 -> 129). */
+static __always_inline int icmp_query_reply(struct packet *pkt, __u32 type)
+{
+	if (pkt->family == TG_FAMILY_V6)
+		return type == 128 ? 129 : -1;
+	if (type == 8)
+		return 0;
+	return type == 13 || type == 15 || type == 17 ? (int)type + 1 : -1;
+}
+
+static __always_inline int icmp_reply_request(struct packet *pkt, __u32 type)
+{
+	if (pkt->family == TG_FAMILY_V6)
+		return type == 129 ? 128 : -1;
+	if (type == 0)
+		return 8;
+	return type == 14 || type == 16 || type == 18 ? (int)type - 1 : -1;
+}
+
+static __always_inline int is_icmp_query(struct packet *pkt)
+{
+	return is_own_icmp(pkt) &&
+	       (icmp_query_reply(pkt, pkt->icmp_type) >= 0 || icmp_reply_request(pkt, pkt->icmp_type) >= 0);
 }
 
 static __always_inline void decide(struct decision *d, __u32 verdict, __u32 reason)
@@ -364,33 +439,298 @@ static __always_inline void decide_service(struct generation *g, struct decision
 	d->counter_slot = svc->counter_slot;
 }
 
-static __always_inline void classify(struct generation *g, struct packet *pkt, struct decision *d)
+/* What a packet matched, kept for a second look when a reply has no flow. */
+struct match {
+	__u32 peer;
+	__u32 req_cls;
+	__u32 rep_cls;
+	__u32 flipped;
+};
+
+/*
+ * The generation is compiled for the attachment's facing. A packet seen the
+ * other way round (leaving through egress, or quoted in an ICMP error) is a
+ * request where the compiled image expects a reply and the reverse: its
+ * request ports are in the image's reply block, and an ICMP request type is
+ * there as the reply it gets.
+ */
+static __always_inline __u32 l4_lookup(struct generation *g, struct packet *pkt, __u32 image_role, __u32 row, __u32 value,
+				       __u32 flipped)
+{
+	int mapped = (int)value;
+
+	if (flipped && (row == TG_ROW_ICMP || row == TG_ROW_ICMPV6))
+		mapped = image_role == TG_ROLE_REPLY ? icmp_query_reply(pkt, value) : icmp_reply_request(pkt, value);
+	if (mapped < 0)
+		return 0;
+	return l4_class(g, tg_l4_index(image_role, row, (__u32)mapped));
+}
+
+/* Stateless: the first service that takes the packet, by ports and flags. */
+static __always_inline void match_services(struct generation *g, struct packet *pkt, struct decision *d, struct match *m)
 {
 	const struct tg_settings *set = &g->policy->settings;
-	__u32 peer, service, row, value_req = 0, value_rep = 0, rep_cls = 0;
+	__u32 service, row, value_req = 0, value_rep = 0;
+	__u32 req_role = TG_ROLE_REQUEST, rep_role = TG_ROLE_REPLY;
 
-	if (set->icmp_mode == TG_ICMP_ALLOW_ESSENTIAL && !pkt->nonfirst_fragment && is_essential_icmp(pkt))
-		return decide(d, TG_PASS, TG_REASON_ESSENTIAL_ICMP);
-	if (pkt->nonfirst_fragment && set->frag_mode != TG_FRAG_MATCH)
-		return decide(d, set->frag_mode == TG_FRAG_ALLOW ? TG_PASS : TG_DROP, TG_REASON_FRAGMENT);
-
-	peer = lookup_peer_class(g, pkt);
-	if (!peer)
+	m->flipped = pkt->facing != cfg_facing;
+	m->req_cls = m->rep_cls = 0;
+	m->peer = lookup_peer_class(g, pkt);
+	if (!m->peer)
 		return decide(d, set->default_verdict, TG_REASON_DEFAULT);
 	if (pkt->nonfirst_fragment) {
-		service = first_common(g, peer, l4_class(g, tg_frag_index(pkt->family, pkt->protocol)), 0);
+		service = first_common(g, m->peer, l4_class(g, tg_frag_index(pkt->family, pkt->protocol)), 0);
 		if (service == TG_NO_SERVICE)
 			return decide(d, set->default_verdict, TG_REASON_DEFAULT);
 		return decide_service(g, d, service, TG_ROLE_FRAGMENT, TG_REASON_FRAGMENT);
 	}
+	if (m->flipped) {
+		req_role = TG_ROLE_REPLY;
+		rep_role = TG_ROLE_REQUEST;
+	}
 	row = l4_row(pkt, &value_req, &value_rep);
+	m->req_cls = l4_lookup(g, pkt, req_role, row, value_req, m->flipped);
 	/* A TCP segment without ACK (a SYN, say) is never a reply. */
 	if (pkt->protocol != IPPROTO_TCP || (pkt->tcp_flags & TCP_ACK))
-		rep_cls = l4_class(g, tg_l4_index(TG_ROLE_REPLY, row, value_rep));
-	service = first_common(g, peer, l4_class(g, tg_l4_index(TG_ROLE_REQUEST, row, value_req)), rep_cls);
+		m->rep_cls = l4_lookup(g, pkt, rep_role, row, value_rep, m->flipped);
+	service = first_common(g, m->peer, m->req_cls, m->rep_cls);
 	if (service == TG_NO_SERVICE)
 		return decide(d, set->default_verdict, TG_REASON_DEFAULT);
 	decide_service(g, d, service, TG_ROLES, TG_REASON_SERVICE);
+	if (m->flipped)
+		d->role ^= 1; /* request <-> reply */
+}
+
+/* ------------------------------------------------------------- flows */
+
+static __always_inline __u64 now_ns(void)
+{
+	__u32 zero = 0;
+	__u64 *t;
+
+	if (!cfg_clock_from_map)
+		return bpf_ktime_get_ns();
+	t = bpf_map_lookup_elem(&clock, &zero);
+	return t ? *t : 0;
+}
+
+/* A flow's key, from the view's remote and local ends; 0 if unreadable. */
+static __always_inline int flow_key(struct packet *pkt, struct tg_flow_key *k)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	if (pkt->family == TG_FAMILY_V4) {
+		__u8 *r = pkt_at(pkt, pkt->remote_off, 4), *l = pkt_at(pkt, pkt->local_off, 4);
+
+		if (!r || !l)
+			return 0;
+		__builtin_memcpy(k->remote, r, 4);
+		__builtin_memcpy(k->local, l, 4);
+	} else {
+		__u8 *r = pkt_at(pkt, pkt->remote_off, 16), *l = pkt_at(pkt, pkt->local_off, 16);
+
+		if (!r || !l)
+			return 0;
+		__builtin_memcpy(k->remote, r, 16);
+		__builtin_memcpy(k->local, l, 16);
+	}
+	k->family = (__u8)pkt->family;
+	k->protocol = (__u8)pkt->protocol;
+	if (pkt->protocol == IPPROTO_TCP || pkt->protocol == IPPROTO_UDP || pkt->protocol == IPPROTO_SCTP) {
+		int from_remote = pkt->facing == TG_FACING_OUTSIDE;
+
+		k->remote_port = (__u16)(from_remote ? pkt->sport : pkt->dport);
+		k->local_port = (__u16)(from_remote ? pkt->dport : pkt->sport);
+	} else if (is_icmp_query(pkt)) {
+		k->local_port = (__u16)pkt->icmp_id;
+	}
+	return 1;
+}
+
+static __always_inline struct tg_flow *flow_find(__u32 opener, struct tg_flow_key *k)
+{
+	if (opener == TG_OPENED_LOCAL)
+		return bpf_map_lookup_elem(&flows_out, k);
+	return bpf_map_lookup_elem(&flows_in, k);
+}
+
+static __always_inline int flow_insert(__u32 opener, struct tg_flow_key *k, struct tg_flow *f)
+{
+	if (opener == TG_OPENED_LOCAL)
+		return bpf_map_update_elem(&flows_out, k, f, BPF_NOEXIST);
+	return bpf_map_update_elem(&flows_in, k, f, BPF_NOEXIST);
+}
+
+static __always_inline struct tg_flow_stats *flow_stats_of(__u32 opener)
+{
+	return bpf_map_lookup_elem(&flow_stats, &opener);
+}
+
+static __always_inline __u64 flow_timeout_ns(const struct tg_settings *set, struct packet *pkt, struct tg_flow *f)
+{
+	__u32 t = TG_TIMEOUT_OTHER;
+
+	if (pkt->protocol == IPPROTO_TCP)
+		t = f->state == TG_FLOW_NEW	    ? TG_TIMEOUT_TCP_SYN :
+		    f->state == TG_FLOW_ESTABLISHED ? TG_TIMEOUT_TCP_ESTABLISHED :
+		    f->state == TG_FLOW_CLOSING	    ? TG_TIMEOUT_TCP_CLOSING :
+						      TG_TIMEOUT_TCP_CLOSED;
+	else if (pkt->protocol == IPPROTO_UDP)
+		t = f->state == TG_FLOW_NEW ? TG_TIMEOUT_UDP : TG_TIMEOUT_UDP_STREAM;
+	else if (is_own_icmp(pkt))
+		t = TG_TIMEOUT_ICMP;
+	return (__u64)set->timeout[t & (TG_TIMEOUTS - 1)] * 1000000000ull;
+}
+
+/* The state machine (docs/design.md, "Flows"): TCP follows the handshake
+ * and the close; everything else is answered or not. */
+static __always_inline void flow_step(struct tg_flow *f, struct packet *pkt, int from_opener)
+{
+	__u32 flags = pkt->tcp_flags;
+
+	if (pkt->protocol != IPPROTO_TCP) {
+		if (!from_opener)
+			f->state = TG_FLOW_ESTABLISHED;
+		return;
+	}
+	if (flags & TCP_RST) {
+		f->state = TG_FLOW_CLOSED;
+	} else if (from_opener && (flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && f->state == TG_FLOW_CLOSED) {
+		f->state = TG_FLOW_NEW; /* the same ports, opened again */
+		f->flags = 0;
+	} else if (flags & TCP_FIN) {
+		f->flags |= from_opener ? TG_FLOW_FIN_OPENER : TG_FLOW_FIN_RESPONDER;
+		if (f->state != TG_FLOW_CLOSED)
+			f->state = TG_FLOW_CLOSING;
+	} else if (!from_opener && (flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) && f->state == TG_FLOW_NEW) {
+		f->state = TG_FLOW_ESTABLISHED;
+	}
+}
+
+/* An allowed request: the sender opens (or refreshes) its flow. */
+static __always_inline void flow_open(struct generation *g, struct packet *pkt)
+{
+	__u32 opener = pkt->facing == TG_FACING_OUTSIDE ? TG_OPENED_REMOTE : TG_OPENED_LOCAL;
+	struct tg_flow_key k;
+	struct tg_flow fresh = {}, *f;
+	struct tg_flow_stats *st;
+	__u64 now;
+
+	if (is_own_icmp(pkt) && !is_icmp_query(pkt))
+		return; /* errors and discovery open nothing */
+	if (!flow_key(pkt, &k))
+		return;
+	now = now_ns();
+	f = flow_find(opener, &k);
+	if (f && now < f->expires_ns) {
+		flow_step(f, pkt, 1);
+		f->expires_ns = now + flow_timeout_ns(&g->policy->settings, pkt, f);
+		return;
+	}
+	if (pkt->protocol == IPPROTO_TCP && (pkt->tcp_flags & TCP_RST))
+		return; /* an RST opens nothing */
+	/* TCP without a bare SYN is picked up mid-stream: the local side, or a
+	 * request the policy admits, vouches for it (conntrack's loose mode). */
+	if (pkt->protocol == IPPROTO_TCP && (pkt->tcp_flags & (TCP_SYN | TCP_ACK)) != TCP_SYN)
+		fresh.state = TG_FLOW_ESTABLISHED;
+	flow_step(&fresh, pkt, 1);
+	fresh.expires_ns = now + flow_timeout_ns(&g->policy->settings, pkt, &fresh);
+	st = flow_stats_of(opener);
+	if (st)
+		st->created++;
+	if (f) {
+		*f = fresh; /* an expired flow's entry, reused */
+		return;
+	}
+	if (!flow_insert(opener, &k, &fresh) && st)
+		st->inserted++;
+}
+
+/* A reply: passes when the receiver opened a live flow; counts misses. */
+static __always_inline int flow_answer(struct generation *g, struct packet *pkt, int count_miss)
+{
+	__u32 opener = pkt->facing == TG_FACING_OUTSIDE ? TG_OPENED_LOCAL : TG_OPENED_REMOTE;
+	struct tg_flow_key k;
+	struct tg_flow *f;
+	__u64 now;
+
+	if (!flow_key(pkt, &k))
+		return 0;
+	now = now_ns();
+	f = flow_find(opener, &k);
+	if (!f || now >= f->expires_ns) {
+		struct tg_flow_stats *st = count_miss ? flow_stats_of(opener) : 0;
+
+		if (st)
+			st->no_flow++;
+		return 0;
+	}
+	flow_step(f, pkt, 0);
+	f->expires_ns = now + flow_timeout_ns(&g->policy->settings, pkt, f);
+	return 1;
+}
+
+static __always_inline int flow_live(__u32 opener, struct tg_flow_key *k)
+{
+	struct tg_flow *f = flow_find(opener, k);
+
+	return f && now_ns() < f->expires_ns;
+}
+
+/*
+ * Related ICMP: an error passes as essential only when the packet it quotes
+ * belongs to a live flow (either opener) or is one the policy allows the
+ * other way (path MTU discovery for inbound services needs no flow). Not
+ * inlined: it classifies a second packet.
+ */
+static __noinline int icmp_error_related(struct generation *g, struct packet *pkt)
+{
+	struct packet q;
+	struct tg_flow_key k;
+	struct decision d;
+	struct match m;
+
+	if (!parse_quoted(pkt, &q) || !flow_key(&q, &k))
+		return 0;
+	if (flow_live(TG_OPENED_LOCAL, &k) || flow_live(TG_OPENED_REMOTE, &k))
+		return 1;
+	match_services(g, &q, &d, &m);
+	return d.reason == TG_REASON_SERVICE && d.verdict == TG_PASS;
+}
+
+/* With `replies tracked`: a reply passes only inside a live flow; without
+ * one it is not a reply, and the request side (or the default) decides. */
+static __always_inline void track(struct generation *g, struct packet *pkt, struct decision *d, struct match *m)
+{
+	__u32 service;
+
+	if (d->reason != TG_REASON_SERVICE || d->verdict != TG_PASS)
+		return;
+	if (d->role == TG_ROLE_REQUEST)
+		return flow_open(g, pkt);
+	if (flow_answer(g, pkt, 1))
+		return;
+	service = first_common(g, m->peer, m->req_cls, 0);
+	if (service == TG_NO_SERVICE)
+		return decide(d, g->policy->settings.default_verdict, TG_REASON_NO_FLOW);
+	decide_service(g, d, service, TG_ROLES, TG_REASON_SERVICE);
+	if (d->verdict == TG_PASS)
+		flow_open(g, pkt);
+}
+
+static __always_inline void classify(struct generation *g, struct packet *pkt, struct decision *d)
+{
+	const struct tg_settings *set = &g->policy->settings;
+	int tracked = set->replies == TG_REPLIES_TRACKED;
+	struct match m;
+
+	if (set->icmp_mode == TG_ICMP_ALLOW_ESSENTIAL && !pkt->nonfirst_fragment && is_essential_icmp(pkt) &&
+	    (!tracked || !is_icmp_error(pkt) || icmp_error_related(g, pkt)))
+		return decide(d, TG_PASS, TG_REASON_ESSENTIAL_ICMP);
+	if (pkt->nonfirst_fragment && set->frag_mode != TG_FRAG_MATCH)
+		return decide(d, set->frag_mode == TG_FRAG_ALLOW ? TG_PASS : TG_DROP, TG_REASON_FRAGMENT);
+	match_services(g, pkt, d, &m);
+	if (tracked)
+		track(g, pkt, d, &m);
 }
 
 /* ------------------------------------------------------------- account */
@@ -447,7 +787,7 @@ static __always_inline int orphan(void)
 SEC("xdp.frags")
 int tollgate_xdp(struct xdp_md *ctx)
 {
-	struct packet pkt = { .ctx = ctx, .frame_len = frame_length(ctx), .facing = cfg_facing };
+	struct packet pkt;
 	struct generation g;
 	struct decision d;
 	int parsed;
@@ -456,6 +796,7 @@ int tollgate_xdp(struct xdp_md *ctx)
 		return orphan();
 	if (cfg_bench)
 		bench_next_address(ctx);
+	packet_init(&pkt, (void *)(long)ctx->data, (void *)(long)ctx->data_end, frame_length(ctx), cfg_facing);
 	parsed = parse(&pkt);
 
 	if (parsed == PARSE_NON_IP)
@@ -466,6 +807,40 @@ int tollgate_xdp(struct xdp_md *ctx)
 		classify(&g, &pkt, &d);
 	account(&d, pkt.frame_len);
 	return d.verdict == TG_PASS ? XDP_PASS : XDP_DROP;
+}
+
+/*
+ * The egress classifier: the host's own requests leave here, and their
+ * flows must exist before the replies arrive. It sees packets the other way
+ * round from the XDP program, records the flows of allowed requests,
+ * refreshes those its allowed replies belong to, and never drops: the
+ * policy is enforced on arrival only.
+ */
+#define EGRESS_PULL 256 /* enough for any header chain the parser accepts in practice */
+
+SEC("tc")
+int tollgate_egress(struct __sk_buff *skb)
+{
+	struct packet pkt;
+	struct generation g;
+	struct decision d;
+	struct match m;
+
+	if (!current_generation(&g) || g.policy->settings.replies != TG_REPLIES_TRACKED)
+		return TC_ACT_UNSPEC;
+	if (skb->data_end - skb->data < EGRESS_PULL && skb->len > skb->data_end - skb->data)
+		bpf_skb_pull_data(skb, skb->len < EGRESS_PULL ? skb->len : EGRESS_PULL);
+	packet_init(&pkt, (void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, cfg_facing ^ 1);
+	if (parse(&pkt) != PARSE_IP)
+		return TC_ACT_UNSPEC;
+	match_services(&g, &pkt, &d, &m);
+	if (d.reason == TG_REASON_SERVICE && d.verdict == TG_PASS) {
+		if (d.role == TG_ROLE_REQUEST)
+			flow_open(&g, &pkt);
+		else
+			flow_answer(&g, &pkt, 0);
+	}
+	return TC_ACT_UNSPEC; /* on to the next classifier: we only watch */
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -25,6 +25,8 @@ void tg_loaded_free(struct tg_loaded *l);
 int tg_host_option(struct tg_hostmap *map, const char *arg);
 /* Warns about --host names the loaded policy does not use. */
 void tg_warn_unused_hosts(const struct tg_loaded *l);
+/* The shared flow tables keep the size they were made with. */
+void tg_warn_flow_table_size(const char *ifname, uint32_t want, uint32_t have);
 /* Parses --facing's value; 0 or -EINVAL. */
 int tg_parse_facing(const char *arg, int *facing);
 /* An interface name an operand gives: 0, or TG_EXIT_USAGE after saying why. */

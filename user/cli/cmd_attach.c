@@ -6,6 +6,7 @@
  */
 #include "cli/apply.h"
 #include "kernel/dataplane.h"
+#include "kernel/egress.h"
 #include "kernel/link.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -25,6 +26,7 @@ static int create_state(struct tg_state *st, const struct tg_policy_args *a, con
 	struct tg_slot_plan *plan = xcalloc(1, sizeof(*plan));
 	struct tg_generation gen = { { -1, -1, -1, -1, -1 } };
 	struct tg_gen_layout layout;
+	uint32_t want = (uint32_t)img->settings[TG_SET_FLOW_TABLE], flow_size = want;
 	int err;
 
 	if (mkdir(TG_PIN_ROOT, 0700) < 0 && errno != EEXIST) {
@@ -33,7 +35,7 @@ static int create_state(struct tg_state *st, const struct tg_policy_args *a, con
 	}
 	tg_dataplane_capture_log();
 	/* clang-format off */
-	err = tg_plan_slots(st->slots, 0, 1, img, plan) ?: tg_link_create_maps(st->dir, a->facing) ?:
+	err = tg_plan_slots(st->slots, 0, 1, img, plan) ?: tg_link_create_maps(st->dir, a->facing, want, &flow_size) ?:
 	      tg_state_open_maps(st) ?: tg_state_apply_slot_plan(st, plan) ?: tg_gen_layout_read(NULL, &layout) ?:
 	      tg_generation_build(&layout, img, &gen, NULL) ?: tg_generation_install(st->outer_fd, 0, &gen) ?:
 	      tg_generation_activate(st->active_fd, 0);
@@ -43,6 +45,7 @@ static int create_state(struct tg_state *st, const struct tg_policy_args *a, con
 	*load_log = tg_dataplane_take_log();
 	if (err)
 		return err;
+	tg_warn_flow_table_size(st->ifname, want, flow_size);
 	st->meta = (struct tg_meta){ .version = TG_META_VERSION,
 				     .generation = 1,
 				     .facing = (uint32_t)a->facing,
@@ -54,11 +57,11 @@ static int create_state(struct tg_state *st, const struct tg_policy_args *a, con
 
 static void print_attached(const struct tg_state *st, const struct tg_link *link)
 {
-	printf("%s: attached (%s, facing %s, %s), policy %s, %u services, generation 1\n", st->ifname,
+	printf("%s: attached (%s, facing %s, %s, egress %s), policy %s, %u services, generation 1\n", st->ifname,
 	       st->meta.mode == TG_MODE_SKB ? "skb" : "native",
 	       st->meta.facing == TG_FACING_INSIDE ? "inside" : "outside",
-	       link->kind == TG_ATTACH_DISPATCHER ? "libxdp dispatcher" : "direct", st->meta.current.path,
-	       st->meta.current.nservices);
+	       link->kind == TG_ATTACH_DISPATCHER ? "libxdp dispatcher" : "direct",
+	       tg_egress_kind_name(st->meta.egress_kind), st->meta.current.path, st->meta.current.nservices);
 	if (link->kind == TG_ATTACH_DIRECT)
 		tg_info("note: %s: tollgate runs without libxdp's dispatcher, so no other XDP program can share %s (%s)\n",
 			st->ifname, st->ifname, link->note);
@@ -89,6 +92,21 @@ static void record_link(struct tg_state *st, const struct tg_link *link, int ifi
 			st->ifname, tg_strerror(err));
 }
 
+/* Egress first: the host's requests are recorded before XDP wants their
+ * flows, so no reply to a request in flight meets an empty table. */
+static int attach_egress(struct tg_state *st, int facing, int ifindex)
+{
+	struct tg_egress eg;
+	int err = tg_egress_attach(st->dir, facing, ifindex, &eg);
+
+	st->meta.ifindex = (uint32_t)ifindex; /* so a failure can remove a clsact filter */
+	if (err)
+		return err;
+	st->meta.egress_kind = eg.kind;
+	st->meta.egress_prog_id = eg.prog_id;
+	return tg_state_write_meta(st);
+}
+
 static int do_attach(struct tg_policy_args *a, struct tg_loaded *l, struct tg_state *st)
 {
 	struct tg_image img = { 0 };
@@ -110,6 +128,14 @@ static int do_attach(struct tg_policy_args *a, struct tg_loaded *l, struct tg_st
 	if (err) {
 		tg_state_remove(st);
 		rc = report_create_error(a->ifname, err, load_log);
+		goto out;
+	}
+	err = attach_egress(st, a->facing, ifindex);
+	if (err) {
+		tg_state_remove(st);
+		tg_err("cannot attach the egress classifier that records %s's flows: %s (tollgate needs tcx or a clsact qdisc on %s; check 'tc qdisc show dev %s')\n",
+		       a->ifname, tg_strerror(err), a->ifname, a->ifname);
+		rc = TG_EXIT_SYSTEM;
 		goto out;
 	}
 	err = tg_link_attach(st->dir, a->facing, ifindex, a->mode, &link);

@@ -118,3 +118,10 @@ int tg_parse_offline(const struct tg_command *cmd, int argc, char **argv, struct
 		tg_warn_unused_hosts(l);
 	return rc;
 }
+
+void tg_warn_flow_table_size(const char *ifname, uint32_t want, uint32_t have)
+{
+	if (want && have && want != have)
+		tg_warn("%s: the host's flow tables already hold %u flows each (made by an earlier attach); 'flow-table %u' takes effect once every interface is detached\n",
+			ifname, have, want);
+}

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Loading the XDP program and filling its maps from a compiled image. */
 #include "kernel/dataplane.h"
+#include "kernel/flows.h"
 #include "kernel/generation.h"
 #include "kernel/link.h"
+#include "policy/policy.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "tollgate.skel.h"
@@ -151,6 +153,17 @@ static int install_first(struct tollgate *skel, const struct tg_generation *gen)
 	return tg_generation_install(outer, 0, gen) ?: tg_generation_activate(bpf_map__fd(skel->maps.active), 0);
 }
 
+/* A test run's flow tables are its own, sized as the policy says. */
+static int size_flow_tables(struct tollgate *skel, const struct tg_image *img)
+{
+	uint32_t size = (uint32_t)img->settings[TG_SET_FLOW_TABLE];
+
+	if (!size)
+		size = TG_FLOW_TABLE_DEFAULT;
+	return bpf_map__set_max_entries(skel->maps.flows_out, size) ?:
+	       bpf_map__set_max_entries(skel->maps.flows_in, size);
+}
+
 static int load_program(struct tg_dataplane *dp, const struct tg_image *img, struct tg_load_opts *opts,
 			struct tg_gen_layout *layout)
 {
@@ -166,7 +179,8 @@ static int load_program(struct tg_dataplane *dp, const struct tg_image *img, str
 		return err;
 	dp->trace = opts && opts->trace;
 	tg_dataplane_configure(dp->skel, img->facing, dp->trace);
-	err = unpin_all(dp->skel);
+	dp->skel->rodata->cfg_clock_from_map = opts && opts->clock_from_map;
+	err = unpin_all(dp->skel) ?: size_flow_tables(dp->skel, img);
 	if (!err && bench) {
 		dp->skel->rodata->cfg_bench = 1;
 		dp->skel->rodata->bench_trace_len = opts->bench_count;
@@ -235,6 +249,27 @@ int tg_dataplane_run(struct tg_dataplane *dp, const uint8_t *frame, size_t len, 
 	if (trace && dp->trace && bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.trace), &zero, trace))
 		return -errno;
 	return 0;
+}
+
+int tg_dataplane_run_egress(struct tg_dataplane *dp, const uint8_t *frame, size_t len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = (uint32_t)len, .repeat = 1);
+
+	return bpf_prog_test_run_opts(bpf_program__fd(dp->skel->progs.tollgate_egress), &run) ? -errno : 0;
+}
+
+int tg_dataplane_set_clock(struct tg_dataplane *dp, uint64_t now_ns)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_update_elem(bpf_map__fd(dp->skel->maps.clock), &zero, &now_ns, BPF_ANY) ? -errno : 0;
+}
+
+int tg_dataplane_flows(struct tg_dataplane *dp, uint64_t now_ns, struct tg_flow_summary *out)
+{
+	int fds[TG_OPENERS] = { bpf_map__fd(dp->skel->maps.flows_out), bpf_map__fd(dp->skel->maps.flows_in) };
+
+	return tg_flows_summary_of(fds, bpf_map__fd(dp->skel->maps.flow_stats), now_ns, out);
 }
 
 /* Per-CPU values come back as one value per possible CPU, each 8-aligned. */

@@ -22,6 +22,8 @@ struct tg_load_opts {
 	/* make bench: each run takes the next remote address from this trace. */
 	const uint8_t (*bench_addrs)[16];
 	uint32_t bench_count;
+	/* Flow timeouts follow tg_dataplane_set_clock(), not the host's clock. */
+	bool clock_from_map;
 	char *log;	  /* out: libbpf/verifier messages on failure (caller frees) */
 	uint64_t load_ns; /* out: open and verify */
 	uint64_t fill_ns; /* out: writing the image into the maps */
@@ -43,6 +45,14 @@ int tg_dataplane_prog_fd(const struct tg_dataplane *dp);
 /* Runs one frame through the program (BPF_PROG_TEST_RUN). */
 /* verdict: enum tg_action. */
 int tg_dataplane_run(struct tg_dataplane *dp, const uint8_t *frame, size_t len, int *verdict, struct tg_trace *trace);
+
+/* Runs one frame through the egress classifier, which only records flows. */
+int tg_dataplane_run_egress(struct tg_dataplane *dp, const uint8_t *frame, size_t len);
+/* The time the program sees, with clock_from_map (ns, CLOCK_MONOTONIC-like). */
+int tg_dataplane_set_clock(struct tg_dataplane *dp, uint64_t now_ns);
+/* The program's own flow tables and their counters. */
+struct tg_flow_summary;
+int tg_dataplane_flows(struct tg_dataplane *dp, uint64_t now_ns, struct tg_flow_summary *out);
 
 /* The sum over CPUs of a per-CPU map's value at key, as nwords u64s. */
 int tg_sum_percpu(int fd, uint32_t key, uint64_t *out, size_t nwords);

@@ -2,6 +2,7 @@
 /* Attaching, detaching and checking tollgate's program (see link.h). */
 #include "kernel/link.h"
 #include "kernel/dataplane.h"
+#include "kernel/flows.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "tollgate.skel.h"
@@ -69,19 +70,30 @@ void tg_link_route_logs(void)
 	libxdp_set_print(keep_libxdp_message);
 }
 
-static struct tollgate *open_object(const char *pin_dir, int facing)
+/* The object against pin_dir's maps and the host's flow tables. The egress
+ * classifier is loaded on its own (kernel/egress.c), never here. */
+static struct tollgate *open_object(const char *pin_dir, int facing, uint32_t flow_table, uint32_t *flow_size)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
 	struct tollgate *skel = tollgate__open_opts(&opts);
+	int err;
 
-	if (skel)
-		tg_dataplane_configure(skel, facing, false);
+	if (!skel)
+		return NULL;
+	tg_dataplane_configure(skel, facing, false);
+	bpf_program__set_autoload(skel->progs.tollgate_egress, false);
+	err = tg_flows_configure(skel->obj, flow_table, flow_size);
+	if (err) {
+		tollgate__destroy(skel);
+		errno = -err;
+		return NULL;
+	}
 	return skel;
 }
 
-int tg_link_create_maps(const char *pin_dir, int facing)
+int tg_link_create_maps(const char *pin_dir, int facing, uint32_t flow_table, uint32_t *flow_size)
 {
-	struct tollgate *skel = open_object(pin_dir, facing);
+	struct tollgate *skel = open_object(pin_dir, facing, flow_table, flow_size);
 	int err;
 
 	if (!skel)
@@ -94,7 +106,7 @@ int tg_link_create_maps(const char *pin_dir, int facing)
 
 static int attach_once(const char *pin_dir, int facing, int ifindex, int mode, struct tg_link *out)
 {
-	struct tollgate *skel = open_object(pin_dir, facing);
+	struct tollgate *skel = open_object(pin_dir, facing, TG_FLOW_TABLE_DEFAULT, NULL);
 	struct xdp_program *xp;
 	int err;
 

@@ -19,8 +19,10 @@ struct tg_link {
 };
 
 /* Creates the interface's maps from the BPF object and pins them under
- * pin_dir; no program is loaded. */
-int tg_link_create_maps(const char *pin_dir, int facing);
+ * pin_dir (the host's flow tables under TG_PIN_SHARED, with flow_table
+ * entries each unless they exist: *flow_size says what they hold); no
+ * program is loaded. */
+int tg_link_create_maps(const char *pin_dir, int facing, uint32_t flow_table, uint32_t *flow_size);
 /* Loads the program (reusing pin_dir's maps) and attaches it. */
 int tg_link_attach(const char *pin_dir, int facing, int ifindex, int mode, struct tg_link *out);
 /* Detaches program prog_id (or any tollgate program, when 0) from ifindex,

@@ -7,6 +7,8 @@
  * `active`, so the next command can tell how far it got.
  */
 #include "kernel/state.h"
+#include "kernel/egress.h"
+#include "kernel/flows.h"
 #include "lib/util.h"
 
 #include <bpf/bpf.h>
@@ -233,9 +235,13 @@ int tg_state_apply_slot_plan(struct tg_state *st, const struct tg_slot_plan *pla
 
 void tg_state_remove(struct tg_state *st)
 {
-	DIR *dir = opendir(st->dir);
+	DIR *dir;
 	struct dirent *e;
 
+	/* A clsact filter is no pin: it goes explicitly (a tcx link goes with its pin). */
+	if (st->meta.version == TG_META_VERSION && st->meta.egress_kind == TG_EGRESS_CLSACT)
+		tg_egress_detach(st->dir, (int)st->meta.ifindex, st->meta.egress_kind, st->meta.egress_prog_id);
+	dir = opendir(st->dir);
 	/* The directory holds our pins and nothing else. */
 	while (dir && (e = readdir(dir)))
 		if (e->d_name[0] != '.')
@@ -243,7 +249,9 @@ void tg_state_remove(struct tg_state *st)
 	if (dir)
 		closedir(dir);
 	rmdir(st->dir);
-	rmdir(TG_PIN_ROOT); /* only when no other interface is left */
+	/* Only when no other interface is left; the flows go with the last one. */
+	if (rmdir(TG_PIN_ROOT) == 0)
+		tg_flows_remove();
 }
 
 /* ------------------------------------------------------------- switching */
