@@ -116,6 +116,8 @@ static int emit(const struct stats_args *a, struct tg_iface_stats *now, int n, s
 				p = &prev[k];
 		tg_print_stats_table(stdout, &now[i], p);
 	}
+	if (a->format == TG_STATS_TABLE && n)
+		tg_print_flows_table(stdout);
 	fflush(stdout);
 	return 0;
 }

@@ -2,6 +2,8 @@
 /* tollgate status: what each interface enforces, checked against the
  * program the kernel actually runs on the link. */
 #include "cli/apply.h"
+#include "kernel/egress.h"
+#include "kernel/flows.h"
 #include "kernel/link.h"
 #include "lib/util.h"
 
@@ -55,6 +57,19 @@ static void print_hosts(const struct tg_state *st)
 			print_host(&st->hosts[i]);
 }
 
+/* The host's flow tables (shared by every interface). */
+static void print_flows(void)
+{
+	struct tg_flow_summary f;
+
+	if (tg_flows_summary(&f))
+		return;
+	for (int o = 0; o < TG_OPENERS; o++)
+		printf("  flows       %s: %llu live of %u (%llu created, %llu evicted)\n",
+		       o == TG_OPENED_LOCAL ? "opened here  " : "opened remote", (unsigned long long)f.live[o],
+		       f.size[o], (unsigned long long)f.stats[o].created, (unsigned long long)f.evicted[o]);
+}
+
 /* Returns whether the interface is enforcing. */
 static bool print_status(struct tg_state *st)
 {
@@ -70,6 +85,9 @@ static bool print_status(struct tg_state *st)
 	printf("  attached    %s%s%s\n",
 	       st->meta.attach_kind == TG_ATTACH_DISPATCHER ? "through libxdp's dispatcher" : "directly",
 	       st->meta.attach_note[0] ? ": " : "", st->meta.attach_note);
+	printf("  egress      %s\n", st->meta.egress_kind == TG_EGRESS_NONE ?
+					   "none: the host's own requests open no flows" :
+					   tg_egress_kind_name(st->meta.egress_kind));
 	printf("  mode        %s\n", st->meta.mode == TG_MODE_SKB ? "skb" : "native");
 	printf("  facing      %s\n", st->meta.facing == TG_FACING_INSIDE ? "inside" : "outside");
 	printf("  policy      %s\n", st->meta.current.path);
@@ -78,6 +96,7 @@ static bool print_status(struct tg_state *st)
 	printf("  loaded      %s\n", when);
 	printf("  services    %u\n", st->meta.current.nservices);
 	print_hosts(st);
+	print_flows();
 	if (st->meta.confirm_pending) {
 		format_time(st->meta.confirm_deadline_ns, when, sizeof(when));
 		printf("  confirm     pending: rolls back to %s at %s unless 'tollgate confirm %s'\n",

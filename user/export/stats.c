@@ -5,6 +5,7 @@
  * is written from zero, so a rate() over a fresh service or reason works.
  */
 #include "export/stats.h"
+#include "kernel/flows.h"
 #include "policy/policy.h"
 #include "kernel/dataplane.h"
 #include "kernel/link.h"
@@ -126,6 +127,43 @@ static void json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+static const char *opener_name(int opener)
+{
+	return opener == TG_OPENED_LOCAL ? "local" : "remote";
+}
+
+/* The host's flows, shared by every interface: printed once, not per interface. */
+static void print_flows_json(FILE *out)
+{
+	struct tg_flow_summary f;
+
+	if (tg_flows_summary(&f))
+		return;
+	fprintf(out, ", \"flows\": {");
+	for (int o = 0; o < TG_OPENERS; o++)
+		fprintf(out,
+			"%s\"%s\": {\"live\": %llu, \"entries\": %llu, \"size\": %u, \"created\": %llu, \"inserted\": %llu, \"evicted\": %llu, \"replies_without_flow\": %llu}",
+			o ? ", " : "", opener_name(o), (unsigned long long)f.live[o], (unsigned long long)f.present[o],
+			f.size[o], (unsigned long long)f.stats[o].created, (unsigned long long)f.stats[o].inserted,
+			(unsigned long long)f.evicted[o], (unsigned long long)f.stats[o].no_flow);
+	fprintf(out, "}");
+}
+
+void tg_print_flows_table(FILE *out)
+{
+	struct tg_flow_summary f;
+
+	if (tg_flows_summary(&f))
+		return;
+	fprintf(out, "flows (the host's, shared by every interface)\n");
+	fprintf(out, "  %-28s %12s %12s %12s %12s %12s\n", "opened by", "live", "size", "created", "evicted",
+		"no-flow");
+	for (int o = 0; o < TG_OPENERS; o++)
+		fprintf(out, "  %-28s %12llu %12u %12llu %12llu %12llu\n", opener_name(o), (unsigned long long)f.live[o],
+			f.size[o], (unsigned long long)f.stats[o].created, (unsigned long long)f.evicted[o],
+			(unsigned long long)f.stats[o].no_flow);
+}
+
 void tg_print_stats_json(FILE *out, const struct tg_iface_stats *stats, int n)
 {
 	fprintf(out, "{\"interfaces\": [");
@@ -155,7 +193,9 @@ void tg_print_stats_json(FILE *out, const struct tg_iface_stats *stats, int n)
 				s->reasons[r].verdict[TG_DROP].bytes);
 		fprintf(out, "}}");
 	}
-	fprintf(out, "]}\n");
+	fprintf(out, "]");
+	print_flows_json(out);
+	fprintf(out, "}\n");
 }
 
 /* ----------------------------------------------------------- Prometheus */
@@ -317,6 +357,38 @@ static void gauge_per_iface(FILE *out, const struct tg_iface_stats *stats, int n
 	series_per_iface(out, stats, n, name, "gauge", help, value);
 }
 
+static void flow_series(FILE *out, const char *name, const char *type, const char *help, const uint64_t *values)
+{
+	family(out, name, type, help);
+	for (int o = 0; o < TG_OPENERS; o++)
+		fprintf(out, "%s{opened_by=\"%s\"} %llu\n", name, opener_name(o), (unsigned long long)values[o]);
+}
+
+/* Host-wide, without an interface label: the tables are shared. */
+static void flow_families(FILE *out)
+{
+	struct tg_flow_summary f;
+	uint64_t size[TG_OPENERS], created[TG_OPENERS], misses[TG_OPENERS];
+
+	if (tg_flows_summary(&f))
+		return;
+	for (int o = 0; o < TG_OPENERS; o++) {
+		size[o] = f.size[o];
+		created[o] = f.stats[o].created;
+		misses[o] = f.stats[o].no_flow;
+	}
+	flow_series(out, "tollgate_flows", "gauge", "Live (unexpired) flows in the host's flow table, by who opened them.",
+		    f.live);
+	flow_series(out, "tollgate_flow_table_size", "gauge", "Flows the host's flow table can hold, by opener.", size);
+	flow_series(out, "tollgate_flow_insertions_total", "counter",
+		    "Flows opened (new, or reusing an expired entry) since the table was made.", created);
+	flow_series(out, "tollgate_flow_evictions_total", "counter",
+		    "Entries the full LRU table pushed out (insertions of new entries minus entries present).", f.evicted);
+	flow_series(out, "tollgate_flow_misses_total", "counter",
+		    "Reply-shaped packets that found no live flow (dropped as no-flow unless a request-side service or the default allowed them).",
+		    misses);
+}
+
 void tg_print_prometheus(FILE *out, const struct tg_iface_stats *stats, int n)
 {
 	service_series(out, stats, n, false);
@@ -342,4 +414,5 @@ void tg_print_prometheus(FILE *out, const struct tg_iface_stats *stats, int n)
 		fprintf(out, "\",sha256=\"%s\"} 1\n", stats[k].meta.current.hash);
 	}
 	host_families(out, stats, n);
+	flow_families(out);
 }

@@ -29,6 +29,8 @@ enum tg_stats_format { TG_STATS_TABLE, TG_STATS_JSON, TG_STATS_PROMETHEUS };
 /* prev may be NULL (no rates). */
 void tg_print_stats_table(FILE *out, const struct tg_iface_stats *now, const struct tg_iface_stats *prev);
 void tg_print_stats_json(FILE *out, const struct tg_iface_stats *stats, int n);
+/* The host's flow tables, once after the interfaces (nothing when none is pinned). */
+void tg_print_flows_table(FILE *out);
 /* The whole Prometheus text exposition for these interfaces. */
 void tg_print_prometheus(FILE *out, const struct tg_iface_stats *stats, int n);
 
