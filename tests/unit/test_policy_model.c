@@ -20,6 +20,16 @@ static void settings_and_directions_have_their_policy_names(void **state)
 	assert_string_equal(tg_setting_name(TG_SET_MALFORMED), "malformed");
 	assert_string_equal(tg_setting_name(TG_SET_ESSENTIAL_ICMP), "essential-icmp");
 	assert_string_equal(tg_setting_name(TG_SET_FRAGMENTS), "fragments");
+	assert_string_equal(tg_setting_name(TG_SET_REPLIES), "replies");
+	assert_string_equal(tg_setting_name(TG_SET_FLOW_TABLE), "flow-table");
+	assert_string_equal(tg_setting_name(TG_SET_TIMEOUT(TG_TIMEOUT_TCP_SYN)), "tcp-syn-timeout");
+	assert_string_equal(tg_setting_name(TG_SET_TIMEOUT(TG_TIMEOUT_TCP_ESTABLISHED)), "tcp-established-timeout");
+	assert_string_equal(tg_setting_name(TG_SET_TIMEOUT(TG_TIMEOUT_TCP_CLOSING)), "tcp-closing-timeout");
+	assert_string_equal(tg_setting_name(TG_SET_TIMEOUT(TG_TIMEOUT_TCP_CLOSED)), "tcp-closed-timeout");
+	assert_string_equal(tg_setting_name(TG_SET_TIMEOUT(TG_TIMEOUT_UDP)), "udp-timeout");
+	assert_string_equal(tg_setting_name(TG_SET_TIMEOUT(TG_TIMEOUT_UDP_STREAM)), "udp-stream-timeout");
+	assert_string_equal(tg_setting_name(TG_SET_TIMEOUT(TG_TIMEOUT_ICMP)), "icmp-timeout");
+	assert_string_equal(tg_setting_name(TG_SET_TIMEOUT(TG_TIMEOUT_OTHER)), "other-timeout");
 	assert_string_equal(tg_direction_name(TG_DIR_IN), "in");
 	assert_string_equal(tg_direction_name(TG_DIR_OUT), "out");
 	assert_string_equal(tg_direction_name(TG_DIR_UNSET), "?");

@@ -19,6 +19,7 @@ static void print_settings(const struct tg_image *img, FILE *out)
 {
 	static const char *const icmp[] = { "allow", "filter" };
 	static const char *const frag[] = { "match", "allow", "deny" };
+	static const char *const replies[] = { "tracked", "stateless" };
 
 	fprintf(out, "facing %s\n", img->facing == TG_FACING_INSIDE ? "inside" : "outside");
 	fprintf(out, "default %s\n", action_name(img->settings[TG_SET_DEFAULT]));
@@ -26,6 +27,11 @@ static void print_settings(const struct tg_image *img, FILE *out)
 	fprintf(out, "malformed %s\n", action_name(img->settings[TG_SET_MALFORMED]));
 	fprintf(out, "essential-icmp %s\n", icmp[img->settings[TG_SET_ESSENTIAL_ICMP]]);
 	fprintf(out, "fragments %s\n", frag[img->settings[TG_SET_FRAGMENTS]]);
+	fprintf(out, "replies %s\n", replies[img->settings[TG_SET_REPLIES]]);
+	fprintf(out, "flow-table %d\n", img->settings[TG_SET_FLOW_TABLE]);
+	/* In seconds whatever unit the policy used: one spelling to diff. */
+	for (int t = 0; t < TG_TIMEOUTS; t++)
+		fprintf(out, "%s %d\n", tg_setting_name(TG_SET_TIMEOUT(t)), img->settings[TG_SET_TIMEOUT(t)]);
 }
 
 static void print_services(const struct tg_image *img, FILE *out)

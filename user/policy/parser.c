@@ -469,6 +469,61 @@ static bool list_next(struct parser *p, struct tg_lexer *lx, struct list_iter *i
 
 /* ------------------------------------------------------------- settings */
 
+enum value_kind { VALUE_KEYWORD, VALUE_COUNT, VALUE_DURATION };
+
+struct keyword {
+	const char *word;
+	int value;
+};
+
+static const struct keyword actions[] = { { "allow", TG_ALLOW }, { "deny", TG_DENY }, { NULL, 0 } };
+static const struct keyword icmp_modes[] = { { "allow", TG_ICMP_ALLOW_ESSENTIAL },
+					     { "filter", TG_ICMP_FILTER },
+					     { NULL, 0 } };
+static const struct keyword frag_modes[] = { { "match", TG_FRAG_MATCH },
+					     { "allow", TG_FRAG_ALLOW },
+					     { "deny", TG_FRAG_DENY },
+					     { NULL, 0 } };
+static const struct keyword replies_modes[] = { { "tracked", TG_REPLIES_TRACKED },
+						{ "stateless", TG_REPLIES_STATELESS },
+						{ NULL, 0 } };
+
+/* The messages spell these limits out: keep them with policy.h's. */
+_Static_assert(TG_FLOW_TABLE_MIN == 1024 && TG_FLOW_TABLE_MAX == 4194304, "flow-table range in messages");
+_Static_assert(TG_TIMEOUT_MAX == 30 * 86400, "timeout range in messages");
+
+#define FLOW_TABLE_RANGE "a number from 1024 to 4194304"
+#define DURATION_RANGE "a duration from 1s to 30d"
+#define DURATION_EXPECTED "a duration such as 30s, 2m, 5d"
+
+/* Each setting's syntax, what a message says it expects, and its default:
+ * one table, so that a setting cannot be parsed but left without one. */
+static const struct setting_spec {
+	enum value_kind kind;
+	int def;
+	const char *expected;
+	const struct keyword *words; /* VALUE_KEYWORD */
+	long min, max;		     /* VALUE_COUNT; VALUE_DURATION in seconds */
+} specs[TG_SETTINGS] = {
+	[TG_SET_DEFAULT] = { VALUE_KEYWORD, TG_DENY, "allow or deny", actions, 0, 0 },
+	[TG_SET_NON_IP] = { VALUE_KEYWORD, TG_ALLOW, "allow or deny", actions, 0, 0 },
+	[TG_SET_MALFORMED] = { VALUE_KEYWORD, TG_DENY, "allow or deny", actions, 0, 0 },
+	[TG_SET_ESSENTIAL_ICMP] = { VALUE_KEYWORD, TG_ICMP_ALLOW_ESSENTIAL, "allow or filter", icmp_modes, 0, 0 },
+	[TG_SET_FRAGMENTS] = { VALUE_KEYWORD, TG_FRAG_MATCH, "match, allow or deny", frag_modes, 0, 0 },
+	[TG_SET_REPLIES] = { VALUE_KEYWORD, TG_REPLIES_TRACKED, "tracked or stateless", replies_modes, 0, 0 },
+	[TG_SET_FLOW_TABLE] = { VALUE_COUNT, TG_FLOW_TABLE_DEFAULT, FLOW_TABLE_RANGE, NULL, TG_FLOW_TABLE_MIN,
+				TG_FLOW_TABLE_MAX },
+	/* Linux conntrack's defaults: a flow lives as long here as in the hosts' own stateful firewalls. */
+	[TG_SET_TCP_SYN_TIMEOUT] = { VALUE_DURATION, 120, DURATION_EXPECTED, NULL, 1, TG_TIMEOUT_MAX },
+	[TG_SET_TCP_ESTABLISHED_TIMEOUT] = { VALUE_DURATION, 5 * 86400, DURATION_EXPECTED, NULL, 1, TG_TIMEOUT_MAX },
+	[TG_SET_TCP_CLOSING_TIMEOUT] = { VALUE_DURATION, 120, DURATION_EXPECTED, NULL, 1, TG_TIMEOUT_MAX },
+	[TG_SET_TCP_CLOSED_TIMEOUT] = { VALUE_DURATION, 10, DURATION_EXPECTED, NULL, 1, TG_TIMEOUT_MAX },
+	[TG_SET_UDP_TIMEOUT] = { VALUE_DURATION, 30, DURATION_EXPECTED, NULL, 1, TG_TIMEOUT_MAX },
+	[TG_SET_UDP_STREAM_TIMEOUT] = { VALUE_DURATION, 120, DURATION_EXPECTED, NULL, 1, TG_TIMEOUT_MAX },
+	[TG_SET_ICMP_TIMEOUT] = { VALUE_DURATION, 30, DURATION_EXPECTED, NULL, 1, TG_TIMEOUT_MAX },
+	[TG_SET_OTHER_TIMEOUT] = { VALUE_DURATION, 600, DURATION_EXPECTED, NULL, 1, TG_TIMEOUT_MAX },
+};
+
 static int find_setting(const struct tg_token *t)
 {
 	for (int i = 0; i < TG_SETTINGS; i++)
@@ -477,44 +532,120 @@ static int find_setting(const struct tg_token *t)
 	return -1;
 }
 
-static bool setting_value(enum tg_setting s, const struct tg_token *v, int *out)
+/* Seconds in a duration's unit; 0 when it is no unit. */
+static long unit_seconds(const char *unit, size_t len)
 {
-	switch (s) {
-	case TG_SET_ESSENTIAL_ICMP:
-		if (tg_tok_is(v, "allow") || tg_tok_is(v, "filter")) {
-			*out = tg_tok_is(v, "allow") ? TG_ICMP_ALLOW_ESSENTIAL : TG_ICMP_FILTER;
-			return true;
-		}
-		return false;
-	case TG_SET_FRAGMENTS:
-		if (tg_tok_is(v, "match") || tg_tok_is(v, "allow") || tg_tok_is(v, "deny")) {
-			*out = tg_tok_is(v, "match") ? TG_FRAG_MATCH :
-			       tg_tok_is(v, "allow") ? TG_FRAG_ALLOW :
-						       TG_FRAG_DENY;
-			return true;
-		}
-		return false;
-	default:
-		if (tg_tok_is(v, "allow") || tg_tok_is(v, "deny")) {
-			*out = tg_tok_is(v, "allow") ? TG_ALLOW : TG_DENY;
-			return true;
-		}
-		return false;
+	if (len != 1)
+		return 0;
+	switch (unit[0]) {
+	case 's':
+		return 1;
+	case 'm':
+		return 60;
+	case 'h':
+		return 3600;
+	case 'd':
+		return 86400;
 	}
+	return 0;
 }
 
-static const char *setting_choices(enum tg_setting s)
+static size_t leading_digits(const struct tg_token *t)
 {
-	return s == TG_SET_ESSENTIAL_ICMP ? "allow or filter" :
-	       s == TG_SET_FRAGMENTS	  ? "match, allow or deny" :
-					    "allow or deny";
+	size_t n = 0;
+
+	while (n < t->len && isdigit((unsigned char)t->text[n]))
+		n++;
+	return n;
+}
+
+/* digits * unit, or max + 1 when it is larger than max (never overflows). */
+static long scaled_value(const char *digits, size_t n, long unit, long max)
+{
+	long v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		v = v * 10 + (digits[i] - '0');
+		if (v > max)
+			return max + 1;
+	}
+	return v > max / unit ? max + 1 : v * unit;
+}
+
+/* A timeout of 0 and one beyond 30 days are told apart: both are easy slips. */
+static bool in_range(struct parser *p, enum tg_setting s, const struct tg_token *v, long n)
+{
+	const struct setting_spec *spec = &specs[s];
+	char word[80];
+
+	if (n >= spec->min && n <= spec->max)
+		return true;
+	show(v, word, sizeof(word));
+	if (spec->kind == VALUE_COUNT)
+		tg_error(p->diags, v->loc, "'%s' is out of range for '%s' (expected %s)", word, tg_setting_name(s),
+			 spec->expected);
+	else if (n == 0)
+		tg_error(p->diags, v->loc,
+			 "'%s' cannot be %s: a flow would expire at once (expected " DURATION_RANGE ")",
+			 tg_setting_name(s), word);
+	else
+		tg_error(p->diags, v->loc, "'%s' is too long for '%s' (expected " DURATION_RANGE ")", word,
+			 tg_setting_name(s));
+	return false;
+}
+
+/* A flow-table size or a timeout; reports why not and returns false. A
+ * letter after a timeout's digits is taken for a unit, so that '30ms' is
+ * named as a bad unit; '1.5h' or '5-10' is no duration at all. */
+static bool number_value(struct parser *p, enum tg_setting s, const struct tg_token *v, int *out)
+{
+	const struct setting_spec *spec = &specs[s];
+	size_t digits = leading_digits(v);
+	bool has_unit = spec->kind == VALUE_DURATION && digits && digits < v->len &&
+			isalpha((unsigned char)v->text[digits]);
+	long unit = has_unit ? unit_seconds(v->text + digits, v->len - digits) : 1;
+	char word[80];
+	long n;
+
+	if (!digits || (digits < v->len && !has_unit)) {
+		tg_error(p->diags, v->loc, "'%s' is not a value for '%s' (expected %s)", show(v, word, sizeof(word)),
+			 tg_setting_name(s), spec->expected);
+		return false;
+	}
+	if (!unit) {
+		tg_error(p->diags, loc_at(v, digits), "'%s' has an unknown unit '%.*s' (expected s, m, h or d)",
+			 show(v, word, sizeof(word)), (int)(v->len - digits > 20 ? 20 : v->len - digits),
+			 v->text + digits);
+		return false;
+	}
+	n = scaled_value(v->text, digits, unit, spec->max);
+	if (!in_range(p, s, v, n))
+		return false;
+	*out = (int)n;
+	return true;
+}
+
+static bool setting_value(struct parser *p, enum tg_setting s, const struct tg_token *v, int *out)
+{
+	char word[80];
+
+	if (specs[s].kind != VALUE_KEYWORD)
+		return number_value(p, s, v, out);
+	for (const struct keyword *k = specs[s].words; k->word; k++) {
+		if (tg_tok_is(v, k->word)) {
+			*out = k->value;
+			return true;
+		}
+	}
+	tg_error(p->diags, v->loc, "'%s' is not a value for '%s' (expected %s)", show(v, word, sizeof(word)),
+		 tg_setting_name(s), specs[s].expected);
+	return false;
 }
 
 static void parse_setting(struct parser *p, struct tg_lexer *lx, const struct tg_token *key, enum tg_setting s)
 {
 	struct tg_token v = tg_lex_peek(lx);
 	struct tg_policy *pol = p->pol;
-	char word[80];
 	int value;
 
 	pol->setting_seen[s] = true;
@@ -525,14 +656,12 @@ static void parse_setting(struct parser *p, struct tg_lexer *lx, const struct tg
 		return;
 	}
 	if (v.kind != TOK_WORD) {
-		tg_error(p->diags, key->loc, "'%s' needs a value: %s", tg_setting_name(s), setting_choices(s));
+		tg_error(p->diags, key->loc, "'%s' needs a value: %s", tg_setting_name(s), specs[s].expected);
 		skip_statement(lx);
 		return;
 	}
 	tg_lex_next(lx);
-	if (!setting_value(s, &v, &value)) {
-		tg_error(p->diags, v.loc, "'%s' is not a value for '%s' (expected %s)", show(&v, word, sizeof(word)),
-			 tg_setting_name(s), setting_choices(s));
+	if (!setting_value(p, s, &v, &value)) {
 		skip_statement(lx);
 		return;
 	}
@@ -547,6 +676,18 @@ static void parse_setting(struct parser *p, struct tg_lexer *lx, const struct tg
 		pol->setting_loc[s] = key->loc;
 	}
 	expect_end_of_statement(p, lx);
+}
+
+/* "set, service, include, default, ... or other-timeout": built from the
+ * settings' names, so that a new setting is named here too. */
+static const char *statement_names(char *buf, size_t size)
+{
+	size_t used = (size_t)snprintf(buf, size, "set, service, include");
+
+	for (int i = 0; i < TG_SETTINGS; i++)
+		used += (size_t)snprintf(buf + used, used < size ? size - used : 0, "%s%s",
+					 i == TG_SETTINGS - 1 ? " or " : ", ", tg_setting_name(i));
+	return buf;
 }
 
 /* ------------------------------------------------------------------- sets */
@@ -1060,6 +1201,7 @@ out:
 static void parse_statement(struct parser *p, struct tg_lexer *lx, const struct tg_token *t)
 {
 	char word[80];
+	char names[512];
 	int setting;
 
 	if (t->kind != TOK_WORD) {
@@ -1078,9 +1220,8 @@ static void parse_statement(struct parser *p, struct tg_lexer *lx, const struct 
 	else if ((setting = find_setting(t)) >= 0)
 		parse_setting(p, lx, t, (enum tg_setting)setting);
 	else {
-		tg_error(p->diags, t->loc,
-			 "unknown statement '%s' (expected set, service, include, default, non-ip, malformed, essential-icmp or fragments)",
-			 show(t, word, sizeof(word)));
+		tg_error(p->diags, t->loc, "unknown statement '%s' (expected %s)", show(t, word, sizeof(word)),
+			 statement_names(names, sizeof(names)));
 		skip_statement(lx);
 	}
 }
@@ -1317,11 +1458,8 @@ static void resolve(struct parser *p)
 static void init_policy(struct tg_policy *pol)
 {
 	memset(pol, 0, sizeof(*pol));
-	pol->setting[TG_SET_DEFAULT] = TG_DENY;
-	pol->setting[TG_SET_NON_IP] = TG_ALLOW;
-	pol->setting[TG_SET_MALFORMED] = TG_DENY;
-	pol->setting[TG_SET_ESSENTIAL_ICMP] = TG_ICMP_ALLOW_ESSENTIAL;
-	pol->setting[TG_SET_FRAGMENTS] = TG_FRAG_MATCH;
+	for (int s = 0; s < TG_SETTINGS; s++)
+		pol->setting[s] = specs[s].def;
 }
 
 static int finish(struct parser *p)

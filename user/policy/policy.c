@@ -16,9 +16,21 @@
 #include <string.h>
 
 static const char *const setting_names[TG_SETTINGS] = {
-	[TG_SET_DEFAULT] = "default",	  [TG_SET_NON_IP] = "non-ip",
-	[TG_SET_MALFORMED] = "malformed", [TG_SET_ESSENTIAL_ICMP] = "essential-icmp",
+	[TG_SET_DEFAULT] = "default",
+	[TG_SET_NON_IP] = "non-ip",
+	[TG_SET_MALFORMED] = "malformed",
+	[TG_SET_ESSENTIAL_ICMP] = "essential-icmp",
 	[TG_SET_FRAGMENTS] = "fragments",
+	[TG_SET_REPLIES] = "replies",
+	[TG_SET_FLOW_TABLE] = "flow-table",
+	[TG_SET_TCP_SYN_TIMEOUT] = "tcp-syn-timeout",
+	[TG_SET_TCP_ESTABLISHED_TIMEOUT] = "tcp-established-timeout",
+	[TG_SET_TCP_CLOSING_TIMEOUT] = "tcp-closing-timeout",
+	[TG_SET_TCP_CLOSED_TIMEOUT] = "tcp-closed-timeout",
+	[TG_SET_UDP_TIMEOUT] = "udp-timeout",
+	[TG_SET_UDP_STREAM_TIMEOUT] = "udp-stream-timeout",
+	[TG_SET_ICMP_TIMEOUT] = "icmp-timeout",
+	[TG_SET_OTHER_TIMEOUT] = "other-timeout",
 };
 
 const char *tg_setting_name(enum tg_setting s)

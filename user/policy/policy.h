@@ -105,13 +105,19 @@ enum tg_setting {
 
 #define TG_SET_TIMEOUT(t) (TG_SET_TCP_SYN_TIMEOUT + (t)) /* t: enum tg_timeout */
 
+/* The values `flow-table` and the timeouts may take (docs/policy.md, "Settings"). */
+#define TG_FLOW_TABLE_MIN 1024
+#define TG_FLOW_TABLE_MAX 4194304
+#define TG_TIMEOUT_MAX (30 * 24 * 3600) /* seconds: 30 days; the least is 1 second */
+
 struct tg_policy {
 	struct tg_set *sets;
 	size_t nsets, sets_cap;
 	struct tg_service *services;
 	size_t nservices, services_cap;
 	/* TG_SET_DEFAULT, NON_IP, MALFORMED: enum tg_setting_action;
-	 * ESSENTIAL_ICMP: enum tg_icmp_mode; FRAGMENTS: enum tg_frag_mode. */
+	 * ESSENTIAL_ICMP: enum tg_icmp_mode; FRAGMENTS: enum tg_frag_mode;
+	 * REPLIES: enum tg_replies_mode; FLOW_TABLE: flows; timeouts: seconds. */
 	int setting[TG_SETTINGS];
 	bool setting_given[TG_SETTINGS];
 	bool setting_seen[TG_SETTINGS]; /* written, even with a bad value */
