@@ -26,8 +26,8 @@ int bench_lpm(struct xdp_md *ctx)
 	__u32 *hit = 0;
 
 	bench_next_address(ctx);
-	packet_init(&pkt, (void *)(long)ctx->data, (void *)(long)ctx->data_end,
-		    (__u32)(ctx->data_end - ctx->data), TG_FACING_OUTSIDE);
+	packet_init(&pkt, (void *)(long)ctx->data, (void *)(long)ctx->data_end, (__u32)(ctx->data_end - ctx->data),
+		    TG_FACING_OUTSIDE);
 	if (parse(&pkt) != PARSE_IP)
 		return XDP_DROP;
 	if (pkt.family == TG_FAMILY_V4) {

@@ -454,8 +454,8 @@ struct match {
  * request ports are in the image's reply block, and an ICMP request type is
  * there as the reply it gets.
  */
-static __always_inline __u32 l4_lookup(struct generation *g, struct packet *pkt, __u32 image_role, __u32 row, __u32 value,
-				       __u32 flipped)
+static __always_inline __u32 l4_lookup(struct generation *g, struct packet *pkt, __u32 image_role, __u32 row,
+				       __u32 value, __u32 flipped)
 {
 	int mapped = (int)value;
 
@@ -467,7 +467,8 @@ static __always_inline __u32 l4_lookup(struct generation *g, struct packet *pkt,
 }
 
 /* Stateless: the first service that takes the packet, by ports and flags. */
-static __always_inline void match_services(struct generation *g, struct packet *pkt, struct decision *d, struct match *m)
+static __always_inline void match_services(struct generation *g, struct packet *pkt, struct decision *d,
+					   struct match *m)
 {
 	const struct tg_settings *set = &g->policy->settings;
 	__u32 service, row, value_req = 0, value_rep = 0;

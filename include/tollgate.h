@@ -96,12 +96,12 @@ struct tg_service_entry {
 
 /* What a policy's settings say, read by the program once per packet. */
 struct tg_settings {
-	__u32 default_verdict; /* enum tg_action */
-	__u32 non_ip;	       /* enum tg_action */
-	__u32 malformed;       /* enum tg_action */
-	__u32 icmp_mode;       /* enum tg_icmp_mode */
-	__u32 frag_mode;       /* enum tg_frag_mode */
-	__u32 replies;	       /* enum tg_replies_mode */
+	__u32 default_verdict;	    /* enum tg_action */
+	__u32 non_ip;		    /* enum tg_action */
+	__u32 malformed;	    /* enum tg_action */
+	__u32 icmp_mode;	    /* enum tg_icmp_mode */
+	__u32 frag_mode;	    /* enum tg_frag_mode */
+	__u32 replies;		    /* enum tg_replies_mode */
 	__u32 timeout[TG_TIMEOUTS]; /* seconds, by enum tg_timeout */
 };
 

@@ -86,8 +86,8 @@ static bool print_status(struct tg_state *st)
 	       st->meta.attach_kind == TG_ATTACH_DISPATCHER ? "through libxdp's dispatcher" : "directly",
 	       st->meta.attach_note[0] ? ": " : "", st->meta.attach_note);
 	printf("  egress      %s\n", st->meta.egress_kind == TG_EGRESS_NONE ?
-					   "none: the host's own requests open no flows" :
-					   tg_egress_kind_name(st->meta.egress_kind));
+					     "none: the host's own requests open no flows" :
+					     tg_egress_kind_name(st->meta.egress_kind));
 	printf("  mode        %s\n", st->meta.mode == TG_MODE_SKB ? "skb" : "native");
 	printf("  facing      %s\n", st->meta.facing == TG_FACING_INSIDE ? "inside" : "outside");
 	printf("  policy      %s\n", st->meta.current.path);

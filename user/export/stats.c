@@ -159,9 +159,9 @@ void tg_print_flows_table(FILE *out)
 	fprintf(out, "  %-28s %12s %12s %12s %12s %12s\n", "opened by", "live", "size", "created", "evicted",
 		"no-flow");
 	for (int o = 0; o < TG_OPENERS; o++)
-		fprintf(out, "  %-28s %12llu %12u %12llu %12llu %12llu\n", opener_name(o), (unsigned long long)f.live[o],
-			f.size[o], (unsigned long long)f.stats[o].created, (unsigned long long)f.evicted[o],
-			(unsigned long long)f.stats[o].no_flow);
+		fprintf(out, "  %-28s %12llu %12u %12llu %12llu %12llu\n", opener_name(o),
+			(unsigned long long)f.live[o], f.size[o], (unsigned long long)f.stats[o].created,
+			(unsigned long long)f.evicted[o], (unsigned long long)f.stats[o].no_flow);
 }
 
 void tg_print_stats_json(FILE *out, const struct tg_iface_stats *stats, int n)
@@ -377,13 +377,14 @@ static void flow_families(FILE *out)
 		created[o] = f.stats[o].created;
 		misses[o] = f.stats[o].no_flow;
 	}
-	flow_series(out, "tollgate_flows", "gauge", "Live (unexpired) flows in the host's flow table, by who opened them.",
-		    f.live);
+	flow_series(out, "tollgate_flows", "gauge",
+		    "Live (unexpired) flows in the host's flow table, by who opened them.", f.live);
 	flow_series(out, "tollgate_flow_table_size", "gauge", "Flows the host's flow table can hold, by opener.", size);
 	flow_series(out, "tollgate_flow_insertions_total", "counter",
 		    "Flows opened (new, or reusing an expired entry) since the table was made.", created);
 	flow_series(out, "tollgate_flow_evictions_total", "counter",
-		    "Entries the full LRU table pushed out (insertions of new entries minus entries present).", f.evicted);
+		    "Entries the full LRU table pushed out (insertions of new entries minus entries present).",
+		    f.evicted);
 	flow_series(out, "tollgate_flow_misses_total", "counter",
 		    "Reply-shaped packets that found no live flow (dropped as no-flow unless a request-side service or the default allowed them).",
 		    misses);

@@ -161,7 +161,7 @@ static int size_flow_tables(struct tollgate *skel, const struct tg_image *img)
 	if (!size)
 		size = TG_FLOW_TABLE_DEFAULT;
 	return bpf_map__set_max_entries(skel->maps.flows_out, size) ?:
-	       bpf_map__set_max_entries(skel->maps.flows_in, size);
+								      bpf_map__set_max_entries(skel->maps.flows_in, size);
 }
 
 static int load_program(struct tg_dataplane *dp, const struct tg_image *img, struct tg_load_opts *opts,

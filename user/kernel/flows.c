@@ -116,7 +116,8 @@ int tg_flows_summary_of(int table_fd[TG_OPENERS], int stats_fd, uint64_t now_ns,
 	for (uint32_t o = 0; !err && o < TG_OPENERS; o++) {
 		out->size[o] = map_size(table_fd[o]);
 		err = count_table(table_fd[o], now_ns, &out->present[o], &out->live[o]) ?:
-		      tg_sum_percpu(stats_fd, o, (uint64_t *)&out->stats[o], sizeof(out->stats[o]) / sizeof(uint64_t));
+			      tg_sum_percpu(stats_fd, o, (uint64_t *)&out->stats[o],
+					    sizeof(out->stats[o]) / sizeof(uint64_t));
 		if (!err && out->stats[o].inserted > out->present[o])
 			out->evicted[o] = out->stats[o].inserted - out->present[o];
 	}

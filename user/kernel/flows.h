@@ -22,11 +22,11 @@ struct bpf_object;
 int tg_flows_configure(struct bpf_object *obj, uint32_t want, uint32_t *size);
 
 struct tg_flow_summary {
-	uint32_t size[TG_OPENERS];	  /* entries each table can hold */
-	uint64_t present[TG_OPENERS];	  /* entries in the table, expired or not */
-	uint64_t live[TG_OPENERS];	  /* entries not expired */
+	uint32_t size[TG_OPENERS];		/* entries each table can hold */
+	uint64_t present[TG_OPENERS];		/* entries in the table, expired or not */
+	uint64_t live[TG_OPENERS];		/* entries not expired */
 	struct tg_flow_stats stats[TG_OPENERS]; /* summed over CPUs */
-	uint64_t evicted[TG_OPENERS];	  /* inserted - present: what the LRU pushed out */
+	uint64_t evicted[TG_OPENERS];		/* inserted - present: what the LRU pushed out */
 };
 
 /* Reads the shared tables; -ENOENT when none is pinned. */
