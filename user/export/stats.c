@@ -360,34 +360,35 @@ static void gauge_per_iface(FILE *out, const struct tg_iface_stats *stats, int n
 static void flow_series(FILE *out, const char *name, const char *type, const char *help, const uint64_t *values)
 {
 	family(out, name, type, help);
-	for (int o = 0; o < TG_OPENERS; o++)
+	for (int o = 0; values && o < TG_OPENERS; o++)
 		fprintf(out, "%s{opened_by=\"%s\"} %llu\n", name, opener_name(o), (unsigned long long)values[o]);
 }
 
-/* Host-wide, without an interface label: the tables are shared. */
+/* Host-wide, without an interface label: the tables are shared. The
+ * families are written even when no table is pinned, like every family. */
 static void flow_families(FILE *out)
 {
 	struct tg_flow_summary f;
 	uint64_t size[TG_OPENERS], created[TG_OPENERS], misses[TG_OPENERS];
+	bool have = !tg_flows_summary(&f);
 
-	if (tg_flows_summary(&f))
-		return;
-	for (int o = 0; o < TG_OPENERS; o++) {
+	for (int o = 0; have && o < TG_OPENERS; o++) {
 		size[o] = f.size[o];
 		created[o] = f.stats[o].created;
 		misses[o] = f.stats[o].no_flow;
 	}
-	flow_series(out, "tollgate_flows", "gauge",
-		    "Live (unexpired) flows in the host's flow table, by who opened them.", f.live);
-	flow_series(out, "tollgate_flow_table_size", "gauge", "Flows the host's flow table can hold, by opener.", size);
+	flow_series(out, "tollgate_flows", "gauge", "Live (unexpired) flows in the host's flow table, by who opened them.",
+		    have ? f.live : NULL);
+	flow_series(out, "tollgate_flow_table_size", "gauge", "Flows the host's flow table can hold, by opener.",
+		    have ? size : NULL);
 	flow_series(out, "tollgate_flow_insertions_total", "counter",
-		    "Flows opened (new, or reusing an expired entry) since the table was made.", created);
+		    "Flows opened (new, or reusing an expired entry) since the table was made.", have ? created : NULL);
 	flow_series(out, "tollgate_flow_evictions_total", "counter",
 		    "Entries the full LRU table pushed out (insertions of new entries minus entries present).",
-		    f.evicted);
+		    have ? f.evicted : NULL);
 	flow_series(out, "tollgate_flow_misses_total", "counter",
 		    "Reply-shaped packets that found no live flow (dropped as no-flow unless a request-side service or the default allowed them).",
-		    misses);
+		    have ? misses : NULL);
 }
 
 void tg_print_prometheus(FILE *out, const struct tg_iface_stats *stats, int n)
