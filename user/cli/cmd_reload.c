@@ -5,6 +5,7 @@
  * interrupted, and then works only from the pinned state.
  */
 #include "cli/apply.h"
+#include "kernel/flows.h"
 #include "kernel/link.h"
 #include "kernel/switch.h"
 #include "lib/log.h"
@@ -52,6 +53,8 @@ static int do_reload(struct tg_policy_args *a, struct tg_loaded *l, struct tg_st
 	     tg_ssh_guard(l, (int)st->meta.facing, a->ifname, a->force) ?:
 	     tg_apply_image(st, l, a->policy, a->confirm_seconds, &img);
 	/* clang-format on */
+	if (!rc)
+		tg_warn_flow_table_size(a->ifname, (uint32_t)img.settings[TG_SET_FLOW_TABLE], tg_flows_size());
 	tg_image_free(&img);
 	return rc;
 }

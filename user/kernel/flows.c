@@ -70,6 +70,14 @@ int tg_flows_configure(struct bpf_object *obj, uint32_t want, uint32_t *size)
 	return 0;
 }
 
+uint32_t tg_flows_size(void)
+{
+	char path[TG_PATH_MAX];
+
+	shared_path(path, sizeof(path), TG_PIN_FLOWS_LOCAL);
+	return pinned_size(path);
+}
+
 static uint64_t monotonic_ns(void)
 {
 	struct timespec ts;

@@ -29,6 +29,8 @@ struct tg_flow_summary {
 	uint64_t evicted[TG_OPENERS];		/* inserted - present: what the LRU pushed out */
 };
 
+/* The entries each pinned table holds, or 0 when none is pinned. */
+uint32_t tg_flows_size(void);
 /* Reads the shared tables; -ENOENT when none is pinned. */
 int tg_flows_summary(struct tg_flow_summary *out);
 /* The same from a program's own (unpinned) maps, for test runs. */
