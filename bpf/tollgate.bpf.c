@@ -679,9 +679,11 @@ static __always_inline int flow_live(__u32 opener, struct tg_flow_key *k)
 
 /*
  * Related ICMP: an error passes as essential only when the packet it quotes
- * belongs to a live flow (either opener) or is one the policy allows the
- * other way (path MTU discovery for inbound services needs no flow). Not
- * inlined: it classifies a second packet.
+ * belongs to a live flow (either opener), or is a reply the policy allows
+ * the other way: path MTU discovery for an inbound service works without a
+ * flow. A quoted request needs its flow, since every allowed request opens
+ * one: otherwise `out udp 123 any` would admit any error that quotes a
+ * packet to port 123 of anyone. Not inlined: it classifies a second packet.
  */
 static __noinline int icmp_error_related(struct generation *g, struct packet *pkt)
 {
@@ -695,7 +697,7 @@ static __noinline int icmp_error_related(struct generation *g, struct packet *pk
 	if (flow_live(TG_OPENED_LOCAL, &k) || flow_live(TG_OPENED_REMOTE, &k))
 		return 1;
 	match_services(g, &q, &d, &m);
-	return d.reason == TG_REASON_SERVICE && d.verdict == TG_PASS;
+	return d.reason == TG_REASON_SERVICE && d.verdict == TG_PASS && d.role == TG_ROLE_REPLY;
 }
 
 /* With `replies tracked`: a reply passes only inside a live flow; without

@@ -47,7 +47,7 @@ reason_packets() { # reason action -> packets
 }
 
 # ---------------------------------------------------------------- attach
-expect_exit attach/native 0 "attached \(native, facing outside, (direct|libxdp dispatcher)\)" tgB attach "$IB" "$work/base.policy"
+expect_exit attach/native 0 "attached \(native, facing outside, (direct|libxdp dispatcher), egress (tcx|clsact)\)" tgB attach "$IB" "$work/base.policy"
 expect_exit attach/twice 1 "already has tollgate attached" tgB attach "$IB" "$work/base.policy"
 expect_ok attach/pins-exist test -e "/sys/fs/bpf/tollgate/$IB/gen_policy"
 expect_exit attach/status-enforcing 0 "enforcing   yes" tgB status "$IB"
@@ -190,7 +190,7 @@ ia_service_packets() {
 lab_tollgate_iface "$IA"
 lab_in "$A" xdp-loader load -m native "$IA" "$BUILD/xdp_pass.bpf.o" >/dev/null 2>&1
 if lab_in "$A" xdp-loader status "$IA" | grep -q xdp_dispatcher; then
-	expect_exit coexist/attach 0 "attached \(native, facing outside, libxdp dispatcher\)" \
+	expect_exit coexist/attach 0 "attached \(native, facing outside, libxdp dispatcher, egress (tcx|clsact)\)" \
 		lab_in "$A" "$TG" attach "$IA" "$work/base.policy"
 	expect_exit coexist/status 0 "through libxdp's dispatcher" lab_in "$A" "$TG" status "$IA"
 	seen_before=$(foreign_seen)
