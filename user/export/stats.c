@@ -377,8 +377,8 @@ static void flow_families(FILE *out)
 		created[o] = f.stats[o].created;
 		misses[o] = f.stats[o].no_flow;
 	}
-	flow_series(out, "tollgate_flows", "gauge", "Live (unexpired) flows in the host's flow table, by who opened them.",
-		    have ? f.live : NULL);
+	flow_series(out, "tollgate_flows", "gauge",
+		    "Live (unexpired) flows in the host's flow table, by who opened them.", have ? f.live : NULL);
 	flow_series(out, "tollgate_flow_table_size", "gauge", "Flows the host's flow table can hold, by opener.",
 		    have ? size : NULL);
 	flow_series(out, "tollgate_flow_insertions_total", "counter",
