@@ -36,10 +36,13 @@ lab_in "$A" "$LABNET" send 198.18.30.2 5353 --count 10 >/dev/null
 "$TG" stats --prometheus "$IB" >"$work/exposition"
 out=$(promtool check metrics <"$work/exposition" 2>&1)
 if [ $? -eq 0 ] && [ -z "$out" ]; then ok metrics/promtool-no-warnings; else fail metrics/promtool-no-warnings "$out"; fi
-# Every known series is there from zero: 2 services x 3 matches, 6 reasons x 2 actions.
+# Every known series is there from zero: 2 services x 3 matches, 7 reasons x 2 actions.
 n=$(grep -c "^tollgate_service_packets_total{interface=\"$IB\"" "$work/exposition")
 m=$(grep -c "^tollgate_packets_total{interface=\"$IB\"" "$work/exposition")
-[ "$n" -eq 6 ] && [ "$m" -eq 12 ] && ok metrics/all-series-from-zero || fail metrics/all-series-from-zero "$n service and $m reason series"
+[ "$n" -eq 6 ] && [ "$m" -eq 14 ] && ok metrics/all-series-from-zero || fail metrics/all-series-from-zero "$n service and $m reason series"
+# The host's flow families: once, without an interface label, both openers.
+f=$(grep -cE '^tollgate_(flows|flow_table_size|flow_insertions_total|flow_evictions_total|flow_misses_total)\{opened_by="(local|remote)"\} [0-9]+$' "$work/exposition")
+[ "$f" -eq 10 ] && ok metrics/flow-families || fail metrics/flow-families "$f flow series: $(grep '^tollgate_flow' "$work/exposition" | head -4 | tr '\n' ' ')"
 for fam in tollgate_policy_generation tollgate_policy_last_reload_timestamp_seconds tollgate_policy_info tollgate_enforcing; do
 	grep -q "^# TYPE $fam gauge" "$work/exposition" && grep -q "^$fam{interface=\"$IB\"" "$work/exposition" &&
 		ok "metrics/$fam" || fail "metrics/$fam" "missing"
