@@ -566,29 +566,33 @@ static __always_inline struct tg_flow_stats *flow_stats_of(__u32 opener)
 	return bpf_map_lookup_elem(&flow_stats, &opener);
 }
 
-static __always_inline __u64 flow_timeout_ns(const struct tg_settings *set, struct packet *pkt, struct tg_flow *f)
+static __always_inline int key_is_own_icmp(const struct tg_flow_key *k)
+{
+	return k->family == TG_FAMILY_V4 ? k->protocol == IPPROTO_ICMP : k->protocol == IPPROTO_ICMPV6;
+}
+
+static __always_inline __u64 flow_timeout_ns(const struct tg_settings *set, const struct tg_flow_key *k,
+					     struct tg_flow *f)
 {
 	__u32 t = TG_TIMEOUT_OTHER;
 
-	if (pkt->protocol == IPPROTO_TCP)
+	if (k->protocol == IPPROTO_TCP)
 		t = f->state == TG_FLOW_NEW	    ? TG_TIMEOUT_TCP_SYN :
 		    f->state == TG_FLOW_ESTABLISHED ? TG_TIMEOUT_TCP_ESTABLISHED :
 		    f->state == TG_FLOW_CLOSING	    ? TG_TIMEOUT_TCP_CLOSING :
 						      TG_TIMEOUT_TCP_CLOSED;
-	else if (pkt->protocol == IPPROTO_UDP)
+	else if (k->protocol == IPPROTO_UDP)
 		t = f->state == TG_FLOW_NEW ? TG_TIMEOUT_UDP : TG_TIMEOUT_UDP_STREAM;
-	else if (is_own_icmp(pkt))
+	else if (key_is_own_icmp(k))
 		t = TG_TIMEOUT_ICMP;
 	return (__u64)set->timeout[t & (TG_TIMEOUTS - 1)] * 1000000000ull;
 }
 
 /* The state machine (docs/design.md, "Flows"): TCP follows the handshake
  * and the close; everything else is answered or not. */
-static __always_inline void flow_step(struct tg_flow *f, struct packet *pkt, int from_opener)
+static __always_inline void flow_step(struct tg_flow *f, __u32 protocol, __u32 flags, int from_opener)
 {
-	__u32 flags = pkt->tcp_flags;
-
-	if (pkt->protocol != IPPROTO_TCP) {
+	if (protocol != IPPROTO_TCP) {
 		if (!from_opener)
 			f->state = TG_FLOW_ESTABLISHED;
 		return;
@@ -608,56 +612,45 @@ static __always_inline void flow_step(struct tg_flow *f, struct packet *pkt, int
 }
 
 /* An allowed request: the sender opens (or refreshes) its flow. */
-static __always_inline void flow_open(struct generation *g, struct packet *pkt)
+static __always_inline int flow_open(struct tg_flow_key *k, __u32 opener, __u32 flags, const struct tg_settings *set)
 {
-	__u32 opener = pkt->facing == TG_FACING_OUTSIDE ? TG_OPENED_REMOTE : TG_OPENED_LOCAL;
-	struct tg_flow_key k;
 	struct tg_flow fresh = {}, *f;
 	struct tg_flow_stats *st;
-	__u64 now;
+	__u64 now = now_ns();
 
-	if (is_own_icmp(pkt) && !is_icmp_query(pkt))
-		return; /* errors and discovery open nothing */
-	if (!flow_key(pkt, &k))
-		return;
-	now = now_ns();
-	f = flow_find(opener, &k);
+	f = flow_find(opener, k);
 	if (f && now < f->expires_ns) {
-		flow_step(f, pkt, 1);
-		f->expires_ns = now + flow_timeout_ns(&g->policy->settings, pkt, f);
-		return;
+		flow_step(f, k->protocol, flags, 1);
+		f->expires_ns = now + flow_timeout_ns(set, k, f);
+		return 1;
 	}
-	if (pkt->protocol == IPPROTO_TCP && (pkt->tcp_flags & TCP_RST))
-		return; /* an RST opens nothing */
+	if (k->protocol == IPPROTO_TCP && (flags & TCP_RST))
+		return 0; /* an RST opens nothing */
 	/* TCP without a bare SYN is picked up mid-stream: the local side, or a
 	 * request the policy admits, vouches for it (conntrack's loose mode). */
-	if (pkt->protocol == IPPROTO_TCP && (pkt->tcp_flags & (TCP_SYN | TCP_ACK)) != TCP_SYN)
+	if (k->protocol == IPPROTO_TCP && (flags & (TCP_SYN | TCP_ACK)) != TCP_SYN)
 		fresh.state = TG_FLOW_ESTABLISHED;
-	flow_step(&fresh, pkt, 1);
-	fresh.expires_ns = now + flow_timeout_ns(&g->policy->settings, pkt, &fresh);
+	flow_step(&fresh, k->protocol, flags, 1);
+	fresh.expires_ns = now + flow_timeout_ns(set, k, &fresh);
 	st = flow_stats_of(opener);
 	if (st)
 		st->created++;
 	if (f) {
 		*f = fresh; /* an expired flow's entry, reused */
-		return;
+		return 1;
 	}
-	if (!flow_insert(opener, &k, &fresh) && st)
+	if (!flow_insert(opener, k, &fresh) && st)
 		st->inserted++;
+	return 1;
 }
 
-/* A reply: passes when the receiver opened a live flow; counts misses. */
-static __always_inline int flow_answer(struct generation *g, struct packet *pkt, int count_miss)
+/* A reply: 1 when the receiver opened a live flow; counts misses. */
+static __always_inline int flow_answer(struct tg_flow_key *k, __u32 opener, __u32 flags, const struct tg_settings *set,
+				       int count_miss)
 {
-	__u32 opener = pkt->facing == TG_FACING_OUTSIDE ? TG_OPENED_LOCAL : TG_OPENED_REMOTE;
-	struct tg_flow_key k;
-	struct tg_flow *f;
-	__u64 now;
+	struct tg_flow *f = flow_find(opener, k);
+	__u64 now = now_ns();
 
-	if (!flow_key(pkt, &k))
-		return 0;
-	now = now_ns();
-	f = flow_find(opener, &k);
 	if (!f || now >= f->expires_ns) {
 		struct tg_flow_stats *st = count_miss ? flow_stats_of(opener) : 0;
 
@@ -665,16 +658,59 @@ static __always_inline int flow_answer(struct generation *g, struct packet *pkt,
 			st->no_flow++;
 		return 0;
 	}
-	flow_step(f, pkt, 0);
-	f->expires_ns = now + flow_timeout_ns(&g->policy->settings, pkt, f);
+	flow_step(f, k->protocol, flags, 0);
+	f->expires_ns = now + flow_timeout_ns(set, k, f);
 	return 1;
 }
 
-static __always_inline int flow_live(__u32 opener, struct tg_flow_key *k)
-{
-	struct tg_flow *f = flow_find(opener, k);
+enum flow_op { FLOW_OPEN = 0, FLOW_ANSWER, FLOW_REFRESH /* an answer whose miss is not counted */, FLOW_LIVE };
 
-	return f && now_ns() < f->expires_ns;
+/*
+ * Everything done to a flow, in one global function: the verifier checks it
+ * once, whatever path the parser took, instead of once per path (which
+ * multiplied the program's verification cost by ten). Its arguments are
+ * plain memory and scalars, no packet pointers.
+ */
+__noinline int flow_track(struct tg_flow_key *k, __u32 op, __u32 opener, __u32 tcp_flags, const struct tg_settings *set)
+{
+	struct tg_flow *f;
+
+	if (!k || !set)
+		return 0;
+	opener &= 1;
+	if (op == FLOW_OPEN)
+		return flow_open(k, opener, tcp_flags, set);
+	if (op == FLOW_LIVE) {
+		f = flow_find(opener, k);
+		return f && now_ns() < f->expires_ns;
+	}
+	return flow_answer(k, opener, tcp_flags, set, op == FLOW_ANSWER);
+}
+
+/* The side that sent the packet, in the packet's view. */
+static __always_inline __u32 sender(struct packet *pkt)
+{
+	return pkt->facing == TG_FACING_OUTSIDE ? TG_OPENED_REMOTE : TG_OPENED_LOCAL;
+}
+
+/* An allowed request opens its flow; ICMP errors and discovery open none. */
+static __always_inline void open_flow_of(struct generation *g, struct packet *pkt)
+{
+	struct tg_flow_key k;
+
+	if ((is_own_icmp(pkt) && !is_icmp_query(pkt)) || !flow_key(pkt, &k))
+		return;
+	flow_track(&k, FLOW_OPEN, sender(pkt), pkt->tcp_flags, &g->policy->settings);
+}
+
+/* An allowed reply: 1 when the receiver opened a live flow it belongs to. */
+static __always_inline int answer_flow_of(struct generation *g, struct packet *pkt, __u32 op)
+{
+	struct tg_flow_key k;
+
+	if (!flow_key(pkt, &k))
+		return 0;
+	return flow_track(&k, op, sender(pkt) ^ 1, pkt->tcp_flags, &g->policy->settings);
 }
 
 /*
@@ -683,20 +719,35 @@ static __always_inline int flow_live(__u32 opener, struct tg_flow_key *k)
  * the other way: path MTU discovery for an inbound service works without a
  * flow. A quoted request needs its flow, since every allowed request opens
  * one: otherwise `out udp 123 any` would admit any error that quotes a
- * packet to port 123 of anyone. Not inlined: it classifies a second packet.
+ * packet to port 123 of anyone. A global function, checked once by the
+ * verifier: it takes the frame from ctx, not the caller's parsed packet.
  */
-static __noinline int icmp_error_related(struct generation *g, struct packet *pkt)
+__noinline int icmp_error_related(struct xdp_md *ctx, __u32 slot, __u32 family, __u32 l4_off)
 {
-	struct packet q;
+	struct packet outer, q;
 	struct tg_flow_key k;
+	struct generation g;
 	struct decision d;
 	struct match m;
+	__u32 zero = 0;
+	void *policy_map;
 
-	if (!parse_quoted(pkt, &q) || !flow_key(&q, &k))
+	if (!ctx)
 		return 0;
-	if (flow_live(TG_OPENED_LOCAL, &k) || flow_live(TG_OPENED_REMOTE, &k))
+	g.slot = slot;
+	policy_map = bpf_map_lookup_elem(&gen_policy, &g.slot);
+	g.policy = policy_map ? bpf_map_lookup_elem(policy_map, &zero) : 0;
+	if (!g.policy)
+		return 0;
+	packet_init(&outer, (void *)(long)ctx->data, (void *)(long)ctx->data_end, 0, cfg_facing);
+	outer.family = family & 1;
+	outer.l4_off = l4_off & OFFSET_MASK;
+	if (!parse_quoted(&outer, &q) || !flow_key(&q, &k))
+		return 0;
+	if (flow_track(&k, FLOW_LIVE, TG_OPENED_LOCAL, 0, &g.policy->settings) ||
+	    flow_track(&k, FLOW_LIVE, TG_OPENED_REMOTE, 0, &g.policy->settings))
 		return 1;
-	match_services(g, &q, &d, &m);
+	match_services(&g, &q, &d, &m);
 	return d.reason == TG_REASON_SERVICE && d.verdict == TG_PASS && d.role == TG_ROLE_REPLY;
 }
 
@@ -709,25 +760,25 @@ static __always_inline void track(struct generation *g, struct packet *pkt, stru
 	if (d->reason != TG_REASON_SERVICE || d->verdict != TG_PASS)
 		return;
 	if (d->role == TG_ROLE_REQUEST)
-		return flow_open(g, pkt);
-	if (flow_answer(g, pkt, 1))
+		return open_flow_of(g, pkt);
+	if (answer_flow_of(g, pkt, FLOW_ANSWER))
 		return;
 	service = first_common(g, m->peer, m->req_cls, 0);
 	if (service == TG_NO_SERVICE)
 		return decide(d, g->policy->settings.default_verdict, TG_REASON_NO_FLOW);
 	decide_service(g, d, service, TG_ROLES, TG_REASON_SERVICE);
 	if (d->verdict == TG_PASS)
-		flow_open(g, pkt);
+		open_flow_of(g, pkt);
 }
 
-static __always_inline void classify(struct generation *g, struct packet *pkt, struct decision *d)
+static __always_inline void classify(struct xdp_md *ctx, struct generation *g, struct packet *pkt, struct decision *d)
 {
 	const struct tg_settings *set = &g->policy->settings;
 	int tracked = set->replies == TG_REPLIES_TRACKED;
 	struct match m;
 
 	if (set->icmp_mode == TG_ICMP_ALLOW_ESSENTIAL && !pkt->nonfirst_fragment && is_essential_icmp(pkt) &&
-	    (!tracked || !is_icmp_error(pkt) || icmp_error_related(g, pkt)))
+	    (!tracked || !is_icmp_error(pkt) || icmp_error_related(ctx, g->slot, pkt->family, pkt->l4_off)))
 		return decide(d, TG_PASS, TG_REASON_ESSENTIAL_ICMP);
 	if (pkt->nonfirst_fragment && set->frag_mode != TG_FRAG_MATCH)
 		return decide(d, set->frag_mode == TG_FRAG_ALLOW ? TG_PASS : TG_DROP, TG_REASON_FRAGMENT);
@@ -807,7 +858,7 @@ int tollgate_xdp(struct xdp_md *ctx)
 	else if (parsed == PARSE_MALFORMED)
 		decide(&d, g.policy->settings.malformed, TG_REASON_MALFORMED);
 	else
-		classify(&g, &pkt, &d);
+		classify(ctx, &g, &pkt, &d);
 	account(&d, pkt.frame_len);
 	return d.verdict == TG_PASS ? XDP_PASS : XDP_DROP;
 }
@@ -839,9 +890,9 @@ int tollgate_egress(struct __sk_buff *skb)
 	match_services(&g, &pkt, &d, &m);
 	if (d.reason == TG_REASON_SERVICE && d.verdict == TG_PASS) {
 		if (d.role == TG_ROLE_REQUEST)
-			flow_open(&g, &pkt);
+			open_flow_of(&g, &pkt);
 		else
-			flow_answer(&g, &pkt, 0);
+			answer_flow_of(&g, &pkt, FLOW_REFRESH);
 	}
 	return TC_ACT_UNSPEC; /* on to the next classifier: we only watch */
 }
