@@ -284,33 +284,22 @@ static __always_inline __u32 l4_class(struct generation *g, __u32 index)
 	return cls ? *cls : 0;
 }
 
+/*
+ * The index of x's lowest set bit (x != 0), without a branch: a de Bruijn
+ * multiplication and a 64-entry table. The branchy binary search it
+ * replaces gave the verifier a distinct constant service number on each of
+ * 256 paths, and everything after the match (flows, counters) was verified
+ * once per path; from the table the number is one unknown scalar.
+ */
+static const __u8 debruijn_lowest_bit[64] = {
+	0,  1,	48, 2,	57, 49, 28, 3,	61, 58, 50, 42, 38, 29, 17, 4,	62, 55, 59, 36, 53, 51,
+	43, 22, 45, 39, 33, 30, 24, 18, 12, 5,	63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21,
+	44, 32, 23, 11, 46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,	13, 8,	7,  6,
+};
+
 static __always_inline __u32 lowest_bit(__u64 x)
 {
-	__u32 n = 0;
-
-	if (!(x & 0xffffffffull)) {
-		n += 32;
-		x >>= 32;
-	}
-	if (!(x & 0xffff)) {
-		n += 16;
-		x >>= 16;
-	}
-	if (!(x & 0xff)) {
-		n += 8;
-		x >>= 8;
-	}
-	if (!(x & 0xf)) {
-		n += 4;
-		x >>= 4;
-	}
-	if (!(x & 0x3)) {
-		n += 2;
-		x >>= 2;
-	}
-	if (!(x & 0x1))
-		n += 1;
-	return n;
+	return debruijn_lowest_bit[((x & -x) * 0x03f79d71b4cb0a89ull) >> 58];
 }
 
 /* First service in both masks (and in b2, if given): TG_NO_SERVICE if none. */
