@@ -14,7 +14,12 @@
 # Side by side on tgp-r, in one run:
 #   floor       XDP_DROP that counts (build/bench/trafficgen attach drop)
 #   pass        XDP_PASS that counts: every frame to the receiver's stack
-#   tollgate    `tollgate attach`, policies of 10, 10k, 100k, 1M IPv4 prefixes
+#   tollgate    `tollgate attach`, policies of 10, 10k, 100k, 1M IPv4 prefixes,
+#               with `replies tracked` (the default): svc0's frames look like
+#               replies from 443 but no flow was opened for them, so they are
+#               dropped as no-flow (a spoofed-reply flood); svc1's pass
+#   tollgate-sl the first (10-prefix) policy with `replies stateless`: svc0's frames
+#               pass on their ports alone, as before flow tracking
 #   xdp-filter  Debian's xdp-filter, deny policy, the same hosts as exact
 #               source addresses for svc0 and svc1
 #   nftables    the same policy as interval sets in a netdev ingress chain
@@ -37,7 +42,9 @@
 # receiver is never starved and never flooded. What it sent, and the frames
 # it gave up on (held back after a long wait, or refused by the ring), are
 # in the JSON.
-# Results also go to build/bench/pps.json.
+# Results also go to build/bench/pps.json. TG_PPS_TOLLGATE_ONLY=1 leaves out
+# xdp-filter and nftables; TG_PPS_SIZES="10 10000" picks the policy sizes
+# (the stateless row takes the first).
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$TOP/build
@@ -45,7 +52,7 @@ TG=$BUILD/tollgate
 GEN=$BUILD/bench/trafficgen
 INTERVALS=${TG_PPS_INTERVALS:-5}
 [[ "$INTERVALS" =~ ^[1-9][0-9]*$ ]] || INTERVALS=5
-SIZES=(10 10000 100000 1000000)
+read -r -a SIZES <<<"${TG_PPS_SIZES:-10 10000 100000 1000000}"
 NS_GEN=tgp-gen NS_RX=tgp-rx IF_GEN=tgp-g IF_RX=tgp-r
 ADDR_GEN=198.18.0.1 ADDR_RX=198.18.0.2
 SPORT=443 DPORT=444
@@ -157,9 +164,10 @@ make_inputs() {
 		awk '$1 == 0 || $1 == 1 {print $2}' "$work/$n.hosts" | sort -u >"$work/$n.allow"
 		awk -v dev="$IF_RX" -f <(nft_awk) "$work/$n.policy" >"$work/$n.nft"
 	done
+	{ echo "replies stateless"; cat "$work/${SIZES[0]}.policy"; } >"$work/${SIZES[0]}.stateless.policy"
 	# The reloads alternate between two policies of the same size.
-	for n in 100000 1000000; do
-		"$BUILD/bench/gen_policy" --seed 43 "$n" 0 >"$work/$n.b.policy"
+	for n in "${SIZES[@]}"; do
+		[ "$n" -lt 100000 ] || "$BUILD/bench/gen_policy" --seed 43 "$n" 0 >"$work/$n.b.policy"
 	done
 }
 
@@ -388,13 +396,15 @@ time_reloads() {
 	RELOADS+=("$n $(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p) ${times[*]}")
 }
 
+# run_tollgate N [stateless]
 run_tollgate() {
-	local n=$1 load
-	load=$(wall rxns "$TG" attach "$IF_RX" "$work/$n.policy") || die "tollgate attach failed"
+	local n=$1 load policy=$work/$1.policy name=tollgate
+	if [ "${2:-}" = stateless ]; then policy=$work/$n.stateless.policy name=tollgate-sl; fi
+	load=$(wall rxns "$TG" attach "$IF_RX" "$policy") || die "tollgate attach failed"
 	COUNT=count_tollgate
 	measure "$work/$n.hosts"
-	row tollgate "$n" "$n" "$load" "$RESULT"
-	if [ "$n" -ge 100000 ]; then time_reloads "$n"; fi
+	row "$name" "$n" "$n" "$load" "$RESULT"
+	if [ "$n" -ge 100000 ] && [ -z "${2:-}" ]; then time_reloads "$n"; fi
 	rxns "$TG" detach "$IF_RX" >/dev/null
 }
 
@@ -517,8 +527,11 @@ main() {
 	run_reference drop floor
 	run_reference pass pass
 	for n in "${SIZES[@]}"; do run_tollgate "$n"; done
-	for n in "${SIZES[@]}"; do run_xdp_filter "$n"; done
-	for n in "${SIZES[@]}"; do run_nft "$n"; done
+	run_tollgate "${SIZES[0]}" stateless
+	if [ -z "${TG_PPS_TOLLGATE_ONLY:-}" ]; then
+		for n in "${SIZES[@]}"; do run_xdp_filter "$n"; done
+		for n in "${SIZES[@]}"; do run_nft "$n"; done
+	fi
 	echo "Mpps: frames counted at the receiving hook; rx-busy: the receive thread's share of its CPU (well below"
 	echo "100%, Mpps is bounded by the generator or by other work, not by the filter); ns/pkt: the receive thread's"
 	echo "CPU time per frame; passed: frames that reached the receiver's IP layer; load-s: attaching or loading"

@@ -113,6 +113,26 @@ try "CRL over LDAP (now closed)" 203.0.113.70 389
 wait "$stream"
 echo "  transfer during the reloads: $(cat "$work/stream")"
 
+bold "Replies only inside flows"
+# With replies tracked (the default), a packet shaped like a reply from
+# :443 passes only inside a flow the workstation opened. The server side
+# forges one: an ACK from 203.0.113.5:443 to a port the workstation never
+# used (a listener on 8000 would answer it with an RST, if it got there).
+no_flow() {
+	lab_in tgl-edge "$TG" stats --json tgl-wan |
+		sed -n 's/.*"no-flow": {"pass": {"packets": [0-9]*, "bytes": [0-9]*}, "drop": {"packets": \([0-9]*\),.*/\1/p'
+}
+lab_bg tgl-ws "$LABNET" serve tcp 8000 >/dev/null
+lab_wait_for 5 lab_in tgl-ws sh -c "ss -ltn | grep -q ':8000 '"
+before=$(no_flow)
+step "labnet tcpflags 192.0.2.10 8000 --sport 443 --flags A   (forged on the server side)"
+printf '  %-44s %-18s -> %s\n' "spoofed ACK from 203.0.113.5:443" 192.0.2.10:8000 \
+	"$(lab_in tgl-srv "$LABNET" tcpflags 192.0.2.10 8000 --from 203.0.113.5 --sport 443 --flags A --wait 700 | tail -n 1)"
+try "a real HTTPS connection (its replies pass)" 203.0.113.5 443
+echo "  tgl-wan drops for want of a flow (no-flow): $before -> $(no_flow)"
+step "tollgate stats --prometheus tgl-wan | grep flow"
+lab_in tgl-edge "$TG" stats --prometheus tgl-wan | grep -E '^tollgate_(flow|packets_total.*drop.*no-flow)'
+
 bold "Counters"
 for nic in tgl-lan tgl-wan; do
 	step "tollgate stats $nic"

@@ -6,7 +6,13 @@
  * size. Every run rewrites the remote address from a trace of varied
  * addresses (bpf/bench.h), so no configuration gets a warm cache for free.
  *
- *   bench_dataplane [--repeat N] [--runs N] [--quick] [--json FILE]
+ * Then flow tracking (issue 12): the request path (the egress classifier
+ * refreshing the host's flow, XDP opening a remote client's flow) and the
+ * reply path (a reply inside a live flow) under `replies tracked` next to
+ * `replies stateless`, and spoofed replies (no flow) next to a default-deny
+ * drop, all measured in the same run.
+ *
+ *   bench_dataplane [--repeat N] [--runs N] [--quick] [--flows-only] [--json FILE]
  *
  * Numbers only: this is never a pass/fail test.
  */
@@ -20,6 +26,7 @@
 #include "bench_floor.skel.h"
 #include "bench_lpm.skel.h"
 
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -54,6 +61,7 @@ static const struct config configs[] = {
 };
 
 static unsigned repeat = 1000000, runs = 5;
+
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 static uint64_t next_random(void)
@@ -198,6 +206,183 @@ static double time_lpm(const struct tg_image *img, int family, uint8_t (*trace)[
 	return ns;
 }
 
+/* ------------------------------------------------------- flow tracking */
+
+static const char flow_policy[] =
+	"default deny\n"
+	"service ntp { direction out; protocol udp; ports 123; peers any; action allow }\n"
+	"service dns-server { direction in; protocol udp; ports 53; peers any; action allow }\n";
+
+enum flow_frame { F_EGRESS_REQ, F_REMOTE_REQ, F_REPLY, F_SPOOF, F_DENY, F_FRAMES };
+
+/* UDP over IPv4, facing outside; local 192.0.2.10, remote 198.51.100.1. */
+static size_t flow_frame(enum flow_frame which, uint8_t *buf, size_t cap)
+{
+	static const struct {
+		bool outbound;
+		uint16_t sport, dport;
+	} f[F_FRAMES] = {
+		[F_EGRESS_REQ] = { true, 50000, 123 }, /* the host asks the remote's NTP */
+		[F_REMOTE_REQ] = { false, 40000, 53 }, /* a remote client asks our DNS */
+		[F_REPLY] = { false, 123, 50000 },     /* the answer to F_EGRESS_REQ */
+		[F_SPOOF] = { false, 123, 40001 },     /* from :123 to a port that asked nothing */
+		[F_DENY] = { false, 9999, 40001 },     /* no service at all */
+	};
+	struct pb_packet p = { .protocol = 17, .sport = f[which].sport, .dport = f[which].dport, .payload = 48 };
+
+	if (f[which].outbound)
+		pb_addrs(&p, "192.0.2.10", "198.51.100.1");
+	else
+		pb_addrs(&p, "198.51.100.1", "192.0.2.10");
+	return pb_build(&p, buf, cap);
+}
+
+struct flow_bench {
+	struct tg_policy pol;
+	struct tg_image img;
+	struct tg_dataplane dp;
+	struct tg_diags diags;
+};
+
+/* The flow policy with `replies MODE`; trace: every packet from the next remote address. */
+static int flow_load(struct flow_bench *b, const char *mode, uint8_t (*trace)[16])
+{
+	struct tg_load_opts opts = { .bench_addrs = (const uint8_t(*)[16])trace, .bench_count = trace ? TRACE_LEN : 0 };
+	char path[256];
+	FILE *f;
+	int err;
+
+	snprintf(path, sizeof(path), "/tmp/tollgate-bench-%d-flows.policy", getpid());
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "replies %s\n%s", mode, flow_policy);
+	fclose(f);
+	tg_diags_init(&b->diags, stderr);
+	err = tg_policy_parse_file(&b->pol, &b->diags, path) || tg_compile(&b->pol, TG_FACING_OUTSIDE, NULL, &b->img);
+	unlink(path);
+	if (err)
+		return -EINVAL;
+	err = tg_dataplane_load(&b->dp, &b->img, &opts);
+	if (err)
+		fprintf(stderr, "bench: cannot load tollgate (flows, %s): %s\n", mode, opts.log ? opts.log : "");
+	free(opts.log);
+	return err;
+}
+
+static void flow_unload(struct flow_bench *b)
+{
+	tg_dataplane_destroy(&b->dp);
+	tg_image_free(&b->img);
+	tg_policy_free(&b->pol);
+	tg_diags_free(&b->diags);
+}
+
+static int egress_fd(struct flow_bench *b)
+{
+	return bpf_program__fd(b->dp.skel->progs.tollgate_egress);
+}
+
+/* What the program decides for one frame: the benchmark times only paths it has checked. */
+static void expect_verdict(struct flow_bench *b, uint8_t (*frames)[128], size_t *lens, enum flow_frame which, int want,
+			   const char *what)
+{
+	int verdict = -1;
+
+	if (tg_dataplane_run(&b->dp, frames[which], lens[which], &verdict, NULL) || verdict != want) {
+		fprintf(stderr, "bench: %s: the program says %s, not %s\n", what, verdict == TG_PASS ? "pass" : "drop",
+			want == TG_PASS ? "pass" : "drop");
+		exit(1);
+	}
+}
+
+struct flow_row {
+	const char *name, *left, *right;
+	double l, r;
+};
+
+static void flow_print(FILE *json, const struct flow_row *rows, size_t n)
+{
+	printf("\nflow tracking (UDP over IPv4, facing outside): median of %u runs x %u repeats, one CPU\n", runs,
+	       repeat);
+	printf("%-48s %10s %10s %7s\n", "path", "ns", "vs ns", "ratio");
+	for (size_t i = 0; i < n; i++) {
+		printf("%-48s %10.1f %10.1f %6.2fx   (%s vs %s)\n", rows[i].name, rows[i].l, rows[i].r,
+		       rows[i].l / rows[i].r, rows[i].left, rows[i].right);
+		fprintf(json, "%s{\"name\": \"%s\", \"%s_ns\": %.2f, \"%s_ns\": %.2f, \"ratio\": %.3f}",
+			i ? ",\n  " : "", rows[i].name, rows[i].left, rows[i].l, rows[i].right, rows[i].r,
+			rows[i].l / rows[i].r);
+	}
+}
+
+static int bench_flows(FILE *json)
+{
+	static uint8_t trace[TRACE_LEN][16];
+	static const char *modes[2] = { "tracked", "stateless" };
+	enum { EGRESS, REMOTE_REQ, REMOTE_OPEN, REPLY, SPOOF, DENY, SPOOF_VARIED, DENY_VARIED, TIMES };
+	uint8_t frames[F_FRAMES][128];
+	size_t lens[F_FRAMES];
+	struct flow_bench b;
+	double t[2][TIMES];
+
+	for (int i = 0; i < F_FRAMES; i++)
+		lens[i] = flow_frame((enum flow_frame)i, frames[i], sizeof(frames[i]));
+	/* Remote addresses for the varied runs: anywhere in 198.18.0.0/15. */
+	for (uint32_t i = 0; i < TRACE_LEN; i++) {
+		uint32_t a = htonl(0xc6120000u | (uint32_t)(next_random() & 0x1ffff));
+
+		memset(trace[i], 0, 16);
+		memcpy(trace[i], &a, 4);
+	}
+	for (int m = 0; m < 2; m++) {
+		int xdp;
+
+		if (flow_load(&b, modes[m], NULL))
+			return -1;
+		xdp = tg_dataplane_prog_fd(&b.dp);
+		/* Each path is checked before it is timed. The host's request goes
+		 * out first: its flow is live from then on. */
+		expect_verdict(&b, frames, lens, F_DENY, TG_DROP, "no service");
+		expect_verdict(&b, frames, lens, F_SPOOF, m == 0 ? TG_DROP : TG_PASS, "a reply without a request");
+		if (tg_dataplane_run_egress(&b.dp, frames[F_EGRESS_REQ], lens[F_EGRESS_REQ]))
+			return -1;
+		expect_verdict(&b, frames, lens, F_REPLY, TG_PASS, "the reply to the host's request");
+		expect_verdict(&b, frames, lens, F_REMOTE_REQ, TG_PASS, "a remote client's request");
+		t[m][EGRESS] = time_prog(egress_fd(&b), frames[F_EGRESS_REQ], lens[F_EGRESS_REQ]);
+		t[m][REMOTE_REQ] = time_prog(xdp, frames[F_REMOTE_REQ], lens[F_REMOTE_REQ]);
+		t[m][REPLY] = time_prog(xdp, frames[F_REPLY], lens[F_REPLY]);
+		t[m][SPOOF] = time_prog(xdp, frames[F_SPOOF], lens[F_SPOOF]);
+		t[m][DENY] = time_prog(xdp, frames[F_DENY], lens[F_DENY]);
+		flow_unload(&b);
+		/* Varied remote addresses: each remote request opens a flow (the
+		 * table churns as an LRU), each spoof misses the table. */
+		if (flow_load(&b, modes[m], trace))
+			return -1;
+		xdp = tg_dataplane_prog_fd(&b.dp);
+		t[m][REMOTE_OPEN] = time_prog(xdp, frames[F_REMOTE_REQ], lens[F_REMOTE_REQ]);
+		t[m][SPOOF_VARIED] = time_prog(xdp, frames[F_SPOOF], lens[F_SPOOF]);
+		t[m][DENY_VARIED] = time_prog(xdp, frames[F_DENY], lens[F_DENY]);
+		flow_unload(&b);
+	}
+	const struct flow_row rows[] = {
+		{ "egress: the host's request (refreshes its flow)", "tracked", "stateless", t[0][EGRESS],
+		  t[1][EGRESS] },
+		{ "xdp: a remote client's request (refreshes)", "tracked", "stateless", t[0][REMOTE_REQ],
+		  t[1][REMOTE_REQ] },
+		{ "xdp: remote requests, 65536 sources (opens)", "tracked", "stateless", t[0][REMOTE_OPEN],
+		  t[1][REMOTE_OPEN] },
+		{ "xdp: a reply inside a live flow", "tracked", "stateless", t[0][REPLY], t[1][REPLY] },
+		{ "xdp: spoofed reply (no flow) vs default deny", "spoof", "deny", t[0][SPOOF], t[0][DENY] },
+		{ "xdp: the same, 65536 sources", "spoof", "deny", t[0][SPOOF_VARIED], t[0][DENY_VARIED] },
+	};
+	fprintf(json, "\n], \"flows\": [\n  ");
+	flow_print(json, rows, ARRAY_SIZE(rows));
+	printf("tracked vs stateless: the same frame under `replies tracked` and `replies stateless`; spoof vs deny:\n"
+	       "a reply-shaped packet without a flow (dropped, no-flow) next to one no service matches (dropped,\n"
+	       "default), both tracked. Fixed frames repeat one flow; \"65536 sources\" varies the remote address\n");
+	return 0;
+}
+
 static void pin_to_last_cpu(void)
 {
 	cpu_set_t set;
@@ -278,8 +463,11 @@ int main(int argc, char **argv)
 			json_path = argv[++i];
 		else if (!strcmp(argv[i], "--quick"))
 			nconfigs = 4;
+		else if (!strcmp(argv[i], "--flows-only"))
+			nconfigs = 0;
 		else {
-			fprintf(stderr, "usage: bench_dataplane [--repeat N] [--runs N] [--quick] [--json FILE]\n");
+			fprintf(stderr,
+				"usage: bench_dataplane [--repeat N] [--runs N] [--quick] [--flows-only] [--json FILE]\n");
 			return 2;
 		}
 	}
@@ -301,9 +489,13 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench: %s failed\n", configs[i].name);
 			return 1;
 		}
+	printf("ns per packet; ratios to the floor measured in this run; B/prefix is tollgate's trie memory (fdinfo memlock)\n");
+	if (bench_flows(json)) {
+		fprintf(stderr, "bench: flows failed\n");
+		return 1;
+	}
 	fprintf(json, "\n]}\n");
 	fclose(json);
-	printf("ns per packet; ratios to the floor measured in this run; B/prefix is tollgate's trie memory (fdinfo memlock)\n");
 	printf("results: %s\n", json_path);
 	return 0;
 }

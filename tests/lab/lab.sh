@@ -1,7 +1,8 @@
 # Network-namespace helpers for the lab (scripts/demo.sh) and the
 # end-to-end tests. Sourced. Everything made here is registered and removed
 # by lab_cleanup, which callers run from an EXIT trap: namespaces and the
-# veths inside them by name, tollgate pins by interface, processes by PID.
+# veths inside them by name, tollgate pins by interface (and the host's flow
+# tables once no interface is left), processes by PID.
 LAB_NETNS=()
 LAB_PIDS=()
 LAB_IFACES=()
@@ -92,7 +93,13 @@ lab_cleanup() {
 	for ifname in "${LAB_IFACES[@]}"; do
 		rm -rf "/sys/fs/bpf/tollgate/$ifname" /run/tollgate/"$ifname".lock
 	done
-	rmdir /sys/fs/bpf/tollgate 2>/dev/null
+	# As tollgate's last detach does: with no interface left on the host, the
+	# host's flow tables go too, so that a failed run leaves none behind
+	# (they would decide the next attach's flow-table size).
+	if rmdir /sys/fs/bpf/tollgate 2>/dev/null && [ ${#LAB_IFACES[@]} -gt 0 ]; then
+		rm -f /sys/fs/bpf/tollgate-host/flows_out /sys/fs/bpf/tollgate-host/flows_in /sys/fs/bpf/tollgate-host/flow_stats
+		rmdir /sys/fs/bpf/tollgate-host 2>/dev/null
+	fi
 	for ns in "${LAB_NETNS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
