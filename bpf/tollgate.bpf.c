@@ -24,6 +24,9 @@ const volatile __u32 cfg_bench = 0;
 /* Test runs and replay: the time comes from the `clock` map, so flow
  * timeouts follow a capture's timestamps (or a test's) instead of the host. */
 const volatile __u32 cfg_clock_from_map = 0;
+/* Set where the kernel has bpf_ktime_get_coarse_ns (5.11): flow timeouts
+ * are seconds, and the coarse clock costs no TSC read (~30 ns in a VM). */
+const volatile __u32 cfg_coarse_clock = 0;
 
 /*
  * Generations. This program is loaded once per attachment and never
@@ -499,7 +502,7 @@ static __always_inline __u64 now_ns(void)
 	__u64 *t;
 
 	if (!cfg_clock_from_map)
-		return bpf_ktime_get_ns();
+		return cfg_coarse_clock ? bpf_ktime_get_coarse_ns() : bpf_ktime_get_ns();
 	t = bpf_map_lookup_elem(&clock, &zero);
 	return t ? *t : 0;
 }
@@ -534,20 +537,6 @@ static __always_inline int flow_key(struct packet *pkt, struct tg_flow_key *k)
 		k->local_port = (__u16)pkt->icmp_id;
 	}
 	return 1;
-}
-
-static __always_inline struct tg_flow *flow_find(__u32 opener, struct tg_flow_key *k)
-{
-	if (opener == TG_OPENED_LOCAL)
-		return bpf_map_lookup_elem(&flows_out, k);
-	return bpf_map_lookup_elem(&flows_in, k);
-}
-
-static __always_inline int flow_insert(__u32 opener, struct tg_flow_key *k, struct tg_flow *f)
-{
-	if (opener == TG_OPENED_LOCAL)
-		return bpf_map_update_elem(&flows_out, k, f, BPF_NOEXIST);
-	return bpf_map_update_elem(&flows_in, k, f, BPF_NOEXIST);
 }
 
 static __always_inline struct tg_flow_stats *flow_stats_of(__u32 opener)
@@ -601,13 +590,14 @@ static __always_inline void flow_step(struct tg_flow *f, __u32 protocol, __u32 f
 }
 
 /* An allowed request: the sender opens (or refreshes) its flow. */
-static __always_inline int flow_open(struct tg_flow_key *k, __u32 opener, __u32 flags, const struct tg_settings *set)
+static __always_inline int flow_open(void *table, struct tg_flow_key *k, __u32 opener, __u32 flags,
+				     const struct tg_settings *set)
 {
 	struct tg_flow fresh = {}, *f;
 	struct tg_flow_stats *st;
 	__u64 now = now_ns();
 
-	f = flow_find(opener, k);
+	f = bpf_map_lookup_elem(table, k);
 	if (f && now < f->expires_ns) {
 		flow_step(f, k->protocol, flags, 1);
 		f->expires_ns = now + flow_timeout_ns(set, k, f);
@@ -628,16 +618,16 @@ static __always_inline int flow_open(struct tg_flow_key *k, __u32 opener, __u32 
 		*f = fresh; /* an expired flow's entry, reused */
 		return 1;
 	}
-	if (!flow_insert(opener, k, &fresh) && st)
+	if (!bpf_map_update_elem(table, k, &fresh, BPF_NOEXIST) && st)
 		st->inserted++;
 	return 1;
 }
 
 /* A reply: 1 when the receiver opened a live flow; counts misses. */
-static __always_inline int flow_answer(struct tg_flow_key *k, __u32 opener, __u32 flags, const struct tg_settings *set,
-				       int count_miss)
+static __always_inline int flow_answer(void *table, struct tg_flow_key *k, __u32 opener, __u32 flags,
+				       const struct tg_settings *set, int count_miss)
 {
-	struct tg_flow *f = flow_find(opener, k);
+	struct tg_flow *f = bpf_map_lookup_elem(table, k);
 	__u64 now = now_ns();
 
 	if (!f || now >= f->expires_ns) {
@@ -660,20 +650,29 @@ enum flow_op { FLOW_OPEN = 0, FLOW_ANSWER, FLOW_REFRESH /* an answer whose miss 
  * multiplied the program's verification cost by ten). Its arguments are
  * plain memory and scalars, no packet pointers.
  */
-__noinline int flow_track(struct tg_flow_key *k, __u32 op, __u32 opener, __u32 tcp_flags, const struct tg_settings *set)
+static __always_inline int flow_op(void *table, struct tg_flow_key *k, __u32 op, __u32 opener, __u32 tcp_flags,
+				   const struct tg_settings *set)
 {
 	struct tg_flow *f;
 
-	if (!k || !set)
-		return 0;
-	opener &= 1;
 	if (op == FLOW_OPEN)
-		return flow_open(k, opener, tcp_flags, set);
+		return flow_open(table, k, opener, tcp_flags, set);
 	if (op == FLOW_LIVE) {
-		f = flow_find(opener, k);
+		f = bpf_map_lookup_elem(table, k);
 		return f && now_ns() < f->expires_ns;
 	}
-	return flow_answer(k, opener, tcp_flags, set, op == FLOW_ANSWER);
+	return flow_answer(table, k, opener, tcp_flags, set, op == FLOW_ANSWER);
+}
+
+__noinline int flow_track(struct tg_flow_key *k, __u32 op, __u32 opener, __u32 tcp_flags, const struct tg_settings *set)
+{
+	if (!k || !set)
+		return 0;
+	/* One body per table, each with its map known: a call site that may
+	 * see either map gets no inlined lookup, and costs an indirect call. */
+	if (opener == TG_OPENED_LOCAL)
+		return flow_op(&flows_out, k, op, TG_OPENED_LOCAL, tcp_flags, set);
+	return flow_op(&flows_in, k, op, TG_OPENED_REMOTE, tcp_flags, set);
 }
 
 /* The side that sent the packet, in the packet's view. */

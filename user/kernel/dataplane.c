@@ -63,6 +63,9 @@ void tg_dataplane_configure(struct tollgate *skel, int facing, bool trace)
 		bpf_program__set_flags(skel->progs.tollgate_xdp,
 				       bpf_program__flags(skel->progs.tollgate_xdp) & ~BPF_F_XDP_HAS_FRAGS);
 	skel->rodata->cfg_facing = (uint32_t)facing;
+	skel->rodata->cfg_coarse_clock =
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_ktime_get_coarse_ns, NULL) == 1 &&
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_ktime_get_coarse_ns, NULL) == 1;
 	skel->rodata->cfg_trace = trace;
 }
 
