@@ -27,11 +27,14 @@ static int create_state(struct tg_state *st, const struct tg_policy_args *a, con
 	struct tg_generation gen = { { -1, -1, -1, -1, -1 } };
 	struct tg_gen_layout layout;
 	uint32_t want = (uint32_t)img->settings[TG_SET_FLOW_TABLE], flow_size = want;
-	int err;
+	int err, host_lock;
 
+	host_lock = tg_host_lock();
 	if (mkdir(TG_PIN_ROOT, 0700) < 0 && errno != EEXIST) {
+		err = -errno;
+		tg_host_unlock(host_lock);
 		free(plan);
-		return -errno;
+		return err;
 	}
 	tg_dataplane_capture_log();
 	/* clang-format off */
@@ -40,6 +43,7 @@ static int create_state(struct tg_state *st, const struct tg_policy_args *a, con
 	      tg_generation_build(&layout, img, &gen, NULL) ?: tg_generation_install(st->outer_fd, 0, &gen) ?:
 	      tg_generation_activate(st->active_fd, 0);
 	/* clang-format on */
+	tg_host_unlock(host_lock);
 	free(plan);
 	tg_generation_close(&gen);
 	*load_log = tg_dataplane_take_log();

@@ -71,6 +71,33 @@ int tg_state_lock(struct tg_state *st)
 	return 0;
 }
 
+/* ':' is never in an interface name, so this lock is no interface's. */
+#define HOST_LOCK LOCK_DIR "/flows:host.lock"
+
+int tg_host_lock(void)
+{
+	int fd;
+
+	if (mkdir(LOCK_DIR, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = open(HOST_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+void tg_host_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
 static int get_pinned(const struct tg_state *st, const char *name)
 {
 	char path[TG_PATH_MAX + 32];
@@ -237,6 +264,7 @@ void tg_state_remove(struct tg_state *st)
 {
 	DIR *dir;
 	struct dirent *e;
+	int lock;
 
 	/* A clsact filter is no pin: it goes explicitly (a tcx link goes with its pin). */
 	if (st->meta.version == TG_META_VERSION && st->meta.egress_kind == TG_EGRESS_CLSACT)
@@ -249,9 +277,13 @@ void tg_state_remove(struct tg_state *st)
 	if (dir)
 		closedir(dir);
 	rmdir(st->dir);
-	/* Only when no other interface is left; the flows go with the last one. */
+	/* Only when no other interface is left; the flows go with the last
+	 * one. Under the host lock, so an attach elsewhere cannot pin new
+	 * tables between the two steps and lose them. */
+	lock = tg_host_lock();
 	if (rmdir(TG_PIN_ROOT) == 0)
 		tg_flows_remove();
+	tg_host_unlock(lock);
 }
 
 /* ------------------------------------------------------------- switching */

@@ -40,6 +40,10 @@ void tg_state_init(struct tg_state *st, const char *ifname);
 int tg_bpffs_check(void);
 /* Serialises tollgate commands on one interface (flock under /run/tollgate). */
 int tg_state_lock(struct tg_state *st);
+/* Serialises what every interface shares: making the host's flow tables
+ * and removing them with the last interface. Returns the lock's fd. */
+int tg_host_lock(void);
+void tg_host_unlock(int fd);
 /* Opens the pinned maps only (an attach, before it writes meta). */
 int tg_state_open_maps(struct tg_state *st);
 /* Opens the pins and reads meta, slots and hosts; -ENOENT when the
