@@ -6,7 +6,8 @@
  * OUT.expect holds one line per packet: "VERDICT SERVICE|- MATCH|- REASON"
  * ("out - - egress" for a packet the host sent).
  * OUT's name picks the format: *.pcapng (Ethernet, with each packet's
- * direction in epb_flags when the scenario gives one), *.sll.pcap and
+ * direction in epb_flags when the scenario gives one; *.be.pcapng in the
+ * other byte order), *.sll.pcap and
  * *.sll2.pcap (Linux cooked capture v1 and v2: the packet type says
  * outgoing or to-us), any other name a plain Ethernet pcap (no direction).
  * Scenarios: notarius, cryptshare (facing outside), mixed (every link-layer
@@ -41,9 +42,21 @@ static bool ends_with(const char *s, const char *suffix)
 	return n > m && !strcmp(s + n - m, suffix);
 }
 
+/* pcapng in the writer's byte order, or swapped (*.be.pcapng on x86). */
+static bool swapped;
+
 static void put32(FILE *f, uint32_t v)
 {
+	if (swapped)
+		v = __builtin_bswap32(v);
 	fwrite(&v, 4, 1, f);
+}
+
+static void put16(FILE *f, uint16_t v)
+{
+	if (swapped)
+		v = __builtin_bswap16(v);
+	fwrite(&v, 2, 1, f);
 }
 
 /* Section header and one Ethernet interface (pcapng, little endian). */
@@ -52,13 +65,15 @@ static void pcapng_start(FILE *f)
 	put32(f, 0x0a0d0d0a);
 	put32(f, 28);
 	put32(f, 0x1a2b3c4d);
-	put32(f, 1); /* version 1.0 */
+	put16(f, 1); /* version 1.0 */
+	put16(f, 0);
 	put32(f, 0xffffffff);
 	put32(f, 0xffffffff); /* section length unknown */
 	put32(f, 28);
 	put32(f, 1); /* interface description */
 	put32(f, 20);
-	put32(f, 1); /* LINKTYPE_ETHERNET, reserved 0 */
+	put16(f, 1); /* LINKTYPE_ETHERNET */
+	put16(f, 0);
 	put32(f, 65535);
 	put32(f, 20);
 }
@@ -79,7 +94,8 @@ static void pcapng_packet(FILE *f, const struct pcap_pkthdr *h, const uint8_t *d
 	fwrite(data, 1, h->caplen, f);
 	fwrite(zeros, 1, padded - h->caplen, f);
 	if (dir) {
-		put32(f, 2 | 4u << 16); /* epb_flags, 4 bytes: bits 0-1 are the direction */
+		put16(f, 2); /* epb_flags, 4 bytes: bits 0-1 are the direction */
+		put16(f, 4);
 		put32(f, dir);
 		put32(f, 0); /* opt_endofopt */
 	}
@@ -366,6 +382,7 @@ int main(int argc, char **argv)
 			      o.framing == FRAME_SLL2 ? DLT_LINUX_SLL2 :
 							DLT_EN10MB,
 			      65535);
+	swapped = ends_with(argv[2], ".be.pcapng");
 	if (ends_with(argv[2], ".pcapng")) {
 		o.pcapng = fopen(argv[2], "wb");
 		if (o.pcapng)

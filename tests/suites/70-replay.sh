@@ -128,6 +128,7 @@ service https {
 }
 EOF
 scenario flows "$work/flows.policy" flows.pcapng
+scenario flows "$work/flows.policy" flows.be.pcapng
 scenario flows "$work/flows.policy" flows.sll.pcap
 scenario flows "$work/flows.policy" flows.sll2.pcap
 scenario flows "$work/flows.policy" flows.pcap --local 192.0.2.0/24 --local 2001:db8::10

@@ -454,10 +454,13 @@ static void warn_no_direction(struct replay *r)
 /* The program's clock follows the capture and never goes back. */
 static int set_clock(struct replay *r, const struct pcap_pkthdr *h)
 {
-	uint64_t ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec; /* opened with ns precision */
+	uint64_t ns = 0;
 
-	if (h->ts.tv_sec < 0 || h->ts.tv_usec < 0)
-		ns = 0;
+	/* Opened with ns precision: tv_usec holds nanoseconds. Past 2554 AD, the clock stops. */
+	if (h->ts.tv_sec >= 0 && h->ts.tv_usec >= 0)
+		ns = (uint64_t)h->ts.tv_sec < UINT64_MAX / 1000000000u - 1 ?
+			     (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec % 1000000000u :
+			     UINT64_MAX;
 	if (ns > r->clock_ns)
 		r->clock_ns = ns;
 	return tg_dataplane_set_clock(&r->dp, r->clock_ns);
@@ -490,8 +493,6 @@ static int replay_packet(struct replay *r, const struct pcap_pkthdr *h, const ui
 	describe(&pkt, r->frame, len, what, sizeof(what));
 	if (dir == DIR_UNKNOWN && r->args->nlocals)
 		dir = is_local(r->args, &pkt) ? DIR_OUT : DIR_IN;
-	if (dir == DIR_UNKNOWN)
-		warn_no_direction(r);
 	if (len < ETH_HLEN) {
 		r->not_run++;
 		t.reason = TG_REASON_MALFORMED;
@@ -499,6 +500,8 @@ static int replay_packet(struct replay *r, const struct pcap_pkthdr *h, const ui
 		print_result(r, r->packets, action, &t, what, "not run: shorter than an Ethernet header");
 		return 0;
 	}
+	if (dir == DIR_UNKNOWN)
+		warn_no_direction(r);
 	err = set_clock(r, h);
 	if (err)
 		return err;
