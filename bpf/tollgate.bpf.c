@@ -305,28 +305,39 @@ static __always_inline __u32 lowest_bit(__u64 x)
 	return debruijn_lowest_bit[((x & -x) * 0x03f79d71b4cb0a89ull) >> 58];
 }
 
-/* First service in both masks (and in b2, if given): TG_NO_SERVICE if none. */
-static __always_inline __u32 first_common(struct generation *g, __u32 a, __u32 b, __u32 b2)
+/* The first service of a mask pair: a's bits and (b's or b2's; b2 may be
+ * NULL). TG_NO_SERVICE if none. */
+static __always_inline __u32 first_of(struct tg_mask *a, struct tg_mask *b, struct tg_mask *b2)
 {
-	void *masks = bpf_map_lookup_elem(&gen_masks, &g->slot);
-	struct tg_mask *ma, *mb, *mb2;
 	__u32 w;
 
-	if (!masks)
-		return TG_NO_SERVICE;
-	ma = bpf_map_lookup_elem(masks, &a);
-	mb = bpf_map_lookup_elem(masks, &b);
-	mb2 = bpf_map_lookup_elem(masks, &b2);
-	if (!ma || !mb || !mb2)
-		return TG_NO_SERVICE;
 #pragma unroll
 	for (w = 0; w < TG_MASK_WORDS; w++) {
-		__u64 m = ma->w[w] & (mb->w[w] | mb2->w[w]);
+		__u64 m = a->w[w] & (b->w[w] | (b2 ? b2->w[w] : 0));
 
 		if (m)
 			return w * 64 + lowest_bit(m);
 	}
 	return TG_NO_SERVICE;
+}
+
+/* First service in both masks (and in b2, if given): TG_NO_SERVICE if none.
+ * The masks of a and b are kept in *ma, *mb for a second look. */
+static __always_inline __u32 first_common(struct generation *g, __u32 a, __u32 b, __u32 b2, struct tg_mask **ma,
+					  struct tg_mask **mb)
+{
+	void *masks = bpf_map_lookup_elem(&gen_masks, &g->slot);
+	struct tg_mask *mb2;
+
+	*ma = *mb = 0;
+	if (!masks)
+		return TG_NO_SERVICE;
+	*ma = bpf_map_lookup_elem(masks, &a);
+	*mb = bpf_map_lookup_elem(masks, &b);
+	mb2 = bpf_map_lookup_elem(masks, &b2);
+	if (!*ma || !*mb || !mb2)
+		return TG_NO_SERVICE;
+	return first_of(*ma, *mb, mb2);
 }
 
 /* The row of the l4 array this packet's protocol selects, and the values to
@@ -437,6 +448,7 @@ struct match {
 	__u32 req_cls;
 	__u32 rep_cls;
 	__u32 flipped;
+	struct tg_mask *peer_mask, *req_mask; /* NULL unless the services were matched */
 };
 
 /*
@@ -468,11 +480,13 @@ static __always_inline void match_services(struct generation *g, struct packet *
 
 	m->flipped = pkt->facing != cfg_facing;
 	m->req_cls = m->rep_cls = 0;
+	m->peer_mask = m->req_mask = 0;
 	m->peer = lookup_peer_class(g, pkt);
 	if (!m->peer)
 		return decide(d, set->default_verdict, TG_REASON_DEFAULT);
 	if (pkt->nonfirst_fragment) {
-		service = first_common(g, m->peer, l4_class(g, tg_frag_index(pkt->family, pkt->protocol)), 0);
+		service = first_common(g, m->peer, l4_class(g, tg_frag_index(pkt->family, pkt->protocol)), 0,
+				       &m->peer_mask, &m->req_mask);
 		if (service == TG_NO_SERVICE)
 			return decide(d, set->default_verdict, TG_REASON_DEFAULT);
 		return decide_service(g, d, service, TG_ROLE_FRAGMENT, TG_REASON_FRAGMENT);
@@ -486,7 +500,7 @@ static __always_inline void match_services(struct generation *g, struct packet *
 	/* A TCP segment without ACK (a SYN, say) is never a reply. */
 	if (pkt->protocol != IPPROTO_TCP || (pkt->tcp_flags & TCP_ACK))
 		m->rep_cls = l4_lookup(g, pkt, rep_role, row, value_rep, m->flipped);
-	service = first_common(g, m->peer, m->req_cls, m->rep_cls);
+	service = first_common(g, m->peer, m->req_cls, m->rep_cls, &m->peer_mask, &m->req_mask);
 	if (service == TG_NO_SERVICE)
 		return decide(d, set->default_verdict, TG_REASON_DEFAULT);
 	decide_service(g, d, service, TG_ROLES, TG_REASON_SERVICE);
@@ -751,7 +765,8 @@ static __always_inline void track(struct generation *g, struct packet *pkt, stru
 		return open_flow_of(g, pkt);
 	if (answer_flow_of(g, pkt, FLOW_ANSWER))
 		return;
-	service = first_common(g, m->peer, m->req_cls, 0);
+	/* The masks the match read: no second lookup on a spoofed reply. */
+	service = m->peer_mask && m->req_mask ? first_of(m->peer_mask, m->req_mask, 0) : TG_NO_SERVICE;
 	if (service == TG_NO_SERVICE)
 		return decide(d, g->policy->settings.default_verdict, TG_REASON_NO_FLOW);
 	decide_service(g, d, service, TG_ROLES, TG_REASON_SERVICE);
