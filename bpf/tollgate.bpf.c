@@ -659,10 +659,11 @@ static __always_inline int flow_answer(void *table, struct tg_flow_key *k, __u32
 enum flow_op { FLOW_OPEN = 0, FLOW_ANSWER, FLOW_REFRESH /* an answer whose miss is not counted */, FLOW_LIVE };
 
 /*
- * Everything done to a flow, in one global function: the verifier checks it
- * once, whatever path the parser took, instead of once per path (which
- * multiplied the program's verification cost by ten). Its arguments are
- * plain memory and scalars, no packet pointers.
+ * Everything done to a flow, in one function that is not inlined: its body
+ * is in the program once instead of at every call site. It stays static
+ * (verified in its callers' context) rather than global, because a global
+ * function taking pointers needs 5.12 and tollgate runs on 5.10; its
+ * arguments are plain memory and scalars, no packet pointers.
  */
 static __always_inline int flow_op(void *table, struct tg_flow_key *k, __u32 op, __u32 opener, __u32 tcp_flags,
 				   const struct tg_settings *set)
@@ -678,7 +679,8 @@ static __always_inline int flow_op(void *table, struct tg_flow_key *k, __u32 op,
 	return flow_answer(table, k, opener, tcp_flags, set, op == FLOW_ANSWER);
 }
 
-__noinline int flow_track(struct tg_flow_key *k, __u32 op, __u32 opener, __u32 tcp_flags, const struct tg_settings *set)
+static __noinline int flow_track(struct tg_flow_key *k, __u32 op, __u32 opener, __u32 tcp_flags,
+				 const struct tg_settings *set)
 {
 	if (!k || !set)
 		return 0;
@@ -721,8 +723,9 @@ static __always_inline int answer_flow_of(struct generation *g, struct packet *p
  * the other way: path MTU discovery for an inbound service works without a
  * flow. A quoted request needs its flow, since every allowed request opens
  * one: otherwise `out udp 123 any` would admit any error that quotes a
- * packet to port 123 of anyone. A global function, checked once by the
- * verifier: it takes the frame from ctx, not the caller's parsed packet.
+ * packet to port 123 of anyone. A global function (ctx and scalars only,
+ * which 5.6 allows), so the verifier checks it once rather than once per
+ * parser path: it takes the frame from ctx, not the caller's parsed packet.
  */
 __noinline int icmp_error_related(struct xdp_md *ctx, __u32 slot, __u32 family, __u32 l4_off)
 {
