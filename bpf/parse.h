@@ -292,14 +292,15 @@ static __always_inline int parse(struct packet *pkt)
  * so its remote address is on the other side of the view. No extension
  * headers are walked: a quoted packet with them relates to no flow.
  */
-static __always_inline int parse_quoted(struct packet *outer, struct packet *q)
+static __always_inline int parse_quoted(struct packet *q, void *data, void *data_end, __u32 family, __u32 error_l4_off,
+					__u32 error_facing)
 {
-	__u32 off = outer->l4_off + 8, l4;
+	__u32 off = (error_l4_off & OFFSET_MASK) + 8, l4;
 	__u8 *h;
 
-	packet_init(q, outer->data, outer->data_end, outer->frame_len, outer->facing ^ 1);
-	q->family = outer->family;
-	if (outer->family == TG_FAMILY_V4) {
+	packet_init(q, data, data_end, 0, error_facing ^ 1);
+	q->family = family & 1;
+	if (q->family == TG_FAMILY_V4) {
 		__u8 *ip = pkt_at(q, off, 20);
 
 		if (!ip || (ip[0] >> 4) != 4 || (ip[0] & 0xf) < 5)
