@@ -549,6 +549,10 @@ static __always_inline int flow_key(struct packet *pkt, struct tg_flow_key *k)
 		k->local_port = (__u16)(from_remote ? pkt->dport : pkt->sport);
 	} else if (is_icmp_query(pkt)) {
 		k->local_port = (__u16)pkt->icmp_id;
+	} else if (is_own_icmp(pkt)) {
+		/* No query: opens no flow, and must not find an echo flow of
+		 * identifier 0 (whose remote port is 0). */
+		k->remote_port = (__u16)(256 + pkt->icmp_type);
 	}
 	return 1;
 }

@@ -194,7 +194,7 @@ enum tg_opener {
 struct tg_flow_key {
 	__u8 remote[16]; /* IPv4: the first 4 bytes, the rest 0 */
 	__u8 local[16];
-	__u16 remote_port; /* host order; ICMP queries: 0 */
+	__u16 remote_port; /* host order; ICMP queries: 0; other ICMP: 256 + type (never a flow) */
 	__u16 local_port;  /* host order; ICMP queries: the identifier */
 	__u8 family;	   /* enum tg_family */
 	__u8 protocol;
