@@ -15,8 +15,8 @@
  * is gone. Written from the documentation, not from bpf/.
  */
 struct tg_model_flow {
-	int opener;  /* enum tg_opener */
-	int family;  /* enum tg_family */
+	int opener; /* enum tg_opener */
+	int family; /* enum tg_family */
 	uint8_t protocol;
 	uint8_t remote[16], local[16];
 	uint16_t remote_port, local_port; /* ICMP queries: 0 and the identifier */
