@@ -708,7 +708,10 @@ DP_HELPER void dp_check_all_counters(struct dp_fixture *fx)
 				 dp_failures_, (fx)->checked);                                                    \
 	} while (0)
 
-/* The seed policies as the packet tests load them. */
+/* The seed policies as the packet tests load them: `replies stateless`, as
+ * those tests check what ports, flags and peers match (a reply row would
+ * otherwise need its request first). Tracked replies are tested with
+ * fixtures of their own (test_packets.c, "tracked"). */
 /* A brace list, which clang-format would lay out as a block. */
 /* clang-format off */
 #define NOTARIUS_HOSTS                                                                                     \
@@ -720,22 +723,26 @@ static const struct dp_config notarius_outside __attribute__((unused)) = {
 	.file = "policies/notarius.policy",
 	.facing = TG_FACING_OUTSIDE,
 	.hosts = NOTARIUS_HOSTS,
+	.stateless = true,
 };
 static const struct dp_config notarius_inside __attribute__((unused)) = {
 	.label = "notarius inside",
 	.file = "policies/notarius.policy",
 	.facing = TG_FACING_INSIDE,
 	.hosts = NOTARIUS_HOSTS,
+	.stateless = true,
 };
 static const struct dp_config cryptshare_outside __attribute__((unused)) = {
 	.label = "cryptshare outside",
 	.file = "policies/cryptshare.policy",
 	.facing = TG_FACING_OUTSIDE,
+	.stateless = true,
 };
 static const struct dp_config cryptshare_inside __attribute__((unused)) = {
 	.label = "cryptshare inside",
 	.file = "policies/cryptshare.policy",
 	.facing = TG_FACING_INSIDE,
+	.stateless = true,
 };
 
 #endif

@@ -874,6 +874,8 @@ static void parsed_frames_classify_like_the_table(void **state)
 	expect_decision(&l, NULL, TG_FACING_OUTSIDE, &p, by_service("ssh-admin", TG_PASS, TG_ROLE_REQUEST),
 			"frame ssh");
 	f.b[14 + 4 + 9] = 17; /* the same bytes as UDP: port 22 is nobody's */
+	f.b[18 + 24 + 4] = 0; /* with a UDP length that is the IP payload's (20) */
+	f.b[18 + 24 + 5] = 20;
 	p = parsed(&f);
 	expect_decision(&l, NULL, TG_FACING_OUTSIDE, &p, by_setting(TG_DROP, TG_REASON_DEFAULT), "frame udp");
 	f.len = 30;
