@@ -1412,12 +1412,7 @@ static bool g_trace; /* TG_DIFF_TRACE=1: every packet of every sequence, and the
 
 static bool known_deviation(const struct tg_pkt *pkt)
 {
-	const struct tg_quoted *q = &pkt->quoted;
-	bool v6 = pkt->family == TG_FAMILY_V6;
-
-	if (pkt->kind != TG_PKT_IP || !pkt->has_quoted || q->protocol != (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP))
-		return false;
-	return true;
+	return tg_known_deviation(pkt);
 }
 
 static void count(const struct tg_decision *want)
