@@ -104,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "fuzz_packet: test run of a %zu-byte frame: %s\n", size, strerror(-err));
 			abort();
 		}
-		if (!tg_decisions_agree(&want, verdict, &t) && (g.strict || !tg_known_deviation(&pkt))) {
+		if (!tg_decisions_agree(&want, verdict, &t) && (g.strict || !tg_known_deviation(&pkt, &want, &t))) {
 			fprintf(stderr,
 				"fuzz_packet: facing %s: the model says verdict %d reason %s service %d role %d; "
 				"the data plane verdict %d reason %s service %d role %d\n",
