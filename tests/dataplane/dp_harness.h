@@ -6,8 +6,8 @@
  * BPF_PROG_TEST_RUN and asserts three things at once:
  *
  *   - the data plane's trace is the expected decision,
- *   - the reference classifier (tg_pkt_parse + tg_reference_classify) gives
- *     the same decision,
+ *   - the reference (tg_pkt_parse + tg_reference_arrive, with a reference
+ *     flow table kept beside the program's) gives the same decision,
  *   - the reason counter and the service counter moved by exactly this
  *     packet (one packet, its frame length in bytes).
  *
@@ -33,6 +33,13 @@
  *          ihl=N version=N totlen=N (IPv4), plen=N version=N (IPv6),
  *          doff=N (TCP data offset), pad=N (N zero bytes of Ethernet padding
  *          after the IP packet), len=N (cut the frame to N bytes).
+ *
+ * Flows: the fixture's program and the reference share a clock
+ * (dp_set_clock, dp_advance; it starts at 1 s), and dp_egress() sends a
+ * frame out through the egress classifier, which opens the flows of the
+ * requests it sees. With `replies tracked` (the default), a reply row needs
+ * its request first: through dp_egress, or as an earlier row arriving the
+ * other way on an inside-facing fixture.
  *
  * Expectations: "VERDICT SERVICE ROLE REASON", '-' for no service/role:
  *   "pass consigno-licensing reply service", "drop - - default",
@@ -76,6 +83,10 @@ struct dp_config {
 	const char *text;     /* or an inline policy */
 	int facing;	      /* enum tg_facing */
 	const char *hosts[4]; /* NAME=ADDR[,ADDR] specs, as for --host */
+	/* As if the policy said `replies stateless`: for tests of what ports,
+	 * flags and peers match, which a file policy (tracked by default)
+	 * cannot be edited for. */
+	bool stateless;
 };
 
 struct dp_fixture {
@@ -85,6 +96,8 @@ struct dp_fixture {
 	struct tg_hostmap hosts;
 	struct tg_image img;
 	struct tg_dataplane dp;
+	struct tg_flow_model flows; /* the reference's flows, beside the program's */
+	uint64_t now_ns;	    /* the clock both see (tg_load_opts.clock_from_map) */
 	bool loaded;
 	unsigned checked, failures;
 	/* What the counters must read: every frame run so far, by its trace. */
@@ -100,6 +113,7 @@ DP_HELPER void dp_fixture_free(struct dp_fixture *fx)
 		return;
 	if (fx->loaded)
 		tg_dataplane_destroy(&fx->dp);
+	tg_flow_model_free(&fx->flows);
 	tg_image_free(&fx->img);
 	tg_policy_free(&fx->pol);
 	tg_hostmap_free(&fx->hosts);
@@ -107,15 +121,29 @@ DP_HELPER void dp_fixture_free(struct dp_fixture *fx)
 	free(fx);
 }
 
+/* The time the program and the reference see, in ns. */
+DP_HELPER int dp_set_clock(struct dp_fixture *fx, uint64_t now_ns)
+{
+	fx->now_ns = now_ns;
+	tg_flow_model_set_clock(&fx->flows, now_ns);
+	return tg_dataplane_set_clock(&fx->dp, now_ns);
+}
+
+DP_HELPER int dp_advance(struct dp_fixture *fx, uint64_t seconds)
+{
+	return dp_set_clock(fx, fx->now_ns + seconds * 1000000000ull);
+}
+
 DP_HELPER struct dp_fixture *dp_fixture_new(const struct dp_config *cfg)
 {
 	struct dp_fixture *fx = calloc(1, sizeof(*fx));
-	struct tg_load_opts opts = { .trace = true };
+	struct tg_load_opts opts = { .trace = true, .clock_from_map = true };
 	int err;
 
 	if (!fx)
 		return NULL;
 	fx->cfg = cfg;
+	tg_flow_model_init(&fx->flows);
 	tg_diags_init(&fx->diags, stderr);
 	err = cfg->file ? tg_policy_parse_file(&fx->pol, &fx->diags, cfg->file) :
 			  tg_policy_parse_buffer(&fx->pol, &fx->diags, cfg->label, cfg->text, strlen(cfg->text));
@@ -123,6 +151,10 @@ DP_HELPER struct dp_fixture *dp_fixture_new(const struct dp_config *cfg)
 		fprintf(stderr, "error: [%s] the policy does not parse (%d); run the tests from the repository top\n",
 			cfg->label, err);
 		goto fail;
+	}
+	if (cfg->stateless) {
+		fx->pol.setting[TG_SET_REPLIES] = TG_REPLIES_STATELESS;
+		fx->pol.setting_given[TG_SET_REPLIES] = true;
 	}
 	for (size_t i = 0; i < DP_ARRAY_SIZE(cfg->hosts) && cfg->hosts[i]; i++)
 		if (tg_hostmap_add_spec(&fx->hosts, cfg->hosts[i])) {
@@ -142,6 +174,10 @@ DP_HELPER struct dp_fixture *dp_fixture_new(const struct dp_config *cfg)
 		goto fail;
 	}
 	fx->loaded = true;
+	if (dp_set_clock(fx, 1000000000ull)) {
+		fprintf(stderr, "error: [%s] cannot set the program's clock\n", cfg->label);
+		goto fail;
+	}
 	return fx;
 fail:
 	dp_fixture_free(fx);
@@ -525,7 +561,7 @@ DP_HELPER bool dp_check_frame(struct dp_fixture *fx, const uint8_t *frame, size_
 		ok = false;
 
 	tg_pkt_parse(frame, len, &pkt);
-	tg_reference_classify(&fx->pol, fx->hosts.n ? &fx->hosts : NULL, fx->cfg->facing, &pkt, &ref);
+	tg_reference_arrive(&fx->pol, fx->hosts.n ? &fx->hosts : NULL, fx->cfg->facing, &fx->flows, &pkt, &ref);
 	dp_format(got_ref, sizeof(got_ref), ref.verdict, ref.service >= 0 ? fx->pol.services[ref.service].name : NULL,
 		  ref.role, ref.reason);
 
@@ -581,6 +617,32 @@ DP_HELPER bool dp_check(struct dp_fixture *fx, const char *spec, const char *exp
 		return false;
 	}
 	return dp_check_frame(fx, buf, len, expect, spec);
+}
+
+/*
+ * Sends spec's frame out through the egress classifier (the host's own
+ * packet, or one forwarded towards the NIC): it decides nothing, but records
+ * flows, in the program and in the reference alike.
+ */
+DP_HELPER bool dp_egress(struct dp_fixture *fx, const char *spec)
+{
+	static uint8_t buf[DP_FRAME_MAX];
+	size_t len = dp_build(spec, buf, sizeof(buf));
+	struct tg_pkt pkt;
+	int err;
+
+	if (!len) {
+		dp_report(fx, spec, 0, "    cannot build the frame\n");
+		return false;
+	}
+	err = tg_dataplane_run_egress(&fx->dp, buf, len);
+	if (err) {
+		dp_report(fx, spec, len, "    tg_dataplane_run_egress failed: %s\n", strerror(-err));
+		return false;
+	}
+	tg_pkt_parse(buf, len, &pkt);
+	tg_reference_egress(&fx->pol, fx->hosts.n ? &fx->hosts : NULL, fx->cfg->facing, &fx->flows, &pkt);
+	return true;
 }
 
 struct dp_row {
@@ -646,7 +708,10 @@ DP_HELPER void dp_check_all_counters(struct dp_fixture *fx)
 				 dp_failures_, (fx)->checked);                                                    \
 	} while (0)
 
-/* The seed policies as the packet tests load them. */
+/* The seed policies as the packet tests load them: `replies stateless`, as
+ * those tests check what ports, flags and peers match (a reply row would
+ * otherwise need its request first). Tracked replies are tested with
+ * fixtures of their own (test_packets.c, "tracked"). */
 /* A brace list, which clang-format would lay out as a block. */
 /* clang-format off */
 #define NOTARIUS_HOSTS                                                                                     \
@@ -658,22 +723,26 @@ static const struct dp_config notarius_outside __attribute__((unused)) = {
 	.file = "policies/notarius.policy",
 	.facing = TG_FACING_OUTSIDE,
 	.hosts = NOTARIUS_HOSTS,
+	.stateless = true,
 };
 static const struct dp_config notarius_inside __attribute__((unused)) = {
 	.label = "notarius inside",
 	.file = "policies/notarius.policy",
 	.facing = TG_FACING_INSIDE,
 	.hosts = NOTARIUS_HOSTS,
+	.stateless = true,
 };
 static const struct dp_config cryptshare_outside __attribute__((unused)) = {
 	.label = "cryptshare outside",
 	.file = "policies/cryptshare.policy",
 	.facing = TG_FACING_OUTSIDE,
+	.stateless = true,
 };
 static const struct dp_config cryptshare_inside __attribute__((unused)) = {
 	.label = "cryptshare inside",
 	.file = "policies/cryptshare.policy",
 	.facing = TG_FACING_INSIDE,
+	.stateless = true,
 };
 
 #endif

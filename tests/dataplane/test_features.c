@@ -5,6 +5,10 @@
  * under each `fragments` setting, TCP flags, ICMP and essential ICMP,
  * non-IP frames. Each frame is also checked against the reference
  * classifier and the counters (dp_harness.h).
+ *
+ * Every configuration here is `replies stateless`: these are tests of the
+ * parser and of what matches, and their reply rows come without requests.
+ * Flows are tested in test_packets.c and by the differential test.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,6 +90,7 @@ static const struct dp_config non_ip_deny = {
 		"non-ip deny\n"
 		"service nothing-from-doc3 { direction in; protocol any; peers 203.0.113.0/24; action deny }\n",
 	.facing = TG_FACING_OUTSIDE,
+	.stateless = true, /* see the file comment */
 };
 
 static void non_ip_deny_drops_non_ip(void **state)
@@ -110,6 +115,7 @@ static const struct dp_config malformed_allow = {
 	.label = "malformed allow",
 	.text = "default deny\nmalformed allow\n",
 	.facing = TG_FACING_OUTSIDE,
+	.stateless = true, /* see the file comment */
 };
 
 static void malformed_allow_passes_malformed(void **state)
@@ -165,7 +171,8 @@ static void ipv6_extension_chains(void **state)
 		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=51", "drop - - default" },
 		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,60,51", "drop - - default" },
 		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 frag=0", "pass dns reply service" },
-		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 frag=0 mf", "pass dns reply service" },
+		/* first fragments: TCP, as pktbuild's UDP length is the fragment's */
+		{ "tcp [2001:db8::53]:53 > [2001:db8:1::10]:40006 A frag=0 mf", "pass dns reply service" },
 		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,60", "pass dns reply service" },
 		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,60,60,43,60", "pass dns reply service" },
 		/* Eight headers: the limit. */
@@ -173,7 +180,7 @@ static void ipv6_extension_chains(void **state)
 		  "pass dns reply service" },
 		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=60,60,60,60,60,60,60,60",
 		  "pass dns reply service" },
-		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 ext=0,43,60,60,60,43,60 frag=0 mf",
+		{ "tcp [2001:db8::53]:53 > [2001:db8:1::10]:40006 A ext=0,43,60,60,60,43,60 frag=0 mf",
 		  "pass dns reply service" },
 		{ "tcp [fd00::5]:51000 > [2001:db8:1::10]:22 S ext=0,43,60,60,60,43,60,60",
 		  "pass admin-ssh request service" },
@@ -215,6 +222,7 @@ static const struct dp_config fragments_match = {
 		"service gre { direction out; protocol 47; peers 198.51.100.0/24, 2001:db8::/32; action allow }\n"
 		"service lab { direction out; protocol any; peers 192.0.2.0/24; action deny }\n",
 	.facing = TG_FACING_OUTSIDE,
+	.stateless = true, /* see the file comment */
 };
 
 /* First service in file order with the protocol and the peer, either role;
@@ -243,7 +251,9 @@ static void fragments_match_first_service_by_protocol_and_peer(void **state)
 		{ "udp 198.51.100.7:1 > 192.0.2.10:1 frag=100", "drop - - default" },
 		{ "sctp [2001:db8::7]:1 > [2001:db8:1::10]:1 frag=100", "drop - - default" },
 		/* Offsets: the smallest and the largest; MF does not matter. */
-		{ "tcp 198.51.100.7:1 > 192.0.2.10:1 frag=1", "pass web fragment fragment" },
+		{ "tcp 198.51.100.7:1 > 192.0.2.10:1 frag=2", "pass web fragment fragment" },
+		/* RFC 3128: a TCP fragment at offset 1 is malformed */
+		{ "tcp 198.51.100.7:1 > 192.0.2.10:1 frag=1", "drop - - malformed" },
 		{ "tcp 198.51.100.7:1 > 192.0.2.10:1 frag=8191 mf", "pass web fragment fragment" },
 		{ "tcp [2001:db8::7]:1 > [2001:db8:1::10]:1 frag=8191", "pass web fragment fragment" },
 		/* Essential ICMP is for first fragments; later ones carry no type. */
@@ -263,6 +273,7 @@ static const struct dp_config fragments_allow = {
 		"service block { direction in; protocol any; peers 203.0.113.0/24; action deny }\n"
 		"service web { direction in; protocol tcp; ports 443; peers 198.51.100.0/24; action allow }\n",
 	.facing = TG_FACING_OUTSIDE,
+	.stateless = true, /* see the file comment */
 };
 
 static const struct dp_config fragments_deny = {
@@ -272,6 +283,7 @@ static const struct dp_config fragments_deny = {
 		"service block { direction in; protocol any; peers 203.0.113.0/24; action deny }\n"
 		"service web { direction in; protocol tcp; ports 443; peers 198.51.100.0/24; action allow }\n",
 	.facing = TG_FACING_OUTSIDE,
+	.stateless = true, /* see the file comment */
 };
 
 /* Decided at once, before any service; first fragments are classified. */
@@ -287,7 +299,7 @@ static void fragments_allow_passes_non_first(void **state)
 		{ "tcp 198.51.100.7:50000 > 192.0.2.10:443 S frag=0 mf", "pass web request service" },
 		{ "tcp 203.0.113.9:50000 > 192.0.2.10:443 S frag=0 mf", "drop block request service" },
 		{ "tcp 192.0.2.1:50000 > 192.0.2.10:443 S frag=0 mf", "drop - - default" },
-		{ "udp [2001:db8::7]:1 > [2001:db8:1::10]:1 frag=0 mf", "drop - - default" },
+		{ "tcp [2001:db8::7]:1 > [2001:db8:1::10]:1 A frag=0 mf", "drop - - default" },
 		{ "icmp 203.0.113.9 > 192.0.2.10 type=3", "pass - - essential-icmp" },
 	};
 	struct dp_fixture *fx = *state;
@@ -306,8 +318,8 @@ static void fragments_deny_drops_non_first(void **state)
 		{ "icmp 192.0.2.1 > 192.0.2.10 frag=100", "drop - - fragment" },
 		{ "tcp 198.51.100.7:50000 > 192.0.2.10:443 S frag=0 mf", "pass web request service" },
 		{ "tcp 203.0.113.9:50000 > 192.0.2.10:443 S frag=0 mf", "drop block request service" },
-		{ "udp 192.0.2.1:1 > 192.0.2.10:1 frag=0 mf", "pass - - default" },
-		{ "udp [2001:db8::7]:1 > [2001:db8:1::10]:1 frag=0 mf", "pass - - default" },
+		{ "tcp 192.0.2.1:1 > 192.0.2.10:1 A frag=0 mf", "pass - - default" },
+		{ "tcp [2001:db8::7]:1 > [2001:db8:1::10]:1 A frag=0 mf", "pass - - default" },
 		{ "icmp 203.0.113.9 > 192.0.2.10 type=3", "pass - - essential-icmp" },
 	};
 	struct dp_fixture *fx = *state;
@@ -328,11 +340,13 @@ static const struct dp_config tcp_flags_outside = {
 	.label = "tcp flags outside",
 	.text = tcp_flags_policy,
 	.facing = TG_FACING_OUTSIDE,
+	.stateless = true, /* see the file comment */
 };
 static const struct dp_config tcp_flags_inside = {
 	.label = "tcp flags inside",
 	.text = tcp_flags_policy,
 	.facing = TG_FACING_INSIDE,
+	.stateless = true, /* see the file comment */
 };
 
 /* Replies need ACK; requests take any flags. */
@@ -421,11 +435,13 @@ static const struct dp_config icmp_outside = {
 	.label = "icmp outside",
 	.text = icmp_policy,
 	.facing = TG_FACING_OUTSIDE,
+	.stateless = true, /* see the file comment */
 };
 static const struct dp_config icmp_inside = {
 	.label = "icmp inside",
 	.text = icmp_policy,
 	.facing = TG_FACING_INSIDE,
+	.stateless = true, /* see the file comment */
 };
 
 /* Essential ICMP passes before services, even from a denied peer. */
@@ -551,11 +567,13 @@ static const struct dp_config icmp_filter_outside = {
 	.label = "essential-icmp filter outside",
 	.text = icmp_filter_policy,
 	.facing = TG_FACING_OUTSIDE,
+	.stateless = true, /* see the file comment */
 };
 static const struct dp_config icmp_filter_inside = {
 	.label = "essential-icmp filter inside",
 	.text = icmp_filter_policy,
 	.facing = TG_FACING_INSIDE,
+	.stateless = true, /* see the file comment */
 };
 
 /* With `essential-icmp filter` ICMP errors and ND are requests like any other. */
@@ -610,6 +628,7 @@ static const struct dp_config protocols_outside = {
 		"service quic { direction out; protocol udp; ports 443; peers 203.0.113.0/24; action allow }\n"
 		"service lab-udp { direction in; protocol udp; peers 192.0.2.0/24; action allow }\n",
 	.facing = TG_FACING_OUTSIDE,
+	.stateless = true, /* see the file comment */
 };
 
 /* Other protocols match their number in either role; named numbers keep
@@ -674,6 +693,7 @@ static const struct dp_config ipsec_outside = {
 		"service ah { direction in; protocol 51; peers 198.51.100.0/24, 2001:db8::/48; action allow }\n"
 		"service web { direction in; protocol tcp; ports 443; peers any; action allow }\n",
 	.facing = TG_FACING_OUTSIDE,
+	.stateless = true, /* see the file comment */
 };
 
 static void ah_is_a_protocol_in_both_families(void **state)

@@ -23,10 +23,14 @@ static const char policy[] =
 	"service ping6 { direction in; protocol icmpv6; types echo-request; peers any; action allow }\n"
 	"service gre { direction in; protocol 47; peers any; action allow }\n";
 
+/* Both configurations are `replies stateless`: these tests are about what
+ * parses, and the valid frames include replies (dns) and ICMP errors that
+ * quote nothing, which under `replies tracked` would need flows first. */
 static const struct dp_config malformed_deny = {
 	.label = "malformed deny",
 	.text = policy,
 	.facing = TG_FACING_OUTSIDE,
+	.stateless = true,
 };
 
 static const struct dp_config malformed_allow = {
@@ -34,6 +38,7 @@ static const struct dp_config malformed_allow = {
 	.text = "default deny\nmalformed allow\n"
 		"service web { direction in; protocol tcp; ports 443; peers any; action allow }\n",
 	.facing = TG_FACING_OUTSIDE,
+	.stateless = true,
 };
 
 /* Valid frames, each with the decision it gets whole. */
@@ -46,10 +51,12 @@ static const struct dp_row valid_frames[] = {
 	{ "icmp 198.51.100.7 > 192.0.2.10 type=8 payload=8", "pass ping request service" },
 	{ "icmp 198.51.100.7 > 192.0.2.10 type=3 code=4 payload=28", "pass - - essential-icmp" },
 	{ "proto=47 198.51.100.7 > 192.0.2.10 payload=24", "pass gre request service" },
-	{ "udp 198.51.100.53:53 > 192.0.2.10:40000 frag=0 mf payload=100", "pass dns reply service" },
+	/* First fragments are TCP: pktbuild's UDP length is what the frame
+	 * carries, which a first fragment's must exceed (step 2). */
+	{ "tcp 198.51.100.53:53 > 192.0.2.10:40000 A frag=0 mf payload=100", "pass dns reply service" },
 	{ "udp 198.51.100.53:53 > 192.0.2.10:40000 frag=100 payload=40", "pass dns fragment fragment" },
 	{ "tcp [2001:db8::7]:50000 > [2001:db8:1::10]:443 S ext=0,43,60,60", "pass web request service" },
-	{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40000 ext=0,60 frag=0 mf payload=10", "pass dns reply service" },
+	{ "tcp [2001:db8::53]:53 > [2001:db8:1::10]:40000 A ext=0,60 frag=0 mf payload=10", "pass dns reply service" },
 	{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40000 ext=0 frag=100 payload=16", "pass dns fragment fragment" },
 	{ "sctp [2001:db8::7]:50000 > [2001:db8:1::10]:2905", "pass sig request service" },
 	{ "icmp [2001:db8::7] > [2001:db8:1::10] type=128 ext=60 payload=8", "pass ping6 request service" },
@@ -156,12 +163,16 @@ static void l4_header_must_lie_inside_the_ip_packet(void **state)
 		{ "udp 198.51.100.53:53 > 192.0.2.10:40000 totlen=28 pad=10", "pass dns reply service" },
 		{ "sctp 198.51.100.7:50000 > 192.0.2.10:2905 totlen=31 pad=10", "drop - - malformed" },
 		{ "sctp 198.51.100.7:50000 > 192.0.2.10:2905 totlen=32 pad=10", "pass sig request service" },
-		/* ICMP needs its first 4 bytes only. */
+		/* ICMP needs its whole 8-byte header, inside the IP packet. */
 		{ "icmp 198.51.100.7 > 192.0.2.10 type=8 totlen=23 pad=10", "drop - - malformed" },
-		{ "icmp 198.51.100.7 > 192.0.2.10 type=8 totlen=24", "pass ping request service" },
-		{ "icmp 198.51.100.7 > 192.0.2.10 type=8 totlen=24 len=38", "pass ping request service" },
+		{ "icmp 198.51.100.7 > 192.0.2.10 type=8 totlen=28 pad=10", "pass ping request service" },
+		{ "icmp 198.51.100.7 > 192.0.2.10 type=8 totlen=27 pad=10", "drop - - malformed" },
+		{ "icmp 198.51.100.7 > 192.0.2.10 type=8 totlen=24", "drop - - malformed" },
+		{ "icmp 198.51.100.7 > 192.0.2.10 type=8 totlen=24 len=38", "drop - - malformed" },
 		{ "icmp 198.51.100.7 > 192.0.2.10 type=8 totlen=23 len=37", "drop - - malformed" },
-		{ "icmp [2001:db8::7] > [2001:db8:1::10] type=128 plen=4 len=58", "pass ping6 request service" },
+		/* ICMP headers are 8 bytes in both families: 4 are malformed. */
+		{ "icmp [2001:db8::7] > [2001:db8:1::10] type=128 plen=4 len=58", "drop - - malformed" },
+		{ "icmp [2001:db8::7] > [2001:db8:1::10] type=128 plen=8 len=62", "pass ping6 request service" },
 		{ "icmp [2001:db8::7] > [2001:db8:1::10] type=128 plen=3 len=57", "drop - - malformed" },
 		{ "icmp [2001:db8::7] > [2001:db8:1::10] type=128 plen=3", "drop - - malformed" },
 		/* IPv6: payload length 0 with the UDP header in the padding. */
@@ -221,8 +232,8 @@ static void ipv6_extension_length_past_the_payload(void **state)
 		/* Hop-by-hop of 16 bytes: the UDP header no longer fits. */
 		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40000 ext=0", 1, "drop - - malformed" },
 		/* ... unless the payload holds 8 more bytes, then read as UDP
-		 * (zeros: ports 0, no service). */
-		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40000 ext=0 payload=8", 1, "drop - - default" },
+		 * (zeros: ports 0, and a UDP length 0 that is not the payload's). */
+		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40000 ext=0 payload=8", 1, "drop - - malformed" },
 		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40000 ext=60", 255, "drop - - malformed" },
 		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40000 ext=43", 2, "drop - - malformed" },
 		/* AH is a protocol, not a header to walk: its length byte does not matter. */
@@ -321,7 +332,8 @@ static void jumbo_frames_match_and_count_every_byte(void **state)
 		  TG_ROLE_REPLY },
 		{ "tcp 203.0.113.9:50000 > 192.0.2.10:443 A vlan=2 tpid=0x88a8 payload=8938", "web",
 		  "pass web request service", TG_ROLE_REQUEST },
-		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40000 ext=0,60 frag=0 mf payload=8914", "dns",
+		/* a first fragment: TCP, as pktbuild's UDP length would be the fragment's */
+		{ "tcp [2001:db8::53]:53 > [2001:db8:1::10]:40000 A ext=0,60 frag=0 mf payload=8902", "dns",
 		  "pass dns reply service", TG_ROLE_REPLY },
 	};
 	struct dp_fixture *fx = *state;

@@ -9,6 +9,12 @@
  * (destination port), `out` services replies (source port, TCP with ACK).
  * Inside facing: the remote is the destination; `out` services admit
  * requests, `in` services replies.
+ *
+ * The seed policies and the worked packets are loaded `replies stateless`
+ * (the reply rows come without their requests, as docs/policy.md's tables
+ * show them); the "tracked" tests at the end send the requests first,
+ * through the egress classifier or the other facing, and check that replies
+ * without a flow are dropped with reason no-flow.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -182,7 +188,7 @@ static void notarius_outside_fragments(void **state)
 		  "pass certifio-manager-server reply service" },
 		{ "tcp 206.55.89.17:24271 > 192.0.2.10:50000 A frag=0 mf", "drop - - default" },
 		{ "tcp 206.55.89.17:24271 > 192.0.2.10:50000 A frag=185", "pass consigno-licensing fragment fragment" },
-		{ "tcp 192.252.131.79:1 > 192.0.2.10:1 frag=1 mf payload=64",
+		{ "tcp 192.252.131.79:1 > 192.0.2.10:1 frag=2 mf payload=64",
 		  "pass consigno-licensing fragment fragment" },
 		{ "tcp 198.51.100.7:1 > 192.0.2.10:1 frag=185", "pass notarius-support fragment fragment" },
 		{ "tcp 198.51.100.8:1 > 192.0.2.10:1 frag=185", "pass notarius-download fragment fragment" },
@@ -321,7 +327,8 @@ static void cryptshare_outside_intranet_edges(void **state)
 		{ "tcp [fe00::]:51000 > [2001:db8:1::10]:22 S", "drop - - default" },
 		{ "tcp [fe80::1]:51000 > [2001:db8:1::10]:22 S", "drop - - default" },
 		/* An IPv4-mapped intranet address is IPv6, not 10.0.0.0/8. */
-		{ "tcp [::ffff:10.1.2.3]:51000 > [2001:db8:1::10]:22 S", "drop - - default" },
+		/* an IPv4-mapped source is malformed (RFC 4942 2.2) */
+		{ "tcp [::ffff:10.1.2.3]:51000 > [2001:db8:1::10]:22 S", "drop - - malformed" },
 	};
 	struct dp_fixture *fx = *state;
 
@@ -394,7 +401,10 @@ static void cryptshare_outside_first_match(void **state)
 static void cryptshare_outside_fragments(void **state)
 {
 	static const struct dp_row rows[] = {
-		{ "udp 192.0.2.53:53 > 192.0.2.10:40006 frag=0 mf payload=1400", "pass dns reply service" },
+		/* first fragments are TCP: pktbuild's UDP length would be the
+		 * fragment's, which is malformed with MF (docs/policy.md step 2) */
+		{ "tcp 192.0.2.53:53 > 192.0.2.10:40006 A frag=0 mf payload=1400", "pass dns reply service" },
+		{ "udp 192.0.2.53:53 > 192.0.2.10:40006 frag=0 mf payload=1400", "drop - - malformed" },
 		{ "udp 192.0.2.53:53 > 192.0.2.10:40006 frag=175 payload=100", "pass dns fragment fragment" },
 		{ "udp 192.0.2.53:53 > 192.0.2.10:40006 frag=1 mf payload=8", "pass dns fragment fragment" },
 		{ "tcp 203.0.113.9:51000 > 192.0.2.10:8080 S frag=0 mf", "drop - - default" },
@@ -403,7 +413,7 @@ static void cryptshare_outside_fragments(void **state)
 		{ "udp 203.0.113.9:1 > 192.0.2.10:1 frag=100", "drop - - default" },
 		{ "sctp 192.0.2.53:1 > 192.0.2.10:1 frag=100", "drop - - default" },
 		{ "tcp [fd00::5]:1 > [2001:db8:1::10]:1 frag=100", "pass ui-http fragment fragment" },
-		{ "udp [2001:db8::53]:53 > [2001:db8:1::10]:40006 frag=0 mf payload=1400", "pass dns reply service" },
+		{ "tcp [2001:db8::53]:53 > [2001:db8:1::10]:40006 A frag=0 mf payload=1400", "pass dns reply service" },
 		{ "udp [2001:db8::53]:1 > [2001:db8:1::10]:1 frag=100", "pass dns fragment fragment" },
 		{ "udp [2001:db8::54]:1 > [2001:db8:1::10]:1 frag=100", "drop - - default" },
 	};
@@ -500,11 +510,13 @@ static const struct dp_config web1_outside = {
 	.label = "web1 outside",
 	.text = web1_policy,
 	.facing = TG_FACING_OUTSIDE,
+	.stateless = true, /* see the file comment */
 };
 static const struct dp_config web1_inside = {
 	.label = "web1 inside",
 	.text = web1_policy,
 	.facing = TG_FACING_INSIDE,
+	.stateless = true, /* see the file comment */
 };
 
 static void doc_worked_packets_outside(void **state)
@@ -575,6 +587,7 @@ static const struct dp_config first_match_outside = {
 		"service wide   { direction in; protocol tcp; ports 22; peers 10.0.0.0/8; action deny }\n"
 		"service narrow { direction in; protocol tcp; ports 22; peers 10.1.0.0/16, 192.0.2.0/24; action allow }\n",
 	.facing = TG_FACING_OUTSIDE,
+	.stateless = true, /* see the file comment */
 };
 
 static void doc_first_match_not_best_match(void **state)
@@ -591,6 +604,75 @@ static void doc_first_match_not_best_match(void **state)
 	DP_DONE(fx);
 }
 
+/* ============================================================= tracked */
+
+/* The worked example's policy with flows (`replies tracked`, the default):
+ * replies need the request first. */
+static const struct dp_config web1_tracked_outside = {
+	.label = "web1 tracked outside",
+	.text = web1_policy,
+	.facing = TG_FACING_OUTSIDE,
+};
+static const struct dp_config web1_tracked_inside = {
+	.label = "web1 tracked inside",
+	.text = web1_policy,
+	.facing = TG_FACING_INSIDE,
+};
+
+static void tracked_outside_replies_need_requests(void **state)
+{
+	struct dp_fixture *fx = *state;
+
+	/* spoofed replies: the right ports, no flow */
+	dp_check(fx, "udp 198.51.100.53:53 > 192.0.2.200:40000", "drop - - no-flow");
+	dp_check(fx, "tcp 198.51.100.53:53 > 192.0.2.200:40000 SA", "drop - - no-flow");
+	dp_check(fx, "icmp 198.51.100.7 > 192.0.2.200 type=0", "drop - - no-flow");
+	/* a reply without a flow is not a reply: web takes it as a request */
+	dp_check(fx, "tcp 198.51.100.53:53 > 192.0.2.200:443 A", "pass web request service");
+	/* the host's own requests leave through egress and open flows */
+	dp_egress(fx, "udp 192.0.2.200:40000 > 198.51.100.53:53");
+	dp_egress(fx, "tcp 192.0.2.200:40000 > 198.51.100.53:53 S");
+	dp_egress(fx, "icmp 192.0.2.200 > 198.51.100.7 type=8");
+	dp_check(fx, "udp 198.51.100.53:53 > 192.0.2.200:40000", "pass dns reply service");
+	dp_check(fx, "tcp 198.51.100.53:53 > 192.0.2.200:40000 SA", "pass dns reply service");
+	dp_check(fx, "icmp 198.51.100.7 > 192.0.2.200 type=0", "pass ping-out reply service");
+	/* another local port, or another resolver: another flow */
+	dp_check(fx, "udp 198.51.100.53:53 > 192.0.2.200:40001", "drop - - no-flow");
+	dp_check(fx, "udp [2001:db8:53::53]:53 > [2001:db8:ffff::200]:40000", "drop - - no-flow");
+	/* an answered UDP flow lives udp-stream-timeout (120 s) from its last packet */
+	dp_advance(fx, 119);
+	dp_check(fx, "udp 198.51.100.53:53 > 192.0.2.200:40000", "pass dns reply service");
+	dp_advance(fx, 120);
+	dp_check(fx, "udp 198.51.100.53:53 > 192.0.2.200:40000", "drop - - no-flow");
+	/* the TCP flow is established (5 days): an RST closes it, 10 s later it is gone */
+	dp_check(fx, "tcp 198.51.100.53:53 > 192.0.2.200:40000 RA", "pass dns reply service");
+	dp_advance(fx, 9);
+	dp_check(fx, "tcp 198.51.100.53:53 > 192.0.2.200:40000 A", "pass dns reply service");
+	dp_advance(fx, 11);
+	dp_check(fx, "tcp 198.51.100.53:53 > 192.0.2.200:40000 A", "drop - - no-flow");
+	/* ICMP errors: related to nothing, they are decided like any packet */
+	dp_check(fx, "icmp 203.0.113.9 > 192.0.2.200 type=3 code=4", "drop blocklist request service");
+	dp_check(fx, "icmp [fe80::1] > [2001:db8:ffff::200] type=135", "pass - - essential-icmp");
+	DP_DONE(fx);
+}
+
+/* On the LAN NIC, a local server's answer needs the flow its client opened
+ * at the outside NIC: here the egress of this NIC sees that request (the
+ * other facing's view). The LAN clients' requests arriving here open flows. */
+static void tracked_inside_answers_need_clients(void **state)
+{
+	struct dp_fixture *fx = *state;
+
+	dp_check(fx, "tcp 192.0.2.200:443 > 198.51.100.7:50000 SA", "drop - - no-flow");
+	dp_egress(fx, "tcp 198.51.100.7:50000 > 192.0.2.200:443 S");
+	dp_check(fx, "tcp 192.0.2.200:443 > 198.51.100.7:50000 SA", "pass web reply service");
+	dp_check(fx, "tcp 192.0.2.200:443 > 198.51.100.7:50001 SA", "drop - - no-flow");
+	/* requests arriving from the LAN open flows; their replies leave here */
+	dp_check(fx, "udp 192.0.2.200:40000 > 198.51.100.53:53", "pass dns request service");
+	dp_check(fx, "icmp 192.0.2.200 > 198.51.100.7 type=8", "pass ping-out request service");
+	DP_DONE(fx);
+}
+
 /* ================================================================ main */
 
 #define SETUP(name)                                   \
@@ -604,6 +686,8 @@ SETUP(cryptshare_outside)
 SETUP(cryptshare_inside)
 SETUP(web1_outside)
 SETUP(web1_inside)
+SETUP(web1_tracked_outside)
+SETUP(web1_tracked_inside)
 
 int main(void)
 {
@@ -635,6 +719,8 @@ int main(void)
 		cmocka_unit_test_prestate_setup_teardown(doc_first_match_not_best_match, dp_setup_prestate, dp_teardown,
 							 (void *)&first_match_outside),
 	};
+	const struct CMUnitTest tracked_out[] = { cmocka_unit_test(tracked_outside_replies_need_requests) };
+	const struct CMUnitTest tracked_in[] = { cmocka_unit_test(tracked_inside_answers_need_clients) };
 	int failed = 0;
 
 	failed += cmocka_run_group_tests_name("notarius outside", notarius_out, notarius_outside_setup, dp_teardown);
@@ -645,5 +731,7 @@ int main(void)
 	failed += cmocka_run_group_tests_name("docs outside", doc_out, web1_outside_setup, dp_teardown);
 	failed += cmocka_run_group_tests_name("docs inside", doc_in, web1_inside_setup, dp_teardown);
 	failed += cmocka_run_group_tests_name("docs first match", doc_first, NULL, NULL);
+	failed += cmocka_run_group_tests_name("tracked outside", tracked_out, web1_tracked_outside_setup, dp_teardown);
+	failed += cmocka_run_group_tests_name("tracked inside", tracked_in, web1_tracked_inside_setup, dp_teardown);
 	return failed ? 1 : 0;
 }

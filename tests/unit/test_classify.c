@@ -745,6 +745,60 @@ static void l4_header_in_padding_is_malformed(void **state)
 	assert_int_equal(parsed(&f).len, 60);
 }
 
+/* The parse rules of issue 12 (docs/policy.md, Decision order, step 2). */
+static void flow_era_parse_rules(void **state)
+{
+	struct frame f;
+	struct tg_pkt p;
+
+	(void)state;
+	/* UDP: the length must be the IP payload's ... */
+	eth(&f, 1, (const uint16_t[]){ 0x0800 });
+	ipv4(&f, 0, 28, 17, 0, "192.0.2.5", "10.0.0.1");
+	udp(&f, 53, 40000, 8);
+	assert_int_equal(parsed(&f).kind, TG_PKT_IP);
+	f.b[14 + 20 + 5] = 9;
+	assert_int_equal(parsed(&f).kind, TG_PKT_MALFORMED);
+	/* ... and more than it in a first fragment (MF) */
+	f.b[14 + 6] = 0x20;
+	assert_int_equal(parsed(&f).kind, TG_PKT_IP);
+	assert_true(parsed(&f).more_fragments);
+	f.b[14 + 20 + 5] = 8;
+	assert_int_equal(parsed(&f).kind, TG_PKT_MALFORMED);
+	/* a TCP fragment at offset 1 is malformed, at 2 it is a fragment */
+	eth(&f, 1, (const uint16_t[]){ 0x0800 });
+	ipv4(&f, 0, 28, 6, 1, "192.0.2.5", "10.0.0.1");
+	zeros(&f, 8);
+	assert_int_equal(parsed(&f).kind, TG_PKT_MALFORMED);
+	f.b[14 + 7] = 2;
+	assert_int_equal(parsed(&f).kind, TG_PKT_IP);
+	/* ICMP: 8 header bytes, the identifier, and the quoted packet */
+	eth(&f, 1, (const uint16_t[]){ 0x0800 });
+	ipv4(&f, 0, 20 + 8 + 28, 1, 0, "198.51.100.1", "10.0.0.1");
+	put(&f, "\x03\x04\0\0\x12\x34\0\0", 8);
+	ipv4(&f, 0, 28, 17, 0, "10.0.0.1", "192.0.2.9");
+	udp(&f, 40000, 53, 8);
+	p = parsed(&f);
+	assert_int_equal(p.kind, TG_PKT_IP);
+	assert_int_equal(p.icmp_id, 0x1234);
+	assert_true(p.has_quoted);
+	assert_int_equal(p.quoted.protocol, 17);
+	assert_int_equal(p.quoted.sport, 40000);
+	assert_int_equal(p.quoted.dport, 53);
+	f.b[14 + 3] = 20 + 7; /* 7 bytes of ICMP */
+	assert_int_equal(parsed(&f).kind, TG_PKT_MALFORMED);
+	/* IPv6 addresses that embed IPv4 ones */
+	eth(&f, 1, (const uint16_t[]){ 0x86dd });
+	ipv6(&f, 0, 59, "::ffff:192.0.2.5", "2001:db8::1");
+	assert_int_equal(parsed(&f).kind, TG_PKT_MALFORMED);
+	eth(&f, 1, (const uint16_t[]){ 0x86dd });
+	ipv6(&f, 0, 59, "2001:db8::1", "::192.0.2.5");
+	assert_int_equal(parsed(&f).kind, TG_PKT_MALFORMED);
+	eth(&f, 1, (const uint16_t[]){ 0x86dd });
+	ipv6(&f, 0, 59, "::1", "2001:db8::1");
+	assert_int_equal(parsed(&f).kind, TG_PKT_IP);
+}
+
 static void non_first_fragments_carry_no_ports(void **state)
 {
 	struct frame f;
@@ -874,6 +928,8 @@ static void parsed_frames_classify_like_the_table(void **state)
 	expect_decision(&l, NULL, TG_FACING_OUTSIDE, &p, by_service("ssh-admin", TG_PASS, TG_ROLE_REQUEST),
 			"frame ssh");
 	f.b[14 + 4 + 9] = 17; /* the same bytes as UDP: port 22 is nobody's */
+	f.b[18 + 24 + 4] = 0; /* with a UDP length that is the IP payload's (20) */
+	f.b[18 + 24 + 5] = 20;
 	p = parsed(&f);
 	expect_decision(&l, NULL, TG_FACING_OUTSIDE, &p, by_setting(TG_DROP, TG_REASON_DEFAULT), "frame udp");
 	f.len = 30;
@@ -972,6 +1028,7 @@ int main(void)
 		cmocka_unit_test(ipv6_extension_chain_is_limited),
 		cmocka_unit_test(icmp_of_the_other_family_is_just_a_number),
 		cmocka_unit_test(parsed_frames_classify_like_the_table),
+		cmocka_unit_test(flow_era_parse_rules),
 		cmocka_unit_test(set_walks_are_linear_and_right),
 	};
 

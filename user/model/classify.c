@@ -170,7 +170,7 @@ static void decide_service(const struct tg_policy *pol, struct tg_decision *out,
 static int first_service(const struct tg_policy *pol, const struct tg_hostmap *hosts, int facing,
 			 const struct tg_pkt *pkt, int *role)
 {
-	const uint8_t *remote = facing == TG_FACING_OUTSIDE ? pkt->src : pkt->dst;
+	const uint8_t *remote = tg_pkt_remote(pkt, facing);
 	uint8_t *checked = xcalloc(pol->nsets + 1, 1); /* sets that do not hold remote */
 	int found = -1;
 
@@ -186,24 +186,141 @@ static int first_service(const struct tg_policy *pol, const struct tg_hostmap *h
 	return found;
 }
 
-void tg_reference_classify(const struct tg_policy *pol, const struct tg_hostmap *hosts, int facing,
+/* Steps 4 to 6 of the decision order, without flows: what the ports, types
+ * and peers of the services say. */
+static void match_services(const struct tg_policy *pol, const struct tg_hostmap *hosts, int facing,
 			   const struct tg_pkt *pkt, struct tg_decision *out)
 {
 	int s, role;
+
+	s = first_service(pol, hosts, facing, pkt, &role);
+	if (s >= 0)
+		return decide_service(pol, out, s, role,
+				      pkt->nonfirst_fragment ? TG_REASON_FRAGMENT : TG_REASON_SERVICE);
+	decide(out, verdict_of(pol->setting[TG_SET_DEFAULT]), TG_REASON_DEFAULT);
+}
+
+/* The first service that takes the packet as a request, or -1. */
+static int first_request_service(const struct tg_policy *pol, const struct tg_hostmap *hosts, int facing,
+				 const struct tg_pkt *pkt)
+{
+	const uint8_t *remote = tg_pkt_remote(pkt, facing);
+	uint8_t *checked = xcalloc(pol->nsets + 1, 1);
+	int found = -1;
+
+	for (size_t s = 0; s < pol->nservices && found < 0; s++) {
+		const struct tg_service *svc = &pol->services[s];
+
+		if (arriving_role(svc->direction, facing) == TG_ROLE_REQUEST && protocol_matches(svc, pkt) &&
+		    l4_matches(svc, pkt, TG_ROLE_REQUEST) &&
+		    peers_contain(pol, hosts, &svc->peers, pkt->family, remote, checked))
+			found = (int)s;
+	}
+	free(checked);
+	return found;
+}
+
+static bool tracked(const struct tg_policy *pol, const struct tg_flow_model *flows)
+{
+	return flows && pol->setting[TG_SET_REPLIES] == TG_REPLIES_TRACKED;
+}
+
+/* The packet an ICMP error quotes, as a packet of its own. */
+static struct tg_pkt quoted_packet(const struct tg_pkt *pkt)
+{
+	const struct tg_quoted *q = &pkt->quoted;
+	struct tg_pkt p = { .kind = TG_PKT_IP, .family = pkt->family, .protocol = q->protocol };
+
+	memcpy(p.src, q->src, 16);
+	memcpy(p.dst, q->dst, 16);
+	p.sport = q->sport;
+	p.dport = q->dport;
+	p.tcp_flags = q->tcp_flags;
+	p.icmp_type = q->icmp_type;
+	p.icmp_id = q->icmp_id;
+	return p;
+}
+
+/*
+ * docs/policy.md, "ICMP", related errors: the quoted packet belongs to a
+ * live flow, or the policy allows it the other way round (it left from the
+ * local side: seen from the other facing).
+ */
+static bool related(const struct tg_policy *pol, const struct tg_hostmap *hosts, int facing,
+		    const struct tg_flow_model *flows, const struct tg_pkt *pkt)
+{
+	struct tg_model_flow k;
+	struct tg_pkt q;
+	struct tg_decision d;
+
+	if (!pkt->has_quoted)
+		return false;
+	if (tg_flow_model_quoted_key(pkt, facing, &k) && tg_flow_model_is_live(flows, &k))
+		return true;
+	q = quoted_packet(pkt);
+	match_services(pol, hosts, !facing, &q, &d);
+	return d.reason == TG_REASON_SERVICE && d.verdict == TG_PASS;
+}
+
+static bool is_icmp_error(const struct tg_pkt *pkt)
+{
+	if (pkt->family == TG_FAMILY_V4)
+		return pkt->icmp_type == 3 || pkt->icmp_type == 11 || pkt->icmp_type == 12;
+	return pkt->icmp_type >= 1 && pkt->icmp_type <= 4; /* not neighbour discovery */
+}
+
+void tg_reference_arrive(const struct tg_policy *pol, const struct tg_hostmap *hosts, int facing,
+			 struct tg_flow_model *flows, const struct tg_pkt *pkt, struct tg_decision *out)
+{
+	bool track = tracked(pol, flows);
+	int s;
 
 	if (pkt->kind == TG_PKT_NON_IP)
 		return decide(out, verdict_of(pol->setting[TG_SET_NON_IP]), TG_REASON_NON_IP);
 	if (pkt->kind == TG_PKT_MALFORMED)
 		return decide(out, verdict_of(pol->setting[TG_SET_MALFORMED]), TG_REASON_MALFORMED);
 	if (pol->setting[TG_SET_ESSENTIAL_ICMP] == TG_ICMP_ALLOW_ESSENTIAL && !pkt->nonfirst_fragment && is_icmp(pkt) &&
-	    tg_icmp_is_essential(pkt->family, pkt->icmp_type))
+	    tg_icmp_is_essential(pkt->family, pkt->icmp_type) &&
+	    (!track || !is_icmp_error(pkt) || related(pol, hosts, facing, flows, pkt)))
 		return decide(out, TG_PASS, TG_REASON_ESSENTIAL_ICMP);
 	if (pkt->nonfirst_fragment && pol->setting[TG_SET_FRAGMENTS] != TG_FRAG_MATCH)
 		return decide(out, pol->setting[TG_SET_FRAGMENTS] == TG_FRAG_ALLOW ? TG_PASS : TG_DROP,
 			      TG_REASON_FRAGMENT);
-	s = first_service(pol, hosts, facing, pkt, &role);
-	if (s >= 0)
-		return decide_service(pol, out, s, role,
-				      pkt->nonfirst_fragment ? TG_REASON_FRAGMENT : TG_REASON_SERVICE);
-	decide(out, verdict_of(pol->setting[TG_SET_DEFAULT]), TG_REASON_DEFAULT);
+	match_services(pol, hosts, facing, pkt, out);
+	if (!track || out->reason != TG_REASON_SERVICE || out->verdict != TG_PASS)
+		return;
+	if (out->role == TG_ROLE_REQUEST)
+		return tg_flow_model_open(flows, pol, pkt, facing);
+	if (tg_flow_model_answer(flows, pol, pkt, facing))
+		return;
+	/* a reply without a flow is not a reply */
+	s = first_request_service(pol, hosts, facing, pkt);
+	if (s < 0)
+		return decide(out, verdict_of(pol->setting[TG_SET_DEFAULT]), TG_REASON_NO_FLOW);
+	decide_service(pol, out, s, TG_ROLE_REQUEST, TG_REASON_SERVICE);
+	if (out->verdict == TG_PASS)
+		tg_flow_model_open(flows, pol, pkt, facing);
+}
+
+void tg_reference_egress(const struct tg_policy *pol, const struct tg_hostmap *hosts, int facing,
+			 struct tg_flow_model *flows, const struct tg_pkt *pkt)
+{
+	struct tg_decision d;
+	int view = !facing; /* leaving: the other way round */
+
+	if (!tracked(pol, flows) || pkt->kind != TG_PKT_IP)
+		return;
+	match_services(pol, hosts, view, pkt, &d);
+	if (d.reason != TG_REASON_SERVICE || d.verdict != TG_PASS)
+		return;
+	if (d.role == TG_ROLE_REQUEST)
+		tg_flow_model_open(flows, pol, pkt, view);
+	else
+		tg_flow_model_answer(flows, pol, pkt, view);
+}
+
+void tg_reference_classify(const struct tg_policy *pol, const struct tg_hostmap *hosts, int facing,
+			   const struct tg_pkt *pkt, struct tg_decision *out)
+{
+	tg_reference_arrive(pol, hosts, facing, NULL, pkt, out);
 }
