@@ -85,7 +85,7 @@ static unsigned g_huge_ext_pct = HUGE_EXT_PCT;
 static struct {
 	unsigned long packets, reasons[TG_REASONS], roles[TG_ROLES], word[TG_MASK_WORDS], verdict[2];
 	unsigned long policies_ok, max_services, deep_chains;
-	unsigned long sequences, seq_xdp, seq_egress, quoted_errors, clock_jumps, tracked_runs, known;
+	unsigned long sequences, seq_xdp, seq_egress, quoted_errors, clock_jumps, tracked_runs;
 } g_stats;
 
 /* ------------------------------------------------------------------ rng */
@@ -1391,31 +1391,7 @@ static void report_mismatch(struct policy_case *pc, int facing, unsigned n, cons
 			verdict == TG_PASS ? "XDP_PASS" : "XDP_DROP");
 }
 
-/*
- * A known deviation of the data plane, found by this test (issue 12): for a
- * packet seen the other way round (leaving through egress, or quoted in an
- * ICMP error), the program maps an ICMP type to its reply type (request
- * side) or to its request type (reply side) before looking it up, so a type
- * without that counterpart matches no service, though a service without
- * `types` (or `protocol any`) takes every type on both sides, and a listed
- * type without a reply is a request (docs/policy.md, ICMP): an egress echo
- * reply a remote sent as a request under such a service opens no flow, and
- * an error quoting such an ICMP message is not related; and an echo
- * request leaving under an `in` service without types is taken by a later
- * service instead of as the reply it is. Unless TG_DIFF_STRICT=1, the
- * sequences send no ICMP through egress (ICMP flows are opened at XDP, by
- * requests arriving), and mismatches on errors that quote ICMP are counted
- * and shown, not failed. So are those of a second deviation: an ICMP
- * message that is no query passes as the reply of a live echo flow with
- * identifier 0 (agree.h).
- */
-static bool g_strict;
 static bool g_trace; /* TG_DIFF_TRACE=1: every packet of every sequence, and the live flows after it */
-
-static bool known_deviation(const struct tg_pkt *pkt, const struct tg_decision *want, const struct tg_trace *t)
-{
-	return tg_known_deviation(pkt, want, t);
-}
 
 static void count(const struct tg_decision *want)
 {
@@ -1491,14 +1467,7 @@ static int run_xdp(struct runner *u, const uint8_t *frame, size_t len)
 	u->pc->packets++;
 	if (g_trace && u->what)
 		trace_step(u, "xdp", frame, len, &want, verdict, &t);
-	if (!tg_decisions_agree(&want, verdict, &t) && !g_strict && known_deviation(&pkt, &want, &t)) {
-		if (g_stats.known++ < MAX_SHOWN)
-			report_mismatch(&(struct policy_case){ .index = u->pc->index,
-							       .mismatches = 1,
-							       .pol = u->pc->pol },
-					u->facing, u->n, "(a known deviation, see known_deviation)", frame, len, &want,
-					verdict, &t);
-	} else if (!tg_decisions_agree(&want, verdict, &t))
+	if (!tg_decisions_agree(&want, verdict, &t))
 		report_mismatch(u->pc, u->facing, u->n, u->what, frame, len, &want, verdict, &t);
 	u->n++;
 	return 0;
@@ -1598,13 +1567,13 @@ static bool own_icmp(const struct tuple *t)
 }
 
 /* A request's ICMP type (mostly a query) and the reply's. */
-static uint8_t query_type(struct rng *r, const struct tuple *t, bool reply, bool canonical)
+static uint8_t query_type(struct rng *r, const struct tuple *t, bool reply)
 {
 	static const uint8_t v4[] = { 8, 8, 8, 13, 15, 17 };
 	uint8_t q = t->v6 ? 128 : v4[rbelow(r, sizeof(v4))];
 	int rt;
 
-	if (rchance(r, 15) && !(canonical && !g_strict))
+	if (rchance(r, 15))
 		return icmp_type_for(r, t->svc, t->v6, reply ? TG_ROLE_REPLY : TG_ROLE_REQUEST);
 	rt = tg_icmp_reply_type(t->v6, q);
 	return reply && rt >= 0 ? (uint8_t)rt : q;
@@ -1665,8 +1634,6 @@ static int send_tuple(struct runner *u, const struct tuple *t, bool from_client,
 		g_stats.seq_xdp++;
 		return run_xdp(u, frame, len);
 	}
-	if (own_icmp(t) && !g_strict)
-		return 0; /* see known_deviation */
 	g_stats.seq_egress++;
 	return run_egress(u, frame, len);
 }
@@ -1684,7 +1651,7 @@ static int send_error(struct runner *u, struct rng *r, const struct tuple *t)
 	bool quoted_from_client = to_local != t->remote_is_client;
 	uint16_t cport = rchance(r, 25) ? (uint16_t)rrange(r, 1024, 65535) : t->client_port;
 	uint16_t id = rchance(r, 20) ? (uint16_t)rbelow(r, 65536) : t->id;
-	uint8_t type = own_icmp(t) ? query_type(r, t, !quoted_from_client, true) : 0;
+	uint8_t type = own_icmp(t) ? query_type(r, t, !quoted_from_client) : 0;
 	size_t qlen = (memset(quoted, 0, sizeof(quoted)), 0);
 
 	qlen = tuple_frame(r, t, quoted_from_client, seq_flags(r, !quoted_from_client), type, id, cport, 0, quoted,
@@ -1756,19 +1723,19 @@ static int run_sequence(struct runner *u, struct rng *r, unsigned index)
 			break;
 		if (k < 38) { /* a request */
 			len = tuple_frame(r, t, true, seq_flags(r, false),
-					  own_icmp(t) ? query_type(r, t, false, !arrives(u, t, true)) : 0, t->id,
+					  own_icmp(t) ? query_type(r, t, false) : 0, t->id,
 					  t->client_port, payload, frame, sizeof(frame));
 			err = send_tuple(u, t, true, frame, len);
 		} else if (k < 72) { /* a reply */
 			len = tuple_frame(r, t, false, seq_flags(r, true),
-					  own_icmp(t) ? query_type(r, t, true, !arrives(u, t, false)) : 0, t->id,
+					  own_icmp(t) ? query_type(r, t, true) : 0, t->id,
 					  t->client_port, payload, frame, sizeof(frame));
 			err = send_tuple(u, t, false, frame, len);
 		} else if (k < 82) { /* a spoofed reply: another port or identifier, no flow */
 			uint16_t port = (uint16_t)rrange(r, 1, 65535), id = (uint16_t)rbelow(r, 65536);
 
 			len = tuple_frame(r, t, false, seq_flags(r, true),
-					  own_icmp(t) ? query_type(r, t, true, !arrives(u, t, false)) : 0, id, port,
+					  own_icmp(t) ? query_type(r, t, true) : 0, id, port,
 					  payload, frame, sizeof(frame));
 			err = send_tuple(u, t, false, frame, len);
 		} else if (k < 92) {
@@ -1948,7 +1915,6 @@ int main(void)
 	g_npolicies = env_unsigned("TG_DIFF_POLICIES", DEFAULT_POLICIES);
 	g_npackets = env_unsigned("TG_DIFF_PACKETS", DEFAULT_PACKETS);
 	g_nsequences = env_unsigned("TG_DIFF_SEQUENCES", DEFAULT_SEQUENCES);
-	g_strict = getenv("TG_DIFF_STRICT") && atoi(getenv("TG_DIFF_STRICT"));
 	g_trace = getenv("TG_DIFF_TRACE") && atoi(getenv("TG_DIFF_TRACE"));
 	g_chain_max = env_unsigned("TG_DIFF_CHAIN_MAX", DEEP_CHAIN_MAX);
 	if (g_chain_max < DEEP_CHAIN_MIN)
@@ -1984,10 +1950,9 @@ int main(void)
 	       g_stats.word[0], g_stats.word[1], g_stats.word[2], g_stats.word[3], g_stats.verdict[TG_PASS],
 	       g_stats.verdict[TG_DROP]);
 	printf("  flows: %lu sequences (%lu of their packets at XDP, %lu through egress, %lu ICMP errors quoting"
-	       " them, %lu clock jumps); %lu facings ran with replies tracked\n"
-	       "  known data-plane deviations (agree.h; TG_DIFF_STRICT=1 fails on them): %lu\n",
+	       " them, %lu clock jumps); %lu facings ran with replies tracked\n",
 	       g_stats.sequences, g_stats.seq_xdp, g_stats.seq_egress, g_stats.quoted_errors, g_stats.clock_jumps,
-	       g_stats.tracked_runs, g_stats.known);
+	       g_stats.tracked_runs);
 	free(tests);
 	free(names);
 	return rc;

@@ -10,9 +10,8 @@
  * flow tables across inputs, and so does a reference flow table beside it
  * (user/model/flows.c), so that a request in one input opens the flow a
  * reply in a later one needs. The clock is fixed (clock_from_map): flows
- * never expire here; the differential test covers expiry. Mismatches that
- * are the data plane's known deviation (agree.h) do not abort unless
- * TG_FUZZ_STRICT is set.
+ * never expire here; the differential test covers expiry. Every mismatch
+ * aborts.
  */
 #include "agree.h"
 #include "compile/compile.h"
@@ -54,7 +53,6 @@ static struct {
 	struct tg_image img[2];
 	struct tg_dataplane dp[2];
 	struct tg_flow_model flows[2];
-	bool strict;
 } g;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -81,7 +79,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		if (tg_dataplane_set_clock(&g.dp[facing], 1000000000ull))
 			abort();
 	}
-	g.strict = getenv("TG_FUZZ_STRICT") != NULL;
 	return 0;
 }
 
@@ -104,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "fuzz_packet: test run of a %zu-byte frame: %s\n", size, strerror(-err));
 			abort();
 		}
-		if (!tg_decisions_agree(&want, verdict, &t) && (g.strict || !tg_known_deviation(&pkt, &want, &t))) {
+		if (!tg_decisions_agree(&want, verdict, &t)) {
 			fprintf(stderr,
 				"fuzz_packet: facing %s: the model says verdict %d reason %s service %d role %d; "
 				"the data plane verdict %d reason %s service %d role %d\n",

@@ -130,7 +130,30 @@ static bool icmp_type_matches(const struct tg_service *svc, const struct tg_pkt 
 	return false;
 }
 
-static bool l4_matches(const struct tg_service *svc, const struct tg_pkt *pkt, int role)
+/* Whether some ICMP query type gets `type` as its reply. */
+static bool is_query_reply(bool v6, unsigned type)
+{
+	for (unsigned t = 0; t < 256; t++)
+		if (tg_icmp_reply_type(v6, t) == (int)type)
+			return true;
+	return false;
+}
+
+/*
+ * docs/policy.md, "ICMP": seen the other way round (leaving, or quoted in an
+ * error), an ICMP message takes part only as a query (as a request) or a
+ * query's reply (as a reply).
+ */
+static bool icmp_seen_opposite_ok(const struct tg_pkt *pkt, int role)
+{
+	bool v6 = pkt->family == TG_FAMILY_V6;
+
+	if (role == TG_ROLE_REQUEST)
+		return tg_icmp_reply_type(v6, pkt->icmp_type) >= 0;
+	return is_query_reply(v6, pkt->icmp_type);
+}
+
+static bool l4_matches(const struct tg_service *svc, const struct tg_pkt *pkt, int role, bool opposite)
 {
 	if (role == TG_ROLE_REPLY && pkt->protocol == IPPROTO_TCP && !(pkt->tcp_flags & TG_TCP_ACK))
 		return false;
@@ -138,7 +161,7 @@ static bool l4_matches(const struct tg_service *svc, const struct tg_pkt *pkt, i
 		return svc->protos & TG_P_ANY || svc->nranges == 0 ||
 		       in_ranges(svc, role == TG_ROLE_REQUEST ? pkt->dport : pkt->sport);
 	if (is_icmp(pkt))
-		return icmp_type_matches(svc, pkt, role);
+		return (!opposite || icmp_seen_opposite_ok(pkt, role)) && icmp_type_matches(svc, pkt, role);
 	return true;
 }
 
@@ -168,7 +191,7 @@ static void decide_service(const struct tg_policy *pol, struct tg_decision *out,
 /* The first service that takes the packet in its role (fragments: in any
  * role, by protocol and peers alone), or -1. */
 static int first_service(const struct tg_policy *pol, const struct tg_hostmap *hosts, int facing,
-			 const struct tg_pkt *pkt, int *role)
+			 const struct tg_pkt *pkt, bool opposite, int *role)
 {
 	const uint8_t *remote = tg_pkt_remote(pkt, facing);
 	uint8_t *checked = xcalloc(pol->nsets + 1, 1); /* sets that do not hold remote */
@@ -178,7 +201,7 @@ static int first_service(const struct tg_policy *pol, const struct tg_hostmap *h
 		const struct tg_service *svc = &pol->services[s];
 
 		*role = pkt->nonfirst_fragment ? TG_ROLE_FRAGMENT : arriving_role(svc->direction, facing);
-		if (protocol_matches(svc, pkt) && (pkt->nonfirst_fragment || l4_matches(svc, pkt, *role)) &&
+		if (protocol_matches(svc, pkt) && (pkt->nonfirst_fragment || l4_matches(svc, pkt, *role, opposite)) &&
 		    peers_contain(pol, hosts, &svc->peers, pkt->family, remote, checked))
 			found = (int)s;
 	}
@@ -187,13 +210,14 @@ static int first_service(const struct tg_policy *pol, const struct tg_hostmap *h
 }
 
 /* Steps 4 to 6 of the decision order, without flows: what the ports, types
- * and peers of the services say. */
+ * and peers of the services say. `opposite`: the packet is seen the other
+ * way round from the attachment (leaving, or quoted). */
 static void match_services(const struct tg_policy *pol, const struct tg_hostmap *hosts, int facing,
-			   const struct tg_pkt *pkt, struct tg_decision *out)
+			   const struct tg_pkt *pkt, bool opposite, struct tg_decision *out)
 {
 	int s, role;
 
-	s = first_service(pol, hosts, facing, pkt, &role);
+	s = first_service(pol, hosts, facing, pkt, opposite, &role);
 	if (s >= 0)
 		return decide_service(pol, out, s, role,
 				      pkt->nonfirst_fragment ? TG_REASON_FRAGMENT : TG_REASON_SERVICE);
@@ -212,7 +236,7 @@ static int first_request_service(const struct tg_policy *pol, const struct tg_ho
 		const struct tg_service *svc = &pol->services[s];
 
 		if (arriving_role(svc->direction, facing) == TG_ROLE_REQUEST && protocol_matches(svc, pkt) &&
-		    l4_matches(svc, pkt, TG_ROLE_REQUEST) &&
+		    l4_matches(svc, pkt, TG_ROLE_REQUEST, false) &&
 		    peers_contain(pol, hosts, &svc->peers, pkt->family, remote, checked))
 			found = (int)s;
 	}
@@ -243,8 +267,8 @@ static struct tg_pkt quoted_packet(const struct tg_pkt *pkt)
 
 /*
  * docs/policy.md, "ICMP", related errors: the quoted packet belongs to a
- * live flow, or the policy allows it the other way round (it left from the
- * local side: seen from the other facing).
+ * live flow, or the policy allows it the other way round as a reply (it
+ * left from the local side: seen from the other facing).
  */
 static bool related(const struct tg_policy *pol, const struct tg_hostmap *hosts, int facing,
 		    const struct tg_flow_model *flows, const struct tg_pkt *pkt)
@@ -258,8 +282,9 @@ static bool related(const struct tg_policy *pol, const struct tg_hostmap *hosts,
 	if (tg_flow_model_quoted_key(pkt, facing, &k) && tg_flow_model_is_live(flows, &k))
 		return true;
 	q = quoted_packet(pkt);
-	match_services(pol, hosts, !facing, &q, &d);
-	return d.reason == TG_REASON_SERVICE && d.verdict == TG_PASS;
+	match_services(pol, hosts, !facing, &q, true, &d);
+	/* A quoted request needs its flow: every allowed request opens one. */
+	return d.reason == TG_REASON_SERVICE && d.verdict == TG_PASS && d.role == TG_ROLE_REPLY;
 }
 
 static bool is_icmp_error(const struct tg_pkt *pkt)
@@ -286,7 +311,7 @@ void tg_reference_arrive(const struct tg_policy *pol, const struct tg_hostmap *h
 	if (pkt->nonfirst_fragment && pol->setting[TG_SET_FRAGMENTS] != TG_FRAG_MATCH)
 		return decide(out, pol->setting[TG_SET_FRAGMENTS] == TG_FRAG_ALLOW ? TG_PASS : TG_DROP,
 			      TG_REASON_FRAGMENT);
-	match_services(pol, hosts, facing, pkt, out);
+	match_services(pol, hosts, facing, pkt, false, out);
 	if (!track || out->reason != TG_REASON_SERVICE || out->verdict != TG_PASS)
 		return;
 	if (out->role == TG_ROLE_REQUEST)
@@ -310,7 +335,7 @@ void tg_reference_egress(const struct tg_policy *pol, const struct tg_hostmap *h
 
 	if (!tracked(pol, flows) || pkt->kind != TG_PKT_IP)
 		return;
-	match_services(pol, hosts, view, pkt, &d);
+	match_services(pol, hosts, view, pkt, true, &d);
 	if (d.reason != TG_REASON_SERVICE || d.verdict != TG_PASS)
 		return;
 	if (d.role == TG_ROLE_REQUEST)
