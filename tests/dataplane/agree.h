@@ -19,5 +19,4 @@ static inline bool tg_decisions_agree(const struct tg_decision *want, int verdic
 	return t->service == (uint32_t)want->service && t->role == want->role;
 }
 
-
 #endif

@@ -1722,21 +1722,18 @@ static int run_sequence(struct runner *u, struct rng *r, unsigned index)
 		if (err)
 			break;
 		if (k < 38) { /* a request */
-			len = tuple_frame(r, t, true, seq_flags(r, false),
-					  own_icmp(t) ? query_type(r, t, false) : 0, t->id,
-					  t->client_port, payload, frame, sizeof(frame));
+			len = tuple_frame(r, t, true, seq_flags(r, false), own_icmp(t) ? query_type(r, t, false) : 0,
+					  t->id, t->client_port, payload, frame, sizeof(frame));
 			err = send_tuple(u, t, true, frame, len);
 		} else if (k < 72) { /* a reply */
-			len = tuple_frame(r, t, false, seq_flags(r, true),
-					  own_icmp(t) ? query_type(r, t, true) : 0, t->id,
-					  t->client_port, payload, frame, sizeof(frame));
+			len = tuple_frame(r, t, false, seq_flags(r, true), own_icmp(t) ? query_type(r, t, true) : 0,
+					  t->id, t->client_port, payload, frame, sizeof(frame));
 			err = send_tuple(u, t, false, frame, len);
 		} else if (k < 82) { /* a spoofed reply: another port or identifier, no flow */
 			uint16_t port = (uint16_t)rrange(r, 1, 65535), id = (uint16_t)rbelow(r, 65536);
 
-			len = tuple_frame(r, t, false, seq_flags(r, true),
-					  own_icmp(t) ? query_type(r, t, true) : 0, id, port,
-					  payload, frame, sizeof(frame));
+			len = tuple_frame(r, t, false, seq_flags(r, true), own_icmp(t) ? query_type(r, t, true) : 0, id,
+					  port, payload, frame, sizeof(frame));
 			err = send_tuple(u, t, false, frame, len);
 		} else if (k < 92) {
 			err = send_error(u, r, t);
