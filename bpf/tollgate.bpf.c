@@ -662,13 +662,6 @@ static __always_inline int flow_answer(void *table, struct tg_flow_key *k, __u32
 
 enum flow_op { FLOW_OPEN = 0, FLOW_ANSWER, FLOW_REFRESH /* an answer whose miss is not counted */ };
 
-/*
- * Everything done to a flow, in one function that is not inlined: its body
- * is in the program once instead of at every call site. It stays static
- * (verified in its callers' context) rather than global, because a global
- * function taking pointers needs 5.12 and tollgate runs on 5.10; its
- * arguments are plain memory and scalars, no packet pointers.
- */
 static __always_inline int flow_op(void *table, struct tg_flow_key *k, __u32 op, __u32 opener, __u32 tcp_flags,
 				   const struct tg_settings *set)
 {
@@ -677,6 +670,13 @@ static __always_inline int flow_op(void *table, struct tg_flow_key *k, __u32 op,
 	return flow_answer(table, k, opener, tcp_flags, set, op == FLOW_ANSWER);
 }
 
+/*
+ * Everything done to a flow, in one function that is not inlined: its body
+ * is in the program once instead of at every call site. It stays static
+ * (verified in its callers' context) rather than global, because a global
+ * function taking pointers needs 5.12 and tollgate runs on 5.10; its
+ * arguments are plain memory and scalars, no packet pointers.
+ */
 static __noinline int flow_track(struct tg_flow_key *k, __u32 op, __u32 opener, __u32 tcp_flags,
 				 const struct tg_settings *set)
 {

@@ -494,6 +494,7 @@ static const char web1_policy[] =
 	"malformed deny\n"
 	"essential-icmp allow\n"
 	"fragments match\n"
+	"replies tracked\n"
 	"set admins { 192.0.2.0/28; 2001:db8:a::/48 }\n"
 	"set resolvers { 198.51.100.53, 2001:db8:53::53 }\n"
 	"set blocked { 203.0.113.0/24 }\n"

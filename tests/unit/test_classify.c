@@ -96,6 +96,7 @@ static const char web1_policy[] =
 	"malformed deny\n"
 	"essential-icmp allow\n"
 	"fragments match\n"
+	"replies tracked\n"
 	"set admins {\n"
 	"    192.0.2.0/28\n"
 	"    2001:db8:a::/48\n"
