@@ -290,7 +290,12 @@ if [ -n "$egress_link" ]; then
 	expect_fail detach/tcx-link-gone bpftool link show id "$egress_link"
 fi
 expect_ok detach/no-tc-egress-filter sh -c "[ -z \"\$(nsenter --net=/run/netns/$H tc filter show dev $IH egress)\" ]"
-expect_ok detach/no-clsact-left sh -c "! nsenter --net=/run/netns/$H tc qdisc show dev $IH | grep -q clsact"
+# With tcx, tollgate never made a clsact qdisc. With clsact (no tcx, e.g.
+# 6.1) the empty qdisc stays, as docs/design.md says: other tools' filters
+# may sit on it, and only its filter is tollgate's.
+if [ -n "$egress_link" ]; then
+	expect_ok detach/no-clsact-left sh -c "! nsenter --net=/run/netns/$H tc qdisc show dev $IH | grep -q clsact"
+fi
 expect_ok detach/no-xdp-left sh -c "! ip -n $H link show $IH | grep -q 'prog/xdp'"
 expect_ok detach/pins-gone test ! -e "/sys/fs/bpf/tollgate/$IH"
 expect_ok detach/tables-stay-while-gateway-attached test -d /sys/fs/bpf/tollgate-host
