@@ -26,6 +26,23 @@ sanitizer_clean() {
 	! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"
 }
 
+# The end-to-end suites' checks. Each leaves the command's output in $out.
+# expect_ok NAME CMD...: CMD exits 0. expect_fail NAME CMD...: it does not.
+expect_ok() { local n=$1; shift; if out=$("$@" 2>&1); then ok "$n"; else fail "$n" "$(tail -c 300 <<<"$out")"; fi; }
+expect_fail() { local n=$1; shift; if out=$("$@" 2>&1); then fail "$n" "succeeded: $(tail -c 300 <<<"$out")"; else ok "$n"; fi; }
+# expect_exit NAME STATUS PATTERN CMD...: exit status and message, no sanitizer report.
+expect_exit() {
+	local n=$1 want=$2 pattern=$3 rc
+	shift 3
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -eq "$want" ] && grep -qE -- "$pattern" <<<"$out" && sanitizer_clean <(printf '%s' "$out"); then
+		ok "$n"
+	else
+		fail "$n" "exit $rc (want $want): $(tail -c 300 <<<"$out")"
+	fi
+}
+
 # run_cmocka_binaries BIN...: one result line per cmocka case of each binary.
 run_cmocka_binaries() {
 	local bin base log rc

@@ -21,22 +21,6 @@ service ping-lab { direction in; protocol icmp; types echo-request; peers 198.18
 service blocked-web { direction in; protocol tcp; ports 8080; peers any; action deny }
 P
 
-# $1: name, then a command whose exit status is the verdict.
-expect_ok() { local n=$1; shift; if out=$("$@" 2>&1); then ok "$n"; else fail "$n" "$(tail -c 300 <<<"$out")"; fi; }
-expect_fail() { local n=$1; shift; if out=$("$@" 2>&1); then fail "$n" "succeeded: $(tail -c 300 <<<"$out")"; else ok "$n"; fi; }
-# expect_exit NAME STATUS PATTERN CMD...: exit status and message.
-expect_exit() {
-	local n=$1 want=$2 pattern=$3 rc
-	shift 3
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ $rc -eq "$want" ] && grep -qE -- "$pattern" <<<"$out" && sanitizer_clean <(printf '%s' "$out"); then
-		ok "$n"
-	else
-		fail "$n" "exit $rc (want $want): $(tail -c 300 <<<"$out")"
-	fi
-}
-
 service_packets() { # service match -> packets, from stats --json
 	tgB stats --json "$IB" | grep -o "{\"service\": \"$1\", [^}]*}[^}]*}[^}]*}" |
 		sed -n "s/.*\"$2\": {\"packets\": \([0-9]*\),.*/\1/p"

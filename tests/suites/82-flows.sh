@@ -27,20 +27,6 @@ trap 'lab_cleanup; rm -rf "$work"' EXIT
 tgH() { lab_in "$H" "$TG" "$@"; }
 tgG() { lab_in "$G" "$TG" "$@"; }
 
-expect_ok() { local n=$1; shift; if out=$("$@" 2>&1); then ok "$n"; else fail "$n" "$(tail -c 300 <<<"$out")"; fi; }
-expect_fail() { local n=$1; shift; if out=$("$@" 2>&1); then fail "$n" "succeeded: $(tail -c 300 <<<"$out")"; else ok "$n"; fi; }
-expect_exit() { # NAME STATUS PATTERN CMD...
-	local n=$1 want=$2 pattern=$3 rc
-	shift 3
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ $rc -eq "$want" ] && grep -qE -- "$pattern" <<<"$out" && sanitizer_clean <(printf '%s' "$out"); then
-		ok "$n"
-	else
-		fail "$n" "exit $rc (want $want): $(tail -c 300 <<<"$out")"
-	fi
-}
-
 # no_flow_drops NS IFACE: packets dropped for want of a flow at IFACE.
 no_flow_drops() {
 	lab_in "$1" "$TG" stats --json "$2" |
