@@ -27,6 +27,9 @@ const volatile __u32 cfg_clock_from_map = 0;
 /* Set where the kernel has bpf_ktime_get_coarse_ns (5.11): flow timeouts
  * are seconds, and the coarse clock costs no TSC read (~30 ns in a VM). */
 const volatile __u32 cfg_coarse_clock = 0;
+/* Half the flow_hints slot count, minus one: fixed by the loader to the
+ * size of the pinned array this program shares. */
+const volatile __u32 cfg_flow_hint_half_mask = 0;
 
 /*
  * Generations. This program is loaded once per attachment and never
@@ -209,6 +212,16 @@ struct {
 	__type(value, struct tg_flow_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } flow_stats SEC(".maps");
+
+/* The expiry hints in front of both tables (include/tollgate.h), shared and
+ * pinned with them; sized by the loader with tg_flow_hint_slots(). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} flow_hints SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -557,6 +570,40 @@ static __always_inline int flow_key(struct packet *pkt, struct tg_flow_key *k)
 	return 1;
 }
 
+static __always_inline __u32 *flow_hint(const struct tg_flow_key *k, __u32 opener)
+{
+	__u32 slot = tg_flow_hint_index(k, opener, cfg_flow_hint_half_mask);
+
+	return bpf_map_lookup_elem(&flow_hints, &slot);
+}
+
+/* 0 only when no flow of this key can be live; a missing slot proves
+ * nothing. A slot no flow ever raised needs no clock. */
+static __always_inline int flow_hint_live(const struct tg_flow_key *k, __u32 opener)
+{
+	__u32 *hint = flow_hint(k, opener), have;
+
+	if (!hint)
+		return 1;
+	have = *hint;
+	return have && have > tg_flow_hint_now(now_ns());
+}
+
+/* Raises the flow's slot to cover its expiry. Two CPUs raising one slot at
+ * once may both add their difference: the slot then overshoots, which only
+ * costs table lookups, where a plain store could lower it under a live flow.
+ * An atomic add without fetch is the one atomic every supported kernel has. */
+static __always_inline void flow_hint_raise(const struct tg_flow_key *k, __u32 opener, __u64 expires_ns)
+{
+	__u32 *hint = flow_hint(k, opener), want = tg_flow_hint_of(expires_ns), have;
+
+	if (!hint)
+		return;
+	have = *(volatile __u32 *)hint;
+	if (have < want)
+		__sync_fetch_and_add(hint, want - have);
+}
+
 static __always_inline struct tg_flow_stats *flow_stats_of(__u32 opener)
 {
 	return bpf_map_lookup_elem(&flow_stats, &opener);
@@ -619,6 +666,7 @@ static __always_inline int flow_open(void *table, struct tg_flow_key *k, __u32 o
 	if (f && now < f->expires_ns) {
 		flow_step(f, k->protocol, flags, 1);
 		f->expires_ns = now + flow_timeout_ns(set, k, f);
+		flow_hint_raise(k, opener, f->expires_ns);
 		return 1;
 	}
 	if (k->protocol == IPPROTO_TCP && (flags & TCP_RST))
@@ -629,6 +677,7 @@ static __always_inline int flow_open(void *table, struct tg_flow_key *k, __u32 o
 		fresh.state = TG_FLOW_ESTABLISHED;
 	flow_step(&fresh, k->protocol, flags, 1);
 	fresh.expires_ns = now + flow_timeout_ns(set, k, &fresh);
+	flow_hint_raise(k, opener, fresh.expires_ns);
 	st = flow_stats_of(opener);
 	if (st)
 		st->created++;
@@ -641,7 +690,16 @@ static __always_inline int flow_open(void *table, struct tg_flow_key *k, __u32 o
 	return 1;
 }
 
-/* A reply: 1 when the receiver opened a live flow; counts misses. */
+static __always_inline void count_no_flow(__u32 opener)
+{
+	struct tg_flow_stats *st = flow_stats_of(opener);
+
+	if (st)
+		st->no_flow++;
+}
+
+/* A reply whose hint allowed a flow: 1 when the receiver opened a live
+ * flow; counts misses. */
 static __always_inline int flow_answer(void *table, struct tg_flow_key *k, __u32 opener, __u32 flags,
 				       const struct tg_settings *set, int count_miss)
 {
@@ -649,14 +707,13 @@ static __always_inline int flow_answer(void *table, struct tg_flow_key *k, __u32
 	__u64 now = now_ns();
 
 	if (!f || now >= f->expires_ns) {
-		struct tg_flow_stats *st = count_miss ? flow_stats_of(opener) : 0;
-
-		if (st)
-			st->no_flow++;
+		if (count_miss)
+			count_no_flow(opener);
 		return 0;
 	}
 	flow_step(f, k->protocol, flags, 0);
 	f->expires_ns = now + flow_timeout_ns(set, k, f);
+	flow_hint_raise(k, opener, f->expires_ns);
 	return 1;
 }
 
@@ -708,11 +765,18 @@ static __always_inline void open_flow_of(struct generation *g, struct packet *pk
 /* An allowed reply: 1 when the receiver opened a live flow it belongs to. */
 static __always_inline int answer_flow_of(struct generation *g, struct packet *pkt, __u32 op)
 {
+	__u32 opener = sender(pkt) ^ 1;
 	struct tg_flow_key k;
 
 	if (!flow_key(pkt, &k))
 		return 0;
-	return flow_track(&k, op, sender(pkt) ^ 1, pkt->tcp_flags, &g->policy->settings);
+	/* The common miss, a spoofed reply, ends here: no call, no table. */
+	if (!flow_hint_live(&k, opener)) {
+		if (op == FLOW_ANSWER)
+			count_no_flow(opener);
+		return 0;
+	}
+	return flow_track(&k, op, opener, pkt->tcp_flags, &g->policy->settings);
 }
 
 /*
@@ -735,6 +799,7 @@ __noinline int icmp_error_related(struct xdp_md *ctx, __u32 slot, __u32 family, 
 	struct tg_flow *f;
 	__u32 zero = 0;
 	void *policy_map;
+	__u64 now;
 
 	if (!ctx)
 		return 0;
@@ -748,11 +813,12 @@ __noinline int icmp_error_related(struct xdp_md *ctx, __u32 slot, __u32 family, 
 		return 0;
 	/* Looked up here, not through flow_track(): 6.1 allows 512 bytes of
 	 * stack for a whole chain of calls. */
-	f = bpf_map_lookup_elem(&flows_out, &k);
-	if (f && now_ns() < f->expires_ns)
+	now = now_ns();
+	f = flow_hint_live(&k, TG_OPENED_LOCAL) ? bpf_map_lookup_elem(&flows_out, &k) : 0;
+	if (f && now < f->expires_ns)
 		return 1;
-	f = bpf_map_lookup_elem(&flows_in, &k);
-	if (f && now_ns() < f->expires_ns)
+	f = flow_hint_live(&k, TG_OPENED_REMOTE) ? bpf_map_lookup_elem(&flows_in, &k) : 0;
+	if (f && now < f->expires_ns)
 		return 1;
 	match_services(&g, &q, &d, &m);
 	return d.reason == TG_REASON_SERVICE && d.verdict == TG_PASS && d.role == TG_ROLE_REPLY;
@@ -770,8 +836,10 @@ static __always_inline void track(struct generation *g, struct packet *pkt, stru
 		return open_flow_of(g, pkt);
 	if (answer_flow_of(g, pkt, FLOW_ANSWER))
 		return;
-	/* The masks the match read: no second lookup on a spoofed reply. */
-	service = m->peer_mask && m->req_mask ? first_of(m->peer_mask, m->req_mask, 0) : TG_NO_SERVICE;
+	/* The masks the match read: no second lookup on a spoofed reply, and
+	 * no look at all when no service takes these ports as a request
+	 * (class 0 is the empty mask). */
+	service = m->req_cls && m->peer_mask && m->req_mask ? first_of(m->peer_mask, m->req_mask, 0) : TG_NO_SERVICE;
 	if (service == TG_NO_SERVICE)
 		return decide(d, g->policy->settings.default_verdict, TG_REASON_NO_FLOW);
 	decide_service(g, d, service, TG_ROLES, TG_REASON_SERVICE);

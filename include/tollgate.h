@@ -199,7 +199,7 @@ struct tg_flow_key {
 	__u8 family;	   /* enum tg_family */
 	__u8 protocol;
 	__u8 pad[2];
-};
+} __attribute__((aligned(8))); /* read as 64-bit words by tg_flow_hint_index() */
 
 enum tg_flow_state {
 	TG_FLOW_NEW = 0,     /* opened, not answered */
@@ -230,6 +230,59 @@ struct tg_flow_stats {
 #define TG_PIN_FLOWS_LOCAL "flows_out" /* TG_OPENED_LOCAL */
 #define TG_PIN_FLOWS_REMOTE "flows_in" /* TG_OPENED_REMOTE */
 #define TG_PIN_FLOW_STATS "flow_stats"
+#define TG_PIN_FLOW_HINTS "flow_hints"
+
+/*
+ * Flow hints: a flat array in front of the flow tables, so that a reply
+ * without a flow (a spoofed one, in a flood) is dropped after one array read
+ * instead of a hash-table miss. Each table has its half of the array, so a
+ * flood of remote-opened flows cannot weaken the hints of the host's own.
+ * A flow's key picks one slot in its table's half; every write of the flow's
+ * expiry raises the slot to at least tg_flow_hint_of(expiry), and nothing
+ * lowers it. A slot at or below the current time (tg_flow_hint_now)
+ * therefore proves that no flow mapped there is live; any other slot only
+ * says "look in the table". Flows share a slot by chance, and evicted or
+ * closed flows keep theirs raised until the expiry they last had: both cost
+ * a table lookup, never a verdict. The unit is 2^30 ns (about a second), so
+ * a slot is a __u32 for 136 years.
+ */
+#define TG_FLOW_HINT_SHIFT 30
+#define TG_FLOW_HINTS_PER_ENTRY 2 /* slots per table entry: a full table raises at most 39% of its half */
+
+TG_INLINE __u32 tg_flow_hint_of(__u64 expires_ns)
+{
+	return (__u32)(expires_ns >> TG_FLOW_HINT_SHIFT) + 1;
+}
+
+TG_INLINE __u32 tg_flow_hint_now(__u64 now_ns)
+{
+	return (__u32)(now_ns >> TG_FLOW_HINT_SHIFT);
+}
+
+/* The slots for two tables of `entries` each: a power of two. */
+TG_INLINE __u32 tg_flow_hint_slots(__u32 entries)
+{
+	__u32 slots = 2;
+
+	while (slots < 2 * entries * TG_FLOW_HINTS_PER_ENTRY && slots < (1u << 30))
+		slots <<= 1;
+	return slots;
+}
+
+/* A flow's slot: multiplicative hashing over the key's five 64-bit words
+ * (the top bits mix every input bit), in the opener's half of the array.
+ * `half_mask` is half the slot count minus one. */
+TG_INLINE __u32 tg_flow_hint_index(const struct tg_flow_key *k, __u32 opener, __u32 half_mask)
+{
+	const __u64 golden = 0x9e3779b97f4a7c15ull;
+	__u64 h = 0, w;
+
+	for (int i = 0; i < (int)(sizeof(*k) / sizeof(w)); i++) {
+		__builtin_memcpy(&w, (const __u8 *)k + i * sizeof(w), sizeof(w));
+		h = (h ^ w) * golden;
+	}
+	return (opener ? half_mask + 1 : 0) + ((__u32)(h >> 32) & half_mask);
+}
 
 /* ------------------------------------------------------------------
  * Pinned state of an attached interface, under TG_PIN_ROOT/IFACE/. The CLI

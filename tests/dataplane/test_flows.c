@@ -27,6 +27,10 @@
 #include "dp_harness.h"
 #include "kernel/flows.h"
 
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <netinet/in.h>
+
 #define NS 1000000000ull
 /* Far from 0, so that an unset expiry can never look live. */
 #define T0 (1000 * NS)
@@ -134,6 +138,17 @@ static bool fl_run_frame(struct fl *f, const uint8_t *frame, size_t len, const c
 		return false;
 	}
 	return true;
+}
+
+/* Runs a frame whose verdict the case does not predict (random traffic). */
+static void fl_run_any(struct fl *f, const char *spec)
+{
+	static uint8_t buf[DP_FRAME_MAX];
+	size_t len = dp_build(spec, buf, sizeof(buf));
+	int verdict = -1;
+
+	if (!len || tg_dataplane_run(&f->dp, buf, len, &verdict, NULL))
+		fl_report(f, spec, "    cannot build or run the frame\n");
 }
 
 /* Builds a spec (dp_harness.h's format) and checks it. */
@@ -875,6 +890,232 @@ static void flow_counters_per_opener(void **state)
 	fl_done(f);
 }
 
+/* ============================================================= hints */
+
+/* The flow hints (include/tollgate.h) may say "look" for a slot no live
+ * flow uses, never "no flow" for a live one. */
+
+static uint32_t fl_hint_half_mask(int hints_fd)
+{
+	struct bpf_map_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	assert_int_equal(bpf_obj_get_info_by_fd(hints_fd, &info, &len), 0);
+	assert_true(info.max_entries >= 2);
+	return info.max_entries / 2 - 1;
+}
+
+/* Walks both tables: every live entry's slot must be above the clock.
+ * Returns the live entries seen. */
+static unsigned fl_check_hints(struct fl *f, const char *when)
+{
+	int tables[TG_OPENERS], hints;
+	unsigned live = 0;
+
+	tg_dataplane_flow_maps(&f->dp, tables, &hints);
+	uint32_t half_mask = fl_hint_half_mask(hints);
+
+	for (uint32_t o = 0; o < TG_OPENERS; o++) {
+		struct tg_flow_key key, next;
+		struct tg_flow flow;
+		void *prev = NULL;
+
+		while (!bpf_map_get_next_key(tables[o], prev, &next)) {
+			uint32_t slot, hint = 0;
+
+			key = next;
+			prev = &key;
+			if (bpf_map_lookup_elem(tables[o], &key, &flow) || flow.expires_ns <= f->now)
+				continue;
+			live++;
+			slot = tg_flow_hint_index(&key, o, half_mask);
+			assert_int_equal(bpf_map_lookup_elem(hints, &slot, &hint), 0);
+			if (hint <= tg_flow_hint_now(f->now))
+				fl_report(f, when,
+					  "    a live flow (opener %u, expires %llu s) under hint %u at slot %u\n", o,
+					  (unsigned long long)(flow.expires_ns / NS), hint, slot);
+		}
+	}
+	return live;
+}
+
+/* The reply each live UDP flow of the host expects must pass. */
+static void fl_answer_live_udp(struct fl *f, const char *when)
+{
+	int tables[TG_OPENERS], hints;
+	struct tg_flow_key key, next;
+	struct tg_flow flow;
+	void *prev = NULL;
+	char spec[128], r[INET_ADDRSTRLEN], l[INET_ADDRSTRLEN];
+	unsigned answered = 0;
+
+	tg_dataplane_flow_maps(&f->dp, tables, &hints);
+	while (!bpf_map_get_next_key(tables[TG_OPENED_LOCAL], prev, &next)) {
+		key = next;
+		prev = &key;
+		if (key.protocol != IPPROTO_UDP || key.family != TG_FAMILY_V4 ||
+		    bpf_map_lookup_elem(tables[TG_OPENED_LOCAL], &key, &flow) || flow.expires_ns <= f->now)
+			continue;
+		inet_ntop(AF_INET, key.remote, r, sizeof(r));
+		inet_ntop(AF_INET, key.local, l, sizeof(l));
+		snprintf(spec, sizeof(spec), "udp %s:%u > %s:%u", r, key.remote_port, l, key.local_port);
+		if (!fl_expect(f, spec, "pass ntp reply service"))
+			fl_report(f, when, "    the reply above belongs to a live flow\n");
+		answered++;
+	}
+	if (!answered)
+		fl_report(f, when, "    no live UDP flow to answer\n");
+}
+
+static uint64_t fl_random(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
+
+/* Thousands of flows in a small table, each kind of write (open, refresh,
+ * answer, FIN, RST, expiry, eviction, entry reuse) with the clock moving:
+ * after each phase every live flow is still covered by its hint. */
+static void hints_cover_every_live_flow(void **state)
+{
+	static const char text[] = "default deny\n"
+				   "flow-table 1024\n"
+				   "udp-timeout 20s\n"
+				   "udp-stream-timeout 40s\n"
+				   "tcp-syn-timeout 30s\n"
+				   "tcp-established-timeout 10m\n"
+				   "tcp-closing-timeout 20s\n"
+				   "tcp-closed-timeout 5s\n"
+				   "service ntp { direction out; protocol udp; ports 123; peers any; action allow }\n"
+				   "service web { direction out; protocol tcp; ports 80; peers any; action allow }\n"
+				   "service dns { direction in; protocol udp; ports 53; peers any; action allow }\n";
+	struct fl *f = fl_load("hints", text, TG_FACING_OUTSIDE);
+	static const char *const tcp_in[] = { "SA", "A", "FA", "RA" };
+	uint64_t rng = 0x2545f4914f6cdd1dull;
+	char spec[128];
+	unsigned live;
+
+	(void)state;
+	for (unsigned round = 0; round < 6; round++) {
+		for (unsigned i = 0; i < 700; i++) {
+			unsigned port = 10000 + (unsigned)(fl_random(&rng) % 1500),
+				 remote = 1 + (unsigned)(fl_random(&rng) % 4);
+
+			switch (fl_random(&rng) % 5) {
+			case 0: /* the host asks (opens or refreshes) */
+				snprintf(spec, sizeof(spec), "udp 192.0.2.10:%u > 203.0.113.%u:123", port, remote);
+				fl_egress(f, spec);
+				break;
+			case 1: /* an answer, flow or not */
+				snprintf(spec, sizeof(spec), "udp 203.0.113.%u:123 > 192.0.2.10:%u", remote, port);
+				fl_run_any(f, spec);
+				break;
+			case 2:
+				snprintf(spec, sizeof(spec), "tcp 192.0.2.10:%u > 203.0.113.%u:80 S", port, remote);
+				fl_egress(f, spec);
+				break;
+			case 3:
+				snprintf(spec, sizeof(spec), "tcp 203.0.113.%u:80 > 192.0.2.10:%u %s", remote, port,
+					 tcp_in[fl_random(&rng) % 4]);
+				fl_run_any(f, spec);
+				break;
+			default: /* a remote client of the DNS service */
+				snprintf(spec, sizeof(spec), "udp 198.51.100.%u:%u > 192.0.2.10:53", remote, port);
+				fl_run_any(f, spec);
+				break;
+			}
+			if (i % 100 == 99)
+				fl_wait(f, (unsigned)(fl_random(&rng) % 9));
+		}
+		snprintf(spec, sizeof(spec), "after round %u", round);
+		live = fl_check_hints(f, spec);
+		if (!live)
+			fl_report(f, spec, "    no live flow to check\n");
+		fl_answer_live_udp(f, spec);
+	}
+	/* Everything expires; new flows then raise their slots again. */
+	fl_wait(f, 3600);
+	fl_expect_u64(f, "live after an hour", fl_check_hints(f, "after an hour"), 0);
+	fl_egress(f, "udp 192.0.2.10:10000 > 203.0.113.1:123");
+	fl_expect(f, "udp 203.0.113.1:123 > 192.0.2.10:10000", "pass ntp reply service");
+	fl_check_hints(f, "after a new flow");
+	fl_done(f);
+}
+
+/* Slots are the program's only word on "no flow": cleared, every reply is
+ * dropped; rebuilt from the tables in user space (what attach does for
+ * tables pinned without hints), the replies pass again. The user-space
+ * and BPF hashes must agree for that. */
+static void hints_rebuilt_from_the_tables(void **state)
+{
+	struct fl *f = fl_load("hints rebuilt", ntp_policy, TG_FACING_OUTSIDE);
+	int tables[TG_OPENERS], hints;
+	char spec[128];
+	uint32_t slots, zero = 0;
+
+	(void)state;
+	for (unsigned i = 0; i < 50; i++) {
+		snprintf(spec, sizeof(spec), "udp 192.0.2.10:%u > 203.0.113.9:123", 20000 + i);
+		fl_egress(f, spec);
+	}
+	tg_dataplane_flow_maps(&f->dp, tables, &hints);
+	slots = 2 * (fl_hint_half_mask(hints) + 1);
+	for (uint32_t slot = 0; slot < slots; slot++)
+		assert_int_equal(bpf_map_update_elem(hints, &slot, &zero, BPF_ANY), 0);
+	fl_expect(f, "udp 203.0.113.9:123 > 192.0.2.10:20000", "drop - - no-flow");
+	fl_expect(f, "udp 203.0.113.9:123 > 192.0.2.10:20049", "drop - - no-flow");
+	assert_int_equal(tg_flows_hint_tables(tables, hints), 0);
+	fl_expect_u64(f, "live flows covered", fl_check_hints(f, "rebuilt"), 50);
+	for (unsigned i = 0; i < 50; i++) {
+		snprintf(spec, sizeof(spec), "udp 203.0.113.9:123 > 192.0.2.10:%u", 20000 + i);
+		fl_expect(f, spec, "pass ntp reply service");
+	}
+	fl_done(f);
+}
+
+/* A reply whose slot a live flow raised is checked in the table: no flow
+ * there, no pass, and the miss is counted like any other. */
+static void hint_collision_still_needs_the_flow(void **state)
+{
+	static const char text[] = "default deny\n"
+				   "flow-table 1024\n"
+				   "service ntp { direction out; protocol udp; ports 123; peers any; action allow }\n";
+	struct fl *f = fl_load("hint collision", text, TG_FACING_OUTSIDE);
+	struct tg_flow_key k = { .remote = { 203, 0, 113, 9 },
+				 .local = { 192, 0, 2, 10 },
+				 .remote_port = 123,
+				 .local_port = 40000,
+				 .family = TG_FAMILY_V4,
+				 .protocol = IPPROTO_UDP };
+	int tables[TG_OPENERS], hints;
+	struct tg_flow_summary s;
+	uint32_t half_mask, slot;
+	unsigned port = 0;
+	char spec[128];
+
+	(void)state;
+	tg_dataplane_flow_maps(&f->dp, tables, &hints);
+	half_mask = fl_hint_half_mask(hints);
+	slot = tg_flow_hint_index(&k, TG_OPENED_LOCAL, half_mask);
+	for (unsigned p = 1; p < 65536 && !port; p++) {
+		k.local_port = (uint16_t)p;
+		if (p != 40000 && tg_flow_hint_index(&k, TG_OPENED_LOCAL, half_mask) == slot)
+			port = p;
+	}
+	assert_true(port != 0);
+	fl_egress(f, "udp 192.0.2.10:40000 > 203.0.113.9:123");
+	fl_expect_u64(f, "live flows covered", fl_check_hints(f, "opened"), 1);
+	snprintf(spec, sizeof(spec), "udp 203.0.113.9:123 > 192.0.2.10:%u", port);
+	fl_expect(f, spec, "drop - - no-flow");
+	fl_expect(f, "udp 203.0.113.9:123 > 192.0.2.10:40000", "pass ntp reply service");
+	fl_summary(f, &s);
+	fl_expect_u64(f, "misses counted", s.stats[TG_OPENED_LOCAL].no_flow, 1);
+	fl_done(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -892,6 +1133,9 @@ int main(void)
 		cmocka_unit_test(udp_and_icmp_lengths),
 		cmocka_unit_test(full_table_evicts_the_oldest),
 		cmocka_unit_test(flow_counters_per_opener),
+		cmocka_unit_test(hints_cover_every_live_flow),
+		cmocka_unit_test(hints_rebuilt_from_the_tables),
+		cmocka_unit_test(hint_collision_still_needs_the_flow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -161,10 +161,7 @@ static int size_flow_tables(struct tollgate *skel, const struct tg_image *img)
 {
 	uint32_t size = (uint32_t)img->settings[TG_SET_FLOW_TABLE];
 
-	if (!size)
-		size = TG_FLOW_TABLE_DEFAULT;
-	return bpf_map__set_max_entries(skel->maps.flows_out, size) ?:
-								      bpf_map__set_max_entries(skel->maps.flows_in, size);
+	return tg_flows_size_unpinned(skel, size ? size : TG_FLOW_TABLE_DEFAULT);
 }
 
 static int load_program(struct tg_dataplane *dp, const struct tg_image *img, struct tg_load_opts *opts,
@@ -273,6 +270,13 @@ int tg_dataplane_flows(struct tg_dataplane *dp, uint64_t now_ns, struct tg_flow_
 	int fds[TG_OPENERS] = { bpf_map__fd(dp->skel->maps.flows_out), bpf_map__fd(dp->skel->maps.flows_in) };
 
 	return tg_flows_summary_of(fds, bpf_map__fd(dp->skel->maps.flow_stats), now_ns, out);
+}
+
+void tg_dataplane_flow_maps(struct tg_dataplane *dp, int table_fd[TG_OPENERS], int *hints_fd)
+{
+	table_fd[TG_OPENED_LOCAL] = bpf_map__fd(dp->skel->maps.flows_out);
+	table_fd[TG_OPENED_REMOTE] = bpf_map__fd(dp->skel->maps.flows_in);
+	*hints_fd = bpf_map__fd(dp->skel->maps.flow_hints);
 }
 
 /* Per-CPU values come back as one value per possible CPU, each 8-aligned. */

@@ -53,6 +53,8 @@ int tg_dataplane_set_clock(struct tg_dataplane *dp, uint64_t now_ns);
 /* The program's own flow tables and their counters. */
 struct tg_flow_summary;
 int tg_dataplane_flows(struct tg_dataplane *dp, uint64_t now_ns, struct tg_flow_summary *out);
+/* The program's flow tables (by opener) and their hints, for tests. */
+void tg_dataplane_flow_maps(struct tg_dataplane *dp, int table_fd[TG_OPENERS], int *hints_fd);
 
 /* The sum over CPUs of a per-CPU map's value at key, as nwords u64s. */
 int tg_sum_percpu(int fd, uint32_t key, uint64_t *out, size_t nwords);

@@ -71,7 +71,7 @@ int tg_egress_attach(const char *pin_dir, int facing, int ifindex, struct tg_egr
 		return -errno;
 	tg_dataplane_configure(skel, facing, false);
 	bpf_program__set_autoload(skel->progs.tollgate_xdp, false);
-	err = tg_flows_configure(skel->obj, TG_FLOW_TABLE_DEFAULT, NULL) ?: tollgate__load(skel);
+	err = tg_flows_configure(skel, TG_FLOW_TABLE_DEFAULT, NULL) ?: tollgate__load(skel);
 	if (err)
 		goto out;
 	fd = bpf_program__fd(skel->progs.tollgate_egress);

@@ -10,16 +10,26 @@
 
 #include "tollgate.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
-struct bpf_object;
+struct tollgate;
 
 #define TG_PIN_SHARED "/sys/fs/bpf/tollgate-host"
 
-/* Points the object's flow maps at the shared pins. A table that is already
- * pinned keeps its size (reported in *size); otherwise it is created with
- * `want` entries. */
-int tg_flows_configure(struct bpf_object *obj, uint32_t want, uint32_t *size);
+/* Points the object's flow maps (tables, stats, hints) at the shared pins.
+ * A table that is already pinned keeps its size (reported in *size);
+ * otherwise it is created with `want` entries. */
+int tg_flows_configure(struct tollgate *skel, uint32_t want, uint32_t *size);
+/* A test run's own tables, `entries` each, and their hints. */
+int tg_flows_size_unpinned(struct tollgate *skel, uint32_t entries);
+/* Tables pinned without hints (pinned by a tollgate before the hints): the
+ * next load creates the hints, and tg_flows_rebuild_hints() must fill them
+ * before a program that reads them runs. */
+bool tg_flows_hints_missing(void);
+int tg_flows_rebuild_hints(void);
+/* Raises the hints to cover every entry of the tables. */
+int tg_flows_hint_tables(int table_fd[TG_OPENERS], int hints_fd);
 
 struct tg_flow_summary {
 	uint32_t size[TG_OPENERS];		/* entries each table can hold */

@@ -82,7 +82,7 @@ static struct tollgate *open_object(const char *pin_dir, int facing, uint32_t fl
 		return NULL;
 	tg_dataplane_configure(skel, facing, false);
 	bpf_program__set_autoload(skel->progs.tollgate_egress, false);
-	err = tg_flows_configure(skel->obj, flow_table, flow_size);
+	err = tg_flows_configure(skel, flow_table, flow_size);
 	if (err) {
 		tollgate__destroy(skel);
 		errno = -err;
@@ -93,6 +93,7 @@ static struct tollgate *open_object(const char *pin_dir, int facing, uint32_t fl
 
 int tg_link_create_maps(const char *pin_dir, int facing, uint32_t flow_table, uint32_t *flow_size)
 {
+	bool rebuild = tg_flows_hints_missing();
 	struct tollgate *skel = open_object(pin_dir, facing, flow_table, flow_size);
 	int err;
 
@@ -101,6 +102,9 @@ int tg_link_create_maps(const char *pin_dir, int facing, uint32_t flow_table, ui
 	bpf_program__set_autoload(skel->progs.tollgate_xdp, false);
 	err = tollgate__load(skel);
 	tollgate__destroy(skel);
+	/* Before any program that reads the hints runs. */
+	if (!err && rebuild)
+		err = tg_flows_rebuild_hints();
 	return err;
 }
 
