@@ -577,11 +577,11 @@ static __always_inline __u32 *flow_hint(const struct tg_flow_key *k, __u32 opene
 	return bpf_map_lookup_elem(&flow_hints, &slot);
 }
 
-/* 0 only when no flow of this key can be live; a missing slot proves
- * nothing. A slot no flow ever raised needs no clock. */
-static __always_inline int flow_hint_live(const struct tg_flow_key *k, __u32 opener)
+/* 0 only when no flow of the slot's keys can be live; a missing slot
+ * proves nothing. A slot no flow ever raised needs no clock. */
+static __always_inline int hint_may_be_live(__u32 *hint)
 {
-	__u32 *hint = flow_hint(k, opener), have;
+	__u32 have;
 
 	if (!hint)
 		return 1;
@@ -593,9 +593,9 @@ static __always_inline int flow_hint_live(const struct tg_flow_key *k, __u32 ope
  * once may both add their difference: the slot then overshoots, which only
  * costs table lookups, where a plain store could lower it under a live flow.
  * An atomic add without fetch is the one atomic every supported kernel has. */
-static __always_inline void flow_hint_raise(const struct tg_flow_key *k, __u32 opener, __u64 expires_ns)
+static __always_inline void hint_raise(__u32 *hint, __u64 expires_ns)
 {
-	__u32 *hint = flow_hint(k, opener), want = tg_flow_hint_of(expires_ns), have;
+	__u32 want = tg_flow_hint_of(expires_ns), have;
 
 	if (!hint)
 		return;
@@ -655,7 +655,7 @@ static __always_inline void flow_step(struct tg_flow *f, __u32 protocol, __u32 f
 }
 
 /* An allowed request: the sender opens (or refreshes) its flow. */
-static __always_inline int flow_open(void *table, struct tg_flow_key *k, __u32 opener, __u32 flags,
+static __always_inline int flow_open(void *table, struct tg_flow_key *k, __u32 *hint, __u32 opener, __u32 flags,
 				     const struct tg_settings *set)
 {
 	struct tg_flow fresh = {}, *f;
@@ -666,7 +666,7 @@ static __always_inline int flow_open(void *table, struct tg_flow_key *k, __u32 o
 	if (f && now < f->expires_ns) {
 		flow_step(f, k->protocol, flags, 1);
 		f->expires_ns = now + flow_timeout_ns(set, k, f);
-		flow_hint_raise(k, opener, f->expires_ns);
+		hint_raise(hint, f->expires_ns);
 		return 1;
 	}
 	if (k->protocol == IPPROTO_TCP && (flags & TCP_RST))
@@ -677,7 +677,7 @@ static __always_inline int flow_open(void *table, struct tg_flow_key *k, __u32 o
 		fresh.state = TG_FLOW_ESTABLISHED;
 	flow_step(&fresh, k->protocol, flags, 1);
 	fresh.expires_ns = now + flow_timeout_ns(set, k, &fresh);
-	flow_hint_raise(k, opener, fresh.expires_ns);
+	hint_raise(hint, fresh.expires_ns);
 	st = flow_stats_of(opener);
 	if (st)
 		st->created++;
@@ -700,7 +700,7 @@ static __always_inline void count_no_flow(__u32 opener)
 
 /* A reply whose hint allowed a flow: 1 when the receiver opened a live
  * flow; counts misses. */
-static __always_inline int flow_answer(void *table, struct tg_flow_key *k, __u32 opener, __u32 flags,
+static __always_inline int flow_answer(void *table, struct tg_flow_key *k, __u32 *hint, __u32 opener, __u32 flags,
 				       const struct tg_settings *set, int count_miss)
 {
 	struct tg_flow *f = bpf_map_lookup_elem(table, k);
@@ -713,18 +713,24 @@ static __always_inline int flow_answer(void *table, struct tg_flow_key *k, __u32
 	}
 	flow_step(f, k->protocol, flags, 0);
 	f->expires_ns = now + flow_timeout_ns(set, k, f);
-	flow_hint_raise(k, opener, f->expires_ns);
+	hint_raise(hint, f->expires_ns);
 	return 1;
 }
 
 enum flow_op { FLOW_OPEN = 0, FLOW_ANSWER, FLOW_REFRESH /* an answer whose miss is not counted */ };
 
-static __always_inline int flow_op(void *table, struct tg_flow_key *k, __u32 op, __u32 opener, __u32 tcp_flags,
-				   const struct tg_settings *set)
+static __always_inline int flow_op(void *table, struct tg_flow_key *k, __u32 *hint, __u32 op, __u32 opener,
+				   __u32 tcp_flags, const struct tg_settings *set)
 {
 	if (op == FLOW_OPEN)
-		return flow_open(table, k, opener, tcp_flags, set);
-	return flow_answer(table, k, opener, tcp_flags, set, op == FLOW_ANSWER);
+		return flow_open(table, k, hint, opener, tcp_flags, set);
+	return flow_answer(table, k, hint, opener, tcp_flags, set, op == FLOW_ANSWER);
+}
+
+/* flow_track()'s scalars in one argument: a BPF call takes five. */
+static __always_inline __u32 flow_how(__u32 op, __u32 opener, __u32 tcp_flags)
+{
+	return op | opener << 4 | (tcp_flags & 0xff) << 8;
 }
 
 /*
@@ -732,18 +738,20 @@ static __always_inline int flow_op(void *table, struct tg_flow_key *k, __u32 op,
  * is in the program once instead of at every call site. It stays static
  * (verified in its callers' context) rather than global, because a global
  * function taking pointers needs 5.12 and tollgate runs on 5.10; its
- * arguments are plain memory and scalars, no packet pointers.
+ * arguments are plain memory and scalars, no packet pointers. `hint` is
+ * the key's flow_hints slot (NULL if none), looked up once by the caller.
  */
-static __noinline int flow_track(struct tg_flow_key *k, __u32 op, __u32 opener, __u32 tcp_flags,
-				 const struct tg_settings *set)
+static __noinline int flow_track(struct tg_flow_key *k, __u32 *hint, __u32 how, const struct tg_settings *set)
 {
+	__u32 op = how & 0xf, opener = (how >> 4) & 0xf, tcp_flags = how >> 8;
+
 	if (!k || !set)
 		return 0;
 	/* One body per table, each with its map known: a call site that may
 	 * see either map gets no inlined lookup, and costs an indirect call. */
 	if (opener == TG_OPENED_LOCAL)
-		return flow_op(&flows_out, k, op, TG_OPENED_LOCAL, tcp_flags, set);
-	return flow_op(&flows_in, k, op, TG_OPENED_REMOTE, tcp_flags, set);
+		return flow_op(&flows_out, k, hint, op, TG_OPENED_LOCAL, tcp_flags, set);
+	return flow_op(&flows_in, k, hint, op, TG_OPENED_REMOTE, tcp_flags, set);
 }
 
 /* The side that sent the packet, in the packet's view. */
@@ -759,24 +767,26 @@ static __always_inline void open_flow_of(struct generation *g, struct packet *pk
 
 	if ((is_own_icmp(pkt) && !is_icmp_query(pkt)) || !flow_key(pkt, &k))
 		return;
-	flow_track(&k, FLOW_OPEN, sender(pkt), pkt->tcp_flags, &g->policy->settings);
+	flow_track(&k, flow_hint(&k, sender(pkt)), flow_how(FLOW_OPEN, sender(pkt), pkt->tcp_flags),
+		   &g->policy->settings);
 }
 
 /* An allowed reply: 1 when the receiver opened a live flow it belongs to. */
 static __always_inline int answer_flow_of(struct generation *g, struct packet *pkt, __u32 op)
 {
-	__u32 opener = sender(pkt) ^ 1;
+	__u32 opener = sender(pkt) ^ 1, *hint;
 	struct tg_flow_key k;
 
 	if (!flow_key(pkt, &k))
 		return 0;
 	/* The common miss, a spoofed reply, ends here: no call, no table. */
-	if (!flow_hint_live(&k, opener)) {
+	hint = flow_hint(&k, opener);
+	if (!hint_may_be_live(hint)) {
 		if (op == FLOW_ANSWER)
 			count_no_flow(opener);
 		return 0;
 	}
-	return flow_track(&k, op, opener, pkt->tcp_flags, &g->policy->settings);
+	return flow_track(&k, hint, flow_how(op, opener, pkt->tcp_flags), &g->policy->settings);
 }
 
 /*
@@ -814,10 +824,10 @@ __noinline int icmp_error_related(struct xdp_md *ctx, __u32 slot, __u32 family, 
 	/* Looked up here, not through flow_track(): 6.1 allows 512 bytes of
 	 * stack for a whole chain of calls. */
 	now = now_ns();
-	f = flow_hint_live(&k, TG_OPENED_LOCAL) ? bpf_map_lookup_elem(&flows_out, &k) : 0;
+	f = hint_may_be_live(flow_hint(&k, TG_OPENED_LOCAL)) ? bpf_map_lookup_elem(&flows_out, &k) : 0;
 	if (f && now < f->expires_ns)
 		return 1;
-	f = flow_hint_live(&k, TG_OPENED_REMOTE) ? bpf_map_lookup_elem(&flows_in, &k) : 0;
+	f = hint_may_be_live(flow_hint(&k, TG_OPENED_REMOTE)) ? bpf_map_lookup_elem(&flows_in, &k) : 0;
 	if (f && now < f->expires_ns)
 		return 1;
 	match_services(&g, &q, &d, &m);

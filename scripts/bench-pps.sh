@@ -20,6 +20,11 @@
 #               dropped as no-flow (a spoofed-reply flood); svc1's pass
 #   tollgate-sl the first (10-prefix) policy with `replies stateless`: svc0's frames
 #               pass on their ports alone, as before flow tracking
+#   tg-spoof,   issue 12's floods, on one tracked program whose only service is
+#   tg-deny     `out udp 443` from 198.19.0.0/16, with 4,096 hosts of that range:
+#               tg-spoof sends from port 443 (spoofed replies: no flow, dropped as
+#               no-flow), tg-deny from port 9999 (no service: dropped as default).
+#               Three pairs in turn; the ns/pkt ratio of each pair, and their median
 #   xdp-filter  Debian's xdp-filter, deny policy, the same hosts as exact
 #               source addresses for svc0 and svc1
 #   nftables    the same policy as interval sets in a netdev ingress chain
@@ -44,7 +49,8 @@
 # in the JSON.
 # Results also go to build/bench/pps.json. TG_PPS_TOLLGATE_ONLY=1 leaves out
 # xdp-filter and nftables; TG_PPS_SIZES="10 10000" picks the policy sizes
-# (the stateless row takes the first).
+# (the stateless row takes the first); TG_PPS_FLOODS_ONLY=1 runs only the
+# floor and the two floods.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$TOP/build
@@ -164,7 +170,13 @@ make_inputs() {
 		awk '$1 == 0 || $1 == 1 {print $2}' "$work/$n.hosts" | sort -u >"$work/$n.allow"
 		awk -v dev="$IF_RX" -f <(nft_awk) "$work/$n.policy" >"$work/$n.nft"
 	done
-	{ echo "replies stateless"; cat "$work/${SIZES[0]}.policy"; } >"$work/${SIZES[0]}.stateless.policy"
+	[ ${#SIZES[@]} -eq 0 ] ||
+		{ echo "replies stateless"; cat "$work/${SIZES[0]}.policy"; } >"$work/${SIZES[0]}.stateless.policy"
+	# The floods: one service, hosts in the benchmarking range.
+	printf 'default deny\nservice reply-443 { direction out; protocol udp; ports 443; peers 198.19.0.0/16; action allow }\n' \
+		>"$work/flood.policy"
+	awk 'BEGIN { srand(42); for (i = 0; i < 4096; i++) printf "0 198.19.%d.%d\n", int(rand() * 256), 1 + int(rand() * 254) }' \
+		>"$work/flood.hosts"
 	# The reloads alternate between two policies of the same size.
 	for n in "${SIZES[@]}"; do
 		[ "$n" -lt 100000 ] || "$BUILD/bench/gen_policy" --seed 43 "$n" 0 >"$work/$n.b.policy"
@@ -256,7 +268,7 @@ start_generator() {
 	local pace=()
 	[ "$NCPUS" -gt 1 ] && pace=(--pace "$IF_RX")
 	(exec nsenter --net="/run/netns/$NS_GEN" "$GEN" send --cpu "$GEN_CPU" "${pace[@]}" "$IF_GEN" "$1" "$RX_MAC" \
-		"$ADDR_RX" "$SPORT" "$DPORT" >"$work/gen.out" 2>&1) &
+		"$ADDR_RX" "${GEN_SPORT:-$SPORT}" "$DPORT" >"$work/gen.out" 2>&1) &
 	GEN_PID=$!
 	[ "$NCPUS" -gt 1 ] || PACED=0
 }
@@ -379,7 +391,7 @@ background_busy() {
 run_reference() {
 	rxns "$GEN" attach "$IF_RX" "$1"
 	COUNT=count_ours
-	measure "$work/10000.hosts"
+	measure "$REFERENCE_HOSTS"
 	rxns "$GEN" detach "$IF_RX"
 	row "$2" 0 - "" "$RESULT"
 }
@@ -405,6 +417,28 @@ run_tollgate() {
 	measure "$work/$n.hosts"
 	row "$name" "$n" "$n" "$load" "$RESULT"
 	if [ "$n" -ge 100000 ] && [ -z "${2:-}" ]; then time_reloads "$n"; fi
+	rxns "$TG" detach "$IF_RX" >/dev/null
+}
+
+# Spoofed replies against default-deny drops (issue 12): the same program
+# and hosts, only the source port differs. Pairs in turn, so that both
+# halves of a ratio see the same machine.
+FLOOD_RATIOS=()
+run_floods() {
+	local load i spoof deny
+	load=$(wall rxns "$TG" attach "$IF_RX" "$work/flood.policy") || die "tollgate attach failed"
+	COUNT=count_tollgate
+	for i in 1 2 3; do
+		GEN_SPORT=443 measure "$work/flood.hosts"
+		spoof=$RESULT
+		GEN_SPORT=9999 measure "$work/flood.hosts"
+		deny=$RESULT
+		row tg-spoof 1 1 "$load" "$spoof"
+		row tg-deny 1 1 "$load" "$deny"
+		FLOOD_RATIOS+=("$(ratio "$(awk '{print $3}' <<<"$spoof")" "$(awk '{print $3}' <<<"$deny")")")
+	done
+	FLOOD_REASONS=$(rxns "$TG" stats --json "$IF_RX" | grep -o '"\(no-flow\|default\)": {"pass": {"packets": [0-9]*, "bytes": [0-9]*}, "drop": {"packets": [0-9]*' |
+		sed 's/"\([a-z-]*\)".*"drop": {"packets": \([0-9]*\)/\1 \2/' | tr '\n' ' ')
 	rxns "$TG" detach "$IF_RX" >/dev/null
 }
 
@@ -491,7 +525,7 @@ print_json() {
 			printf '%s  %s' "$sep" "$i"
 			sep=$',\n'
 		done
-		printf '\n ],\n "reloads": ['
+		printf '\n ],\n "flood_spoof_vs_deny_ns_ratios": [%s],\n "reloads": [' "$(IFS=,; echo "${FLOOD_RATIOS[*]}")"
 		sep=
 		for i in "${RELOADS[@]}"; do
 			read -r n med a b c <<<"$i"
@@ -518,17 +552,21 @@ main() {
 	work=$(mktemp -d)
 	mkdir -p "$BUILD/bench"
 	make_lab
+	[ -z "${TG_PPS_FLOODS_ONLY:-}" ] || SIZES=()
 	make_inputs
+	REFERENCE_HOSTS=$work/flood.hosts
+	[ ${#SIZES[@]} -eq 0 ] || REFERENCE_HOSTS=$work/${SIZES[0]}.hosts
 
 	echo "== packets per second at the receiving XDP hook (veth, live frames)"
 	echo "60-byte UDP $SPORT->$DPORT frames from the policy's own addresses; median of $INTERVALS x 1 s"
 	printf '%-11s %7s %9s %8s %7s %7s %8s %7s %7s %7s\n' filter policy rules Mpps x-floor rx-busy ns/pkt \
 		x-floor passed load-s
 	run_reference drop floor
-	run_reference pass pass
+	[ ${#SIZES[@]} -eq 0 ] || run_reference pass pass
 	for n in "${SIZES[@]}"; do run_tollgate "$n"; done
-	run_tollgate "${SIZES[0]}" stateless
-	if [ -z "${TG_PPS_TOLLGATE_ONLY:-}" ]; then
+	[ ${#SIZES[@]} -eq 0 ] || run_tollgate "${SIZES[0]}" stateless
+	run_floods
+	if [ -z "${TG_PPS_TOLLGATE_ONLY:-}" ] && [ ${#SIZES[@]} -gt 0 ]; then
 		for n in "${SIZES[@]}"; do run_xdp_filter "$n"; done
 		for n in "${SIZES[@]}"; do run_nft "$n"; done
 	fi
@@ -546,6 +584,11 @@ main() {
 	if [ "$BUSY" -gt 10 ]; then
 		echo "note: other work was using the CPUs; expect low and noisy Mpps, and trust ns/pkt more"
 	fi
+
+	echo
+	echo "== a spoofed-reply flood against a default-deny flood (tg-spoof / tg-deny rows above)"
+	echo "ns/pkt ratio per pair: ${FLOOD_RATIOS[*]}; median $(printf '%s\n' "${FLOOD_RATIOS[@]}" | sort -n | sed -n 2p)"
+	echo "drops by reason: $FLOOD_REASONS"
 
 	echo
 	echo "== tollgate reload (wall time, median of 3, no traffic)"

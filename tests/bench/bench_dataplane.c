@@ -159,7 +159,7 @@ static double time_prog(int prog_fd, const uint8_t *frame, size_t len)
 }
 
 /*
- * Two frames through one program, run after run in turn, so that both see
+ * Two frames (through one program or two), run after run in turn, so that both see
  * the same machine: their medians, and the median of the per-run ratios
  * (steadier than the ratio of medians on a noisy host).
  */
@@ -167,15 +167,15 @@ struct pair_time {
 	double a, b, ratio;
 };
 
-static struct pair_time time_pair(int prog_fd, const uint8_t *frame_a, size_t len_a, const uint8_t *frame_b,
+static struct pair_time time_pair(int prog_a, const uint8_t *frame_a, size_t len_a, int prog_b, const uint8_t *frame_b,
 				  size_t len_b)
 {
 	double sa[MAX_RUNS], sb[MAX_RUNS], ratio[MAX_RUNS];
 	struct pair_time t;
 
 	for (unsigned r = 0; r < runs; r++) {
-		sa[r] = time_once(prog_fd, frame_a, len_a);
-		sb[r] = time_once(prog_fd, frame_b, len_b);
+		sa[r] = time_once(prog_a, frame_a, len_a);
+		sb[r] = time_once(prog_b, frame_b, len_b);
 		ratio[r] = sb[r] > 0 ? sa[r] / sb[r] : 0;
 	}
 	t.a = median(sa, runs);
@@ -347,16 +347,33 @@ static void flow_print(FILE *json, const struct flow_row *rows, size_t n)
 	}
 }
 
+/* Checks each path of one loaded mode before anything is timed. The host's
+ * request goes out first: its flow is live from then on. */
+static int flow_check(struct flow_bench *b, uint8_t (*frames)[128], size_t *lens, bool tracked)
+{
+	expect_verdict(b, frames, lens, F_DENY, TG_DROP, "no service");
+	expect_verdict(b, frames, lens, F_SPOOF, tracked ? TG_DROP : TG_PASS, "a reply without a request");
+	if (tg_dataplane_run_egress(&b->dp, frames[F_EGRESS_REQ], lens[F_EGRESS_REQ]))
+		return -1;
+	expect_verdict(b, frames, lens, F_REPLY, TG_PASS, "the reply to the host's request");
+	expect_verdict(b, frames, lens, F_REMOTE_REQ, TG_PASS, "a remote client's request");
+	return 0;
+}
+
+/*
+ * Both modes are loaded at once, so that each row times its two sides in
+ * turn (time_pair): tracked and stateless, or a spoofed reply and a
+ * default deny in the tracked program.
+ */
 static int bench_flows(FILE *json)
 {
 	static uint8_t trace[TRACE_LEN][16];
 	static const char *modes[2] = { "tracked", "stateless" };
-	enum { EGRESS, REMOTE_REQ, REMOTE_OPEN, REPLY, TIMES };
 	uint8_t frames[F_FRAMES][128];
 	size_t lens[F_FRAMES];
-	struct flow_bench b;
-	double t[2][TIMES];
-	struct pair_time spoof = { 0 }, spoof_varied = { 0 };
+	struct flow_bench fixed[2], varied[2];
+	struct pair_time egress, remote_req, remote_open, reply, spoof, spoof_varied;
+	int xdp[2], xdp_varied[2];
 
 	for (int i = 0; i < F_FRAMES; i++)
 		lens[i] = flow_frame((enum flow_frame)i, frames[i], sizeof(frames[i]));
@@ -368,43 +385,36 @@ static int bench_flows(FILE *json)
 		memcpy(trace[i], &a, 4);
 	}
 	for (int m = 0; m < 2; m++) {
-		int xdp;
-
-		if (flow_load(&b, modes[m], NULL))
-			return -1;
-		xdp = tg_dataplane_prog_fd(&b.dp);
-		/* Each path is checked before it is timed. The host's request goes
-		 * out first: its flow is live from then on. */
-		expect_verdict(&b, frames, lens, F_DENY, TG_DROP, "no service");
-		expect_verdict(&b, frames, lens, F_SPOOF, m == 0 ? TG_DROP : TG_PASS, "a reply without a request");
-		if (tg_dataplane_run_egress(&b.dp, frames[F_EGRESS_REQ], lens[F_EGRESS_REQ]))
-			return -1;
-		expect_verdict(&b, frames, lens, F_REPLY, TG_PASS, "the reply to the host's request");
-		expect_verdict(&b, frames, lens, F_REMOTE_REQ, TG_PASS, "a remote client's request");
-		t[m][EGRESS] = time_prog(egress_fd(&b), frames[F_EGRESS_REQ], lens[F_EGRESS_REQ]);
-		t[m][REMOTE_REQ] = time_prog(xdp, frames[F_REMOTE_REQ], lens[F_REMOTE_REQ]);
-		t[m][REPLY] = time_prog(xdp, frames[F_REPLY], lens[F_REPLY]);
-		if (m == 0)
-			spoof = time_pair(xdp, frames[F_SPOOF], lens[F_SPOOF], frames[F_DENY], lens[F_DENY]);
-		flow_unload(&b);
 		/* Varied remote addresses: each remote request opens a flow (the
 		 * table churns as an LRU), each spoof misses the table. */
-		if (flow_load(&b, modes[m], trace))
+		if (flow_load(&fixed[m], modes[m], NULL) || flow_check(&fixed[m], frames, lens, m == 0) ||
+		    flow_load(&varied[m], modes[m], trace))
 			return -1;
-		xdp = tg_dataplane_prog_fd(&b.dp);
-		t[m][REMOTE_OPEN] = time_prog(xdp, frames[F_REMOTE_REQ], lens[F_REMOTE_REQ]);
-		if (m == 0)
-			spoof_varied = time_pair(xdp, frames[F_SPOOF], lens[F_SPOOF], frames[F_DENY], lens[F_DENY]);
-		flow_unload(&b);
+		xdp[m] = tg_dataplane_prog_fd(&fixed[m].dp);
+		xdp_varied[m] = tg_dataplane_prog_fd(&varied[m].dp);
+	}
+	egress = time_pair(egress_fd(&fixed[0]), frames[F_EGRESS_REQ], lens[F_EGRESS_REQ], egress_fd(&fixed[1]),
+			   frames[F_EGRESS_REQ], lens[F_EGRESS_REQ]);
+	remote_req = time_pair(xdp[0], frames[F_REMOTE_REQ], lens[F_REMOTE_REQ], xdp[1], frames[F_REMOTE_REQ],
+			       lens[F_REMOTE_REQ]);
+	reply = time_pair(xdp[0], frames[F_REPLY], lens[F_REPLY], xdp[1], frames[F_REPLY], lens[F_REPLY]);
+	spoof = time_pair(xdp[0], frames[F_SPOOF], lens[F_SPOOF], xdp[0], frames[F_DENY], lens[F_DENY]);
+	remote_open = time_pair(xdp_varied[0], frames[F_REMOTE_REQ], lens[F_REMOTE_REQ], xdp_varied[1],
+				frames[F_REMOTE_REQ], lens[F_REMOTE_REQ]);
+	spoof_varied =
+		time_pair(xdp_varied[0], frames[F_SPOOF], lens[F_SPOOF], xdp_varied[0], frames[F_DENY], lens[F_DENY]);
+	for (int m = 0; m < 2; m++) {
+		flow_unload(&fixed[m]);
+		flow_unload(&varied[m]);
 	}
 	const struct flow_row rows[] = {
-		{ "egress: the host's request (refreshes its flow)", "tracked", "stateless", t[0][EGRESS],
-		  t[1][EGRESS] },
-		{ "xdp: a remote client's request (refreshes)", "tracked", "stateless", t[0][REMOTE_REQ],
-		  t[1][REMOTE_REQ] },
-		{ "xdp: remote requests, 65536 sources (opens)", "tracked", "stateless", t[0][REMOTE_OPEN],
-		  t[1][REMOTE_OPEN] },
-		{ "xdp: a reply inside a live flow", "tracked", "stateless", t[0][REPLY], t[1][REPLY] },
+		{ "egress: the host's request (refreshes its flow)", "tracked", "stateless", egress.a, egress.b,
+		  egress.ratio },
+		{ "xdp: a remote client's request (refreshes)", "tracked", "stateless", remote_req.a, remote_req.b,
+		  remote_req.ratio },
+		{ "xdp: remote requests, 65536 sources (opens)", "tracked", "stateless", remote_open.a, remote_open.b,
+		  remote_open.ratio },
+		{ "xdp: a reply inside a live flow", "tracked", "stateless", reply.a, reply.b, reply.ratio },
 		{ "xdp: spoofed reply (no flow) vs default deny", "spoof", "deny", spoof.a, spoof.b, spoof.ratio },
 		{ "xdp: the same, 65536 sources", "spoof", "deny", spoof_varied.a, spoof_varied.b, spoof_varied.ratio },
 	};
@@ -412,7 +422,8 @@ static int bench_flows(FILE *json)
 	flow_print(json, rows, ARRAY_SIZE(rows));
 	printf("tracked vs stateless: the same frame under `replies tracked` and `replies stateless`; spoof vs deny:\n"
 	       "a reply-shaped packet without a flow (dropped, no-flow) next to one no service matches (dropped,\n"
-	       "default), both tracked. Fixed frames repeat one flow; \"65536 sources\" varies the remote address\n");
+	       "default), both tracked. Fixed frames repeat one flow; \"65536 sources\" varies the remote address.\n"
+	       "Each row times its two sides in turn, run after run; the ratio is the median of the runs' ratios\n");
 	return 0;
 }
 

@@ -96,7 +96,12 @@ listening "$R" u 123 && listening "$R" u 53 && listening "$R" t 80 && listening 
 tables_before=$(test -d /sys/fs/bpf/tollgate-host && echo yes || echo no)
 expect_exit attach/egress-classifier 0 "attached \(native, facing outside, .*egress (tcx|clsact)\)" tgH attach "$IH" "$work/short.policy"
 expect_ok attach/host-tables-pinned test -e /sys/fs/bpf/tollgate-host/flows_out -a -e /sys/fs/bpf/tollgate-host/flows_in \
-	-a -e /sys/fs/bpf/tollgate-host/flow_stats
+	-a -e /sys/fs/bpf/tollgate-host/flow_stats -a -e /sys/fs/bpf/tollgate-host/flow_hints
+# The hints are sized with the tables: two slots per entry of each, a power of two.
+map_entries() { bpftool -j map show pinned "/sys/fs/bpf/tollgate-host/$1" | sed -n 's/.*"max_entries":\([0-9]*\).*/\1/p'; }
+hint_slots=$(map_entries flow_hints) table_entries=$(map_entries flows_out)
+expect_ok "attach/hints-sized-with-tables ($hint_slots for $table_entries)" test "${hint_slots:-0}" -ge $((4 * ${table_entries:-1})) \
+	-a "${hint_slots:-0}" -lt $((8 * ${table_entries:-1})) -a $((hint_slots & (hint_slots - 1))) -eq 0
 expect_exit attach/status-shows-flows 0 "flows +opened here *: [0-9]+ live of [0-9]+" tgH status "$IH"
 egress_kind=$(tgH status "$IH" | awk '$1 == "egress" {print $2}')
 egress_link=""
