@@ -483,16 +483,33 @@ static __always_inline __u32 l4_lookup(struct generation *g, struct packet *pkt,
 	return l4_class(g, tg_l4_index(image_role, row, (__u32)mapped));
 }
 
-/* Stateless: the first service that takes the packet, by ports and flags. */
-static __always_inline void match_services(struct generation *g, struct packet *pkt, struct decision *d,
-					   struct match *m)
+/* The l4 classes of the packet's ports (or type) as a request and as a
+ * reply, in the packet's view. */
+static __always_inline void l4_classes(struct generation *g, struct packet *pkt, struct match *m)
 {
-	const struct tg_settings *set = &g->policy->settings;
-	__u32 service, row, value_req = 0, value_rep = 0;
+	__u32 row, value_req = 0, value_rep = 0;
 	__u32 req_role = TG_ROLE_REQUEST, rep_role = TG_ROLE_REPLY;
 
 	m->flipped = pkt->facing != cfg_facing;
-	m->req_cls = m->rep_cls = 0;
+	if (m->flipped) {
+		req_role = TG_ROLE_REPLY;
+		rep_role = TG_ROLE_REQUEST;
+	}
+	row = l4_row(pkt, &value_req, &value_rep);
+	m->req_cls = l4_lookup(g, pkt, req_role, row, value_req, m->flipped);
+	m->rep_cls = 0;
+	/* A TCP segment without ACK (a SYN, say) is never a reply. */
+	if (pkt->protocol != IPPROTO_TCP || (pkt->tcp_flags & TCP_ACK))
+		m->rep_cls = l4_lookup(g, pkt, rep_role, row, value_rep, m->flipped);
+}
+
+/* Stateless: the first service that takes the packet, by ports and flags.
+ * l4_classes() has filled m. */
+static __always_inline void match_classes(struct generation *g, struct packet *pkt, struct decision *d, struct match *m)
+{
+	const struct tg_settings *set = &g->policy->settings;
+	__u32 service;
+
 	m->peer_mask = m->req_mask = 0;
 	m->peer = lookup_peer_class(g, pkt);
 	if (!m->peer)
@@ -504,21 +521,19 @@ static __always_inline void match_services(struct generation *g, struct packet *
 			return decide(d, set->default_verdict, TG_REASON_DEFAULT);
 		return decide_service(g, d, service, TG_ROLE_FRAGMENT, TG_REASON_FRAGMENT);
 	}
-	if (m->flipped) {
-		req_role = TG_ROLE_REPLY;
-		rep_role = TG_ROLE_REQUEST;
-	}
-	row = l4_row(pkt, &value_req, &value_rep);
-	m->req_cls = l4_lookup(g, pkt, req_role, row, value_req, m->flipped);
-	/* A TCP segment without ACK (a SYN, say) is never a reply. */
-	if (pkt->protocol != IPPROTO_TCP || (pkt->tcp_flags & TCP_ACK))
-		m->rep_cls = l4_lookup(g, pkt, rep_role, row, value_rep, m->flipped);
 	service = first_common(g, m->peer, m->req_cls, m->rep_cls, &m->peer_mask, &m->req_mask);
 	if (service == TG_NO_SERVICE)
 		return decide(d, set->default_verdict, TG_REASON_DEFAULT);
 	decide_service(g, d, service, TG_ROLES, TG_REASON_SERVICE);
 	if (m->flipped)
 		d->role ^= 1; /* request <-> reply */
+}
+
+static __always_inline void match_services(struct generation *g, struct packet *pkt, struct decision *d,
+					   struct match *m)
+{
+	l4_classes(g, pkt, m);
+	match_classes(g, pkt, d, m);
 }
 
 /* ------------------------------------------------------------- flows */
@@ -699,7 +714,7 @@ static __always_inline void count_no_flow(__u32 opener)
 }
 
 /* A reply whose hint allowed a flow: 1 when the receiver opened a live
- * flow; counts misses. */
+ * flow; counts misses. Without settings, only looks. */
 static __always_inline int flow_answer(void *table, struct tg_flow_key *k, __u32 *hint, __u32 opener, __u32 flags,
 				       const struct tg_settings *set, int count_miss)
 {
@@ -711,20 +726,27 @@ static __always_inline int flow_answer(void *table, struct tg_flow_key *k, __u32
 			count_no_flow(opener);
 		return 0;
 	}
+	if (!set)
+		return 1; /* a look, not an answer: nothing changes */
 	flow_step(f, k->protocol, flags, 0);
 	f->expires_ns = now + flow_timeout_ns(set, k, f);
 	hint_raise(hint, f->expires_ns);
 	return 1;
 }
 
-enum flow_op { FLOW_OPEN = 0, FLOW_ANSWER, FLOW_REFRESH /* an answer whose miss is not counted */ };
+enum flow_op {
+	FLOW_OPEN = 0,
+	FLOW_ANSWER,
+	FLOW_REFRESH, /* an answer whose miss is not counted */
+	FLOW_LOOK,    /* is there a live flow? counts a miss, changes nothing */
+};
 
 static __always_inline int flow_op(void *table, struct tg_flow_key *k, __u32 *hint, __u32 op, __u32 opener,
 				   __u32 tcp_flags, const struct tg_settings *set)
 {
 	if (op == FLOW_OPEN)
 		return flow_open(table, k, hint, opener, tcp_flags, set);
-	return flow_answer(table, k, hint, opener, tcp_flags, set, op == FLOW_ANSWER);
+	return flow_answer(table, k, hint, opener, tcp_flags, op == FLOW_LOOK ? 0 : set, op != FLOW_REFRESH);
 }
 
 /* flow_track()'s scalars in one argument: a BPF call takes five. */
@@ -782,7 +804,7 @@ static __always_inline int answer_flow_of(struct generation *g, struct packet *p
 	/* The common miss, a spoofed reply, ends here: no call, no table. */
 	hint = flow_hint(&k, opener);
 	if (!hint_may_be_live(hint)) {
-		if (op == FLOW_ANSWER)
+		if (op != FLOW_REFRESH)
 			count_no_flow(opener);
 		return 0;
 	}
@@ -834,14 +856,38 @@ __noinline int icmp_error_related(struct xdp_md *ctx, __u32 slot, __u32 family, 
 	return d.reason == TG_REASON_SERVICE && d.verdict == TG_PASS && d.role == TG_ROLE_REPLY;
 }
 
+/* No live flow for a packet only a reply could be: the default decides. */
+static __always_inline void no_flow(struct generation *g, struct decision *d)
+{
+	decide(d, g->policy->settings.default_verdict, TG_REASON_NO_FLOW);
+}
+
+/*
+ * Under `default deny` with tracking, a packet that only a reply could be
+ * (some service takes its ports or type as a reply, none as a request)
+ * needs a live flow whatever its address: without one it is dropped as
+ * no-flow. Tested from the classes themselves, not kept in a flag: a flag
+ * known to the verifier as 0 on one path and 1 on another would have it
+ * check everything after twice.
+ */
+static __always_inline int only_a_reply(struct generation *g, struct packet *pkt, struct match *m)
+{
+	return g->policy->settings.default_verdict == TG_DROP && !pkt->nonfirst_fragment && !m->req_cls && m->rep_cls;
+}
+
 /* With `replies tracked`: a reply passes only inside a live flow; without
  * one it is not a reply, and the request side (or the default) decides. */
 static __always_inline void track(struct generation *g, struct packet *pkt, struct decision *d, struct match *m)
 {
 	__u32 service;
 
-	if (d->reason != TG_REASON_SERVICE || d->verdict != TG_PASS)
+	if (d->reason != TG_REASON_SERVICE || d->verdict != TG_PASS) {
+		/* Only a reply, and no service passed it: the flow still
+		 * decides the reason, whatever the hint said in classify(). */
+		if (only_a_reply(g, pkt, m) && !answer_flow_of(g, pkt, FLOW_LOOK))
+			no_flow(g, d);
 		return;
+	}
 	if (d->role == TG_ROLE_REQUEST)
 		return open_flow_of(g, pkt);
 	if (answer_flow_of(g, pkt, FLOW_ANSWER))
@@ -851,12 +897,31 @@ static __always_inline void track(struct generation *g, struct packet *pkt, stru
 	 * (class 0 is the empty mask). */
 	service = m->req_cls && m->peer_mask && m->req_mask ? first_of(m->peer_mask, m->req_mask, 0) : TG_NO_SERVICE;
 	if (service == TG_NO_SERVICE)
-		return decide(d, g->policy->settings.default_verdict, TG_REASON_NO_FLOW);
+		return no_flow(g, d);
 	decide_service(g, d, service, TG_ROLES, TG_REASON_SERVICE);
 	if (d->verdict == TG_PASS)
 		open_flow_of(g, pkt);
 }
 
+/* The hint alone: 0 when the packet's flow cannot be live (the miss is
+ * counted), 1 when the table must tell. */
+static __always_inline int flow_may_be_live(struct packet *pkt)
+{
+	__u32 opener = sender(pkt) ^ 1;
+	struct tg_flow_key k;
+
+	if (!flow_key(pkt, &k) || hint_may_be_live(flow_hint(&k, opener)))
+		return 1;
+	count_no_flow(opener);
+	return 0;
+}
+
+/*
+ * The l4 classes come first: with tracking, a packet only a reply could be
+ * is checked against the flow hints before its address, so a flood of
+ * spoofed replies costs a hint read, never a walk of the prefix tables;
+ * with a flow (or a hint that cannot tell) it is classified as usual.
+ */
 static __always_inline void classify(struct xdp_md *ctx, struct generation *g, struct packet *pkt, struct decision *d)
 {
 	const struct tg_settings *set = &g->policy->settings;
@@ -868,7 +933,10 @@ static __always_inline void classify(struct xdp_md *ctx, struct generation *g, s
 		return decide(d, TG_PASS, TG_REASON_ESSENTIAL_ICMP);
 	if (pkt->nonfirst_fragment && set->frag_mode != TG_FRAG_MATCH)
 		return decide(d, set->frag_mode == TG_FRAG_ALLOW ? TG_PASS : TG_DROP, TG_REASON_FRAGMENT);
-	match_services(g, pkt, d, &m);
+	l4_classes(g, pkt, &m);
+	if (tracked && only_a_reply(g, pkt, &m) && !flow_may_be_live(pkt))
+		return no_flow(g, d);
+	match_classes(g, pkt, d, &m);
 	if (tracked)
 		track(g, pkt, d, &m);
 }

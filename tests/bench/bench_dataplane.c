@@ -297,6 +297,9 @@ static int flow_load(struct flow_bench *b, const char *mode, uint8_t (*trace)[16
 	err = tg_dataplane_load(&b->dp, &b->img, &opts);
 	if (err)
 		fprintf(stderr, "bench: cannot load tollgate (flows, %s): %s\n", mode, opts.log ? opts.log : "");
+	else if (!trace)
+		printf("verified (%s): xdp %u instructions, egress %u (the limit is 1,000,000)\n", mode,
+		       opts.verified_xdp, opts.verified_egress);
 	free(opts.log);
 	return err;
 }

@@ -1116,6 +1116,88 @@ static void hint_collision_still_needs_the_flow(void **state)
 	fl_done(f);
 }
 
+/* The local port whose hint slot (in the host's half) is the one `taken`
+ * maps to, for replies from remote:rport; 0 if none. */
+static unsigned colliding_port(int hints_fd, const struct tg_flow_key *taken, const uint8_t remote[4], unsigned rport)
+{
+	uint32_t half_mask = fl_hint_half_mask(hints_fd), slot = tg_flow_hint_index(taken, TG_OPENED_LOCAL, half_mask);
+	struct tg_flow_key k = *taken;
+
+	memcpy(k.remote, remote, 4);
+	k.remote_port = (uint16_t)rport;
+	for (unsigned p = 1024; p < 65536; p++) {
+		k.local_port = (uint16_t)p;
+		if (p != taken->local_port && tg_flow_hint_index(&k, TG_OPENED_LOCAL, half_mask) == slot)
+			return p;
+	}
+	return 0;
+}
+
+/* Under default deny, a packet only a reply could be needs a live flow
+ * before its address is looked at: without one it is no-flow, whoever sent
+ * it (docs/policy.md, "Flows"). Under default allow the address decides
+ * first, as ever. */
+static void reply_only_packets_need_a_flow_first(void **state)
+{
+	static const char deny_text[] =
+		"default deny\n"
+		"flow-table 1024\n"
+		"service blocked { direction out; protocol udp; ports 123; peers 198.51.100.0/24; action deny }\n"
+		"service ntp { direction out; protocol udp; ports 123; peers 203.0.113.0/24; action allow }\n"
+		"service web { direction out; protocol tcp; ports 80; peers 203.0.113.0/24; action allow }\n";
+	static const char allow_text[] =
+		"default allow\n"
+		"service blocked { direction out; protocol udp; ports 123; peers 198.51.100.0/24; action deny }\n"
+		"service ntp { direction out; protocol udp; ports 123; peers 203.0.113.0/24; action allow }\n";
+	static const uint8_t unlisted[4] = { 198, 18, 0, 9 }, blocked[4] = { 198, 51, 100, 9 };
+	struct tg_flow_key taken = { .remote = { 203, 0, 113, 9 },
+				     .local = { 192, 0, 2, 10 },
+				     .remote_port = 123,
+				     .local_port = 40000,
+				     .family = TG_FAMILY_V4,
+				     .protocol = IPPROTO_UDP };
+	struct fl *f = fl_load("reply only, default deny", deny_text, TG_FACING_OUTSIDE);
+	int tables[TG_OPENERS], hints;
+	struct tg_flow_summary s;
+	unsigned port;
+	char spec[128];
+
+	(void)state;
+	fl_expect(f, "udp 203.0.113.9:123 > 192.0.2.10:40000", "drop - - no-flow");
+	fl_expect(f, "udp 198.51.100.9:123 > 192.0.2.10:40000", "drop - - no-flow");
+	fl_expect(f, "udp 198.18.0.9:123 > 192.0.2.10:40000", "drop - - no-flow");
+	fl_expect(f, "udp [2001:db8::9]:123 > [2001:db8:1::10]:40000", "drop - - no-flow");
+	fl_expect(f, "tcp 198.18.0.9:80 > 192.0.2.10:40000 A", "drop - - no-flow");
+	/* A SYN is never a reply, and ports no service takes are no reply. */
+	fl_expect(f, "tcp 198.18.0.9:80 > 192.0.2.10:40000 S", "drop - - default");
+	fl_expect(f, "udp 198.18.0.9:124 > 192.0.2.10:40000", "drop - - default");
+	fl_summary(f, &s);
+	fl_expect_u64(f, "misses counted", s.stats[TG_OPENED_LOCAL].no_flow, 5);
+	/* With the flow, the reply is classified as usual. */
+	fl_egress(f, "udp 192.0.2.10:40000 > 203.0.113.9:123");
+	fl_expect(f, "udp 203.0.113.9:123 > 192.0.2.10:40000", "pass ntp reply service");
+	/* A hint the live flow raised sends the others the long way (the
+	 * address, then the table): the verdict and the reason stay. */
+	tg_dataplane_flow_maps(&f->dp, tables, &hints);
+	port = colliding_port(hints, &taken, unlisted, 123);
+	assert_true(port != 0);
+	snprintf(spec, sizeof(spec), "udp 198.18.0.9:123 > 192.0.2.10:%u", port);
+	fl_expect(f, spec, "drop - - no-flow");
+	port = colliding_port(hints, &taken, blocked, 123);
+	assert_true(port != 0);
+	snprintf(spec, sizeof(spec), "udp 198.51.100.9:123 > 192.0.2.10:%u", port);
+	fl_expect(f, spec, "drop - - no-flow");
+	fl_summary(f, &s);
+	fl_expect_u64(f, "misses counted, the long way too", s.stats[TG_OPENED_LOCAL].no_flow, 7);
+	fl_done(f);
+
+	f = fl_load("reply only, default allow", allow_text, TG_FACING_OUTSIDE);
+	fl_expect(f, "udp 198.51.100.9:123 > 192.0.2.10:40000", "drop blocked reply service");
+	fl_expect(f, "udp 203.0.113.9:123 > 192.0.2.10:40000", "pass - - no-flow");
+	fl_expect(f, "udp 198.18.0.9:123 > 192.0.2.10:40000", "pass - - default");
+	fl_done(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1136,6 +1218,7 @@ int main(void)
 		cmocka_unit_test(hints_cover_every_live_flow),
 		cmocka_unit_test(hints_rebuilt_from_the_tables),
 		cmocka_unit_test(hint_collision_still_needs_the_flow),
+		cmocka_unit_test(reply_only_packets_need_a_flow_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

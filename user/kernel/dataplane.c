@@ -194,6 +194,16 @@ static int load_program(struct tg_dataplane *dp, const struct tg_image *img, str
 	return err;
 }
 
+/* What the verifier processed for a loaded program (0 before 5.16). */
+static uint32_t verified_insns(int prog_fd)
+{
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(prog_fd, &info, &len) ? 0 : info.verified_insns;
+}
+
 int tg_dataplane_load(struct tg_dataplane *dp, const struct tg_image *img, struct tg_load_opts *opts)
 {
 	uint64_t start = tg_monotonic_ns(), loaded, fill_ns = 0;
@@ -215,6 +225,8 @@ int tg_dataplane_load(struct tg_dataplane *dp, const struct tg_image *img, struc
 	if (opts) {
 		opts->load_ns = loaded - start;
 		opts->fill_ns = fill_ns;
+		opts->verified_xdp = verified_insns(bpf_program__fd(dp->skel->progs.tollgate_xdp));
+		opts->verified_egress = verified_insns(bpf_program__fd(dp->skel->progs.tollgate_egress));
 	}
 	return 0;
 fail:

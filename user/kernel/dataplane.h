@@ -27,6 +27,8 @@ struct tg_load_opts {
 	char *log;	  /* out: libbpf/verifier messages on failure (caller frees) */
 	uint64_t load_ns; /* out: open and verify */
 	uint64_t fill_ns; /* out: writing the image into the maps */
+	/* out: instructions the verifier processed (5.16+; else 0), for make bench */
+	uint32_t verified_xdp, verified_egress;
 };
 
 /* For test runs (replay, tests, make bench): a program of its own, unpinned,

@@ -209,7 +209,7 @@ static int first_service(const struct tg_policy *pol, const struct tg_hostmap *h
 	return found;
 }
 
-/* Steps 4 to 6 of the decision order, without flows: what the ports, types
+/* Steps 4, 6 and 7 of the decision order, without flows: what the ports, types
  * and peers of the services say. `opposite`: the packet is seen the other
  * way round from the attachment (leaving, or quoted). */
 static void match_services(const struct tg_policy *pol, const struct tg_hostmap *hosts, int facing,
@@ -294,6 +294,25 @@ static bool is_icmp_error(const struct tg_pkt *pkt)
 	return pkt->icmp_type >= 1 && pkt->icmp_type <= 4; /* not neighbour discovery */
 }
 
+/* Some service takes the packet's ports or type as a reply and none as a
+ * request, whatever the peers (docs/policy.md, "Flows"). */
+static bool only_a_reply(const struct tg_policy *pol, int facing, const struct tg_pkt *pkt)
+{
+	bool reply = false;
+
+	for (size_t s = 0; s < pol->nservices; s++) {
+		const struct tg_service *svc = &pol->services[s];
+		int role = arriving_role(svc->direction, facing);
+
+		if (!protocol_matches(svc, pkt) || !l4_matches(svc, pkt, role, false))
+			continue;
+		if (role == TG_ROLE_REQUEST)
+			return false;
+		reply = true;
+	}
+	return reply;
+}
+
 void tg_reference_arrive(const struct tg_policy *pol, const struct tg_hostmap *hosts, int facing,
 			 struct tg_flow_model *flows, const struct tg_pkt *pkt, struct tg_decision *out)
 {
@@ -311,6 +330,11 @@ void tg_reference_arrive(const struct tg_policy *pol, const struct tg_hostmap *h
 	if (pkt->nonfirst_fragment && pol->setting[TG_SET_FRAGMENTS] != TG_FRAG_MATCH)
 		return decide(out, pol->setting[TG_SET_FRAGMENTS] == TG_FRAG_ALLOW ? TG_PASS : TG_DROP,
 			      TG_REASON_FRAGMENT);
+	/* Under default deny, a packet only a reply could be needs its flow
+	 * first, whatever its address. */
+	if (track && verdict_of(pol->setting[TG_SET_DEFAULT]) == TG_DROP && !pkt->nonfirst_fragment &&
+	    only_a_reply(pol, facing, pkt) && !tg_flow_model_reply_is_live(flows, pkt, facing))
+		return decide(out, TG_DROP, TG_REASON_NO_FLOW);
 	match_services(pol, hosts, facing, pkt, false, out);
 	if (!track || out->reason != TG_REASON_SERVICE || out->verdict != TG_PASS)
 		return;

@@ -234,3 +234,10 @@ bool tg_flow_model_answer(struct tg_flow_model *m, const struct tg_policy *pol, 
 	refresh(m, pol, f);
 	return true;
 }
+
+bool tg_flow_model_reply_is_live(const struct tg_flow_model *m, const struct tg_pkt *pkt, int facing)
+{
+	struct tg_model_flow k;
+
+	return tg_flow_model_key(pkt, facing, &k) && find_live(m, opener_of_request(!facing), &k);
+}

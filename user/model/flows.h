@@ -50,6 +50,8 @@ void tg_flow_model_open(struct tg_flow_model *m, const struct tg_policy *pol, co
 /* A reply seen under facing: whether the receiver's side opened a live
  * flow for it; if so, the flow takes the packet (state, expiry). */
 bool tg_flow_model_answer(struct tg_flow_model *m, const struct tg_policy *pol, const struct tg_pkt *pkt, int facing);
+/* Whether a reply seen under facing has a live flow, changing nothing. */
+bool tg_flow_model_reply_is_live(const struct tg_flow_model *m, const struct tg_pkt *pkt, int facing);
 /* Whether key (any opener) is a live flow. */
 bool tg_flow_model_is_live(const struct tg_flow_model *m, const struct tg_model_flow *key);
 
