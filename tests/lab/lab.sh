@@ -97,7 +97,8 @@ lab_cleanup() {
 	# host's flow tables go too, so that a failed run leaves none behind
 	# (they would decide the next attach's flow-table size).
 	if rmdir /sys/fs/bpf/tollgate 2>/dev/null && [ ${#LAB_IFACES[@]} -gt 0 ]; then
-		rm -f /sys/fs/bpf/tollgate-host/flows_out /sys/fs/bpf/tollgate-host/flows_in /sys/fs/bpf/tollgate-host/flow_stats
+		rm -f /sys/fs/bpf/tollgate-host/flows_out /sys/fs/bpf/tollgate-host/flows_in \
+			/sys/fs/bpf/tollgate-host/flow_stats /sys/fs/bpf/tollgate-host/flow_hints
 		rmdir /sys/fs/bpf/tollgate-host 2>/dev/null
 	fi
 	for ns in "${LAB_NETNS[@]}"; do
