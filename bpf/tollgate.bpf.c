@@ -42,24 +42,38 @@ const volatile __u32 cfg_flow_hint_half_mask = 0;
  * (sizes rather than BTF types: clang leaves types that only an inner map
  * names as forward declarations, which libbpf cannot size).
  */
-struct gen_v4_map {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+/* The peer lookup (include/tollgate.h): arrays sized to each policy, which
+ * BPF_F_INNER_MAP allows, and mmapable so that the loader writes them in
+ * bulk. */
+struct gen_peer_nodes_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	__uint(max_entries, 1); /* sized to each policy */
-	__uint(key_size, sizeof(struct tg_v4_key));
-	__uint(value_size, sizeof(__u32));
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u64));
 };
 
-struct gen_v6_map {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+struct gen_peer_bounds4_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
-	__uint(key_size, sizeof(struct tg_v6_key));
-	__uint(value_size, sizeof(__u32));
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u64));
 };
 
+struct gen_peer_bounds6_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct tg_lk_bound6));
+};
+
+/* The l4 array and the masks are mmapable too: a reload writes them with
+ * one copy each. */
 struct gen_l4_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, TG_L4_ENTRIES);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(__u32));
@@ -67,6 +81,7 @@ struct gen_l4_map {
 
 struct gen_masks_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, TG_MAX_CLASSES);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(struct tg_mask));
@@ -84,16 +99,24 @@ struct {
 	__uint(max_entries, TG_GEN_SLOTS);
 	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-	__array(values, struct gen_v4_map);
-} gen_v4 SEC(".maps");
+	__array(values, struct gen_peer_nodes_map);
+} gen_peer_nodes SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, TG_GEN_SLOTS);
 	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-	__array(values, struct gen_v6_map);
-} gen_v6 SEC(".maps");
+	__array(values, struct gen_peer_bounds4_map);
+} gen_peer_bounds4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, TG_GEN_SLOTS);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct gen_peer_bounds6_map);
+} gen_peer_bounds6 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
@@ -263,33 +286,133 @@ static __always_inline int current_generation(struct generation *g)
 }
 
 /*
- * The one place that turns a remote address into a peer class. Replacing the
- * LPM tries with another structure changes this function only.
+ * The peer lookup (include/tollgate.h). Global functions: the verifier
+ * checks each once, whatever state its callers are in, and a caller sees
+ * only an unknown class (the masks map bounds it). Every read is an array
+ * lookup that may fail, so a broken generation yields class 0, the default.
  */
+static __always_inline __u64 peer_entry(void *nodes, __u32 index)
+{
+	__u64 *e = bpf_map_lookup_elem(nodes, &index);
+
+	return e ? *e : tg_lk_leaf(0);
+}
+
+__noinline __u32 peer_class_v4(__u32 slot, __u32 addr, __u32 direct_bits)
+{
+	void *nodes = bpf_map_lookup_elem(&gen_peer_nodes, &slot), *bounds;
+	__u32 lo, n, cls, depth = direct_bits;
+	__u64 e;
+
+	if (!nodes || depth < TG_LK_DIRECT_MIN || depth > TG_LK_DIRECT_MAX)
+		return 0;
+	e = peer_entry(nodes, addr >> (32 - depth));
+	for (int level = 0; level < TG_LK_LEVELS_V4 && tg_lk_kind(e) == TG_LK_TABLE && depth < 32; level++) {
+		depth += TG_LK_STRIDE;
+		e = peer_entry(nodes, tg_lk_child(e, addr >> (32 - depth)));
+	}
+	if (tg_lk_kind(e) != TG_LK_RUN)
+		return (__u32)e;
+	bounds = bpf_map_lookup_elem(&gen_peer_bounds4, &slot);
+	if (!bounds)
+		return 0;
+	/* The last bound at or below addr; before the first, the entry's class. */
+	lo = tg_lk_run_first(e);
+	n = tg_lk_run_count(e);
+	cls = (__u32)e & 0xffff;
+	for (int step = 0; step < TG_LK_SEARCH_STEPS && n; step++) {
+		__u32 half = n / 2, mid = lo + half;
+		__u64 *b = bpf_map_lookup_elem(bounds, &mid);
+
+		if (!b)
+			return 0;
+		if (*b >> 32 <= addr) {
+			cls = (__u32)*b;
+			lo = mid + 1;
+			n -= half + 1;
+		} else {
+			n = half;
+		}
+	}
+	return cls;
+}
+
+/* The stride of an IPv6 address at `depth` bits from the start. */
+static __always_inline __u32 v6_nibble(__u64 hi, __u64 lo, __u32 depth)
+{
+	if (depth < 64)
+		return (__u32)(hi >> (64 - TG_LK_STRIDE - depth));
+	return (__u32)(lo >> (128 - TG_LK_STRIDE - depth));
+}
+
+__noinline __u32 peer_class_v6(__u32 slot, __u64 hi, __u64 lo, __u32 direct_bits, __u32 direct_base)
+{
+	void *nodes = bpf_map_lookup_elem(&gen_peer_nodes, &slot), *bounds;
+	__u32 first, n, cls, depth = direct_bits;
+	__u64 e;
+
+	if (!nodes || depth < TG_LK_DIRECT_MIN || depth > TG_LK_DIRECT_MAX)
+		return 0;
+	e = peer_entry(nodes, direct_base + (__u32)(hi >> (64 - depth)));
+	for (int level = 0; level < TG_LK_LEVELS_V6 && tg_lk_kind(e) == TG_LK_TABLE && depth < 128; level++) {
+		e = peer_entry(nodes, tg_lk_child(e, v6_nibble(hi, lo, depth)));
+		depth += TG_LK_STRIDE;
+	}
+	if (tg_lk_kind(e) != TG_LK_RUN)
+		return (__u32)e;
+	bounds = bpf_map_lookup_elem(&gen_peer_bounds6, &slot);
+	if (!bounds)
+		return 0;
+	first = tg_lk_run_first(e);
+	n = tg_lk_run_count(e);
+	cls = (__u32)e & 0xffff;
+	for (int step = 0; step < TG_LK_SEARCH_STEPS && n; step++) {
+		__u32 half = n / 2, mid = first + half;
+		struct tg_lk_bound6 *b = bpf_map_lookup_elem(bounds, &mid);
+
+		if (!b)
+			return 0;
+		if (b->hi < hi || (b->hi == hi && b->lo <= lo)) {
+			cls = b->cls;
+			first = mid + 1;
+			n -= half + 1;
+		} else {
+			n = half;
+		}
+	}
+	return cls;
+}
+
+static __always_inline __u64 load_be64(const __u8 *p)
+{
+	__u64 v;
+
+	__builtin_memcpy(&v, p, 8);
+	return __builtin_bswap64(v);
+}
+
+/* The one place that turns a remote address into a peer class. */
 static __always_inline __u32 lookup_peer_class(struct generation *g, struct packet *pkt)
 {
-	__u32 *cls = 0;
+	const struct tg_lookup_info *info = &g->policy->lookup;
 
 	if (pkt->family == TG_FAMILY_V4) {
-		struct tg_v4_key key = { .prefixlen = 32 };
 		__u8 *a = pkt_at(pkt, pkt->remote_off, 4);
-		void *trie = bpf_map_lookup_elem(&gen_v4, &g->slot);
+		__u32 addr;
 
-		if (!a || !trie)
+		if (!a)
 			return 0;
-		__builtin_memcpy(key.addr, a, 4);
-		cls = bpf_map_lookup_elem(trie, &key);
+		__builtin_memcpy(&addr, a, 4);
+		return peer_class_v4(g->slot, __builtin_bswap32(addr), info->direct_bits[TG_FAMILY_V4]);
 	} else {
-		struct tg_v6_key key = { .prefixlen = 128 };
 		__u8 *a = pkt_at(pkt, pkt->remote_off, 16);
-		void *trie = bpf_map_lookup_elem(&gen_v6, &g->slot);
+		__u32 v4_bits = info->direct_bits[TG_FAMILY_V4];
 
-		if (!a || !trie)
+		if (!a || v4_bits > TG_LK_DIRECT_MAX)
 			return 0;
-		__builtin_memcpy(key.addr, a, 16);
-		cls = bpf_map_lookup_elem(trie, &key);
+		return peer_class_v6(g->slot, load_be64(a), load_be64(a + 8), info->direct_bits[TG_FAMILY_V6],
+				     1u << v4_bits);
 	}
-	return cls ? *cls : 0;
 }
 
 static __always_inline __u32 l4_class(struct generation *g, __u32 index)

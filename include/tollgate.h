@@ -6,7 +6,7 @@
  *
  * Classification is a bitmap intersection. Every service has a bit (its
  * position in the policy file). The remote address selects a "peer class" in
- * an LPM trie, the protocol and port select an "l4 class" in a flat array;
+ * the peer lookup below, the protocol and port select an "l4 class" in a flat array;
  * both classes name a service mask, and the lowest bit of their intersection
  * is the first service in file order that matches.
  *
@@ -76,7 +76,85 @@ struct tg_mask {
 	__u64 w[TG_MASK_WORDS];
 };
 
-/* LPM trie keys; the value of both tries is a __u32 mask class. */
+/*
+ * Peer lookup: the remote address -> its peer class, in a bounded number of
+ * array reads at any table size (docs/design.md, "Peer lookup"). The
+ * compiler's prefixes become the sorted starts of the ranges where the class
+ * changes ("bounds"). The first bits of the address index a direct table of
+ * entries, one per family, of 2^direct_bits entries (struct tg_lookup_info:
+ * 8 to 20 bits, chosen so that an entry holds 1 to 16 bounds on average);
+ * an entry is either
+ *   LEAF:  the class of its whole range,
+ *   RUN:   at most TG_LK_RUN_MAX bounds inside its range, searched in the
+ *          run arrays (the class before the first bound is in the entry), or
+ *   TABLE: TG_LK_FANOUT entries for the next TG_LK_STRIDE bits.
+ * All entries are __u64 in one array: the IPv4 direct table, the IPv6 one
+ * (from 2^direct_bits[v4]), then the tables. An IPv4 bound is a __u64 (address << 32 | class); an IPv6
+ * bound is a struct tg_lk_bound6.
+ */
+#define TG_LK_DIRECT_MIN 8
+#define TG_LK_DIRECT_MAX 20
+#define TG_LK_STRIDE 4 /* direct bits are a multiple of it */
+#define TG_LK_FANOUT (1u << TG_LK_STRIDE)
+#define TG_LK_RUN_MAX 16
+#define TG_LK_SEARCH_STEPS 5 /* a binary search of TG_LK_RUN_MAX bounds */
+/* Tables on one path below the direct entry, at most. */
+#define TG_LK_LEVELS_V4 ((32 - TG_LK_DIRECT_MIN) / TG_LK_STRIDE)
+#define TG_LK_LEVELS_V6 ((128 - TG_LK_DIRECT_MIN) / TG_LK_STRIDE)
+
+enum tg_lk_kind { TG_LK_LEAF = 0, TG_LK_TABLE = 1, TG_LK_RUN = 2 };
+
+/* In the generation's policy table: how its peer lookup is laid out. */
+struct tg_lookup_info {
+	__u32 direct_bits[2]; /* by enum tg_family */
+};
+
+struct tg_lk_bound6 {
+	__u64 hi, lo; /* the address, host order */
+	__u32 cls;
+	__u32 pad;
+};
+
+/* Entry layout: the kind in bits 62-63; LEAF: the class in bits 0-31;
+ * TABLE: the index of its first entry in bits 0-31; RUN: the class before
+ * the run in bits 0-15, the count in bits 16-23, the first bound in 24-55. */
+TG_INLINE __u64 tg_lk_leaf(__u32 cls)
+{
+	return cls;
+}
+
+TG_INLINE __u64 tg_lk_table(__u32 first)
+{
+	return (__u64)TG_LK_TABLE << 62 | first;
+}
+
+TG_INLINE __u64 tg_lk_run(__u32 first, __u32 count, __u32 base_cls)
+{
+	return (__u64)TG_LK_RUN << 62 | (__u64)first << 24 | (__u64)(count & 0xff) << 16 | (base_cls & 0xffff);
+}
+
+TG_INLINE __u32 tg_lk_kind(__u64 e)
+{
+	return (__u32)(e >> 62);
+}
+
+TG_INLINE __u32 tg_lk_run_first(__u64 e)
+{
+	return (__u32)(e >> 24);
+}
+
+TG_INLINE __u32 tg_lk_run_count(__u64 e)
+{
+	return (__u32)(e >> 16) & 0xff;
+}
+
+/* The index of the entry for one stride's value `nibble` in a TABLE. */
+TG_INLINE __u32 tg_lk_child(__u64 table, __u32 nibble)
+{
+	return (__u32)table + (nibble & (TG_LK_FANOUT - 1));
+}
+
+/* LPM trie keys: make bench's comparison column (bpf/bench_lpm.bpf.c). */
 struct tg_v4_key {
 	__u32 prefixlen;
 	__u8 addr[4];
@@ -108,6 +186,7 @@ struct tg_settings {
 /* One generation's settings and services (the single entry of its map). */
 struct tg_policy_table {
 	struct tg_settings settings;
+	struct tg_lookup_info lookup;
 	struct tg_service_entry services[TG_MAX_SERVICES];
 };
 
@@ -356,7 +435,7 @@ enum tg_egress_kind { TG_EGRESS_NONE = 0, TG_EGRESS_TCX = 1, TG_EGRESS_CLSACT = 
 #define TG_CLSACT_HANDLE 0x746c
 #define TG_CLSACT_PRIORITY 0x746c
 
-#define TG_META_VERSION 4 /* 4: flows, the egress classifier */
+#define TG_META_VERSION 5 /* 4: flows, the egress classifier; 5: the peer lookup */
 
 /* Host-name peers: what DNS last said, pinned so that a name that stops
  * resolving keeps its last known addresses across tollgate processes. */

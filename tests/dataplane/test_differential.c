@@ -14,7 +14,8 @@
  * TG_DIFF_POLICIES and TG_DIFF_PACKETS (per policy and facing) override the
  * sizes; TG_DIFF_ONLY=policy_019 runs one case (the same policy and packets,
  * since each case derives its own generator from the seed and its index).
- * TG_DIFF_CHAIN_MAX and TG_DIFF_HUGE_EXT_PCT tune two generators, below.
+ * TG_DIFF_CHAIN_MAX, TG_DIFF_HUGE_EXT_PCT and TG_DIFF_SET_PREFIXES tune three
+ * generators, below.
  *
  * Flows: both sides keep flows (the program its LRU tables, the reference
  * user/model/flows.c) and see the same fake clock (clock_from_map). Besides
@@ -70,7 +71,16 @@
 #define CHAIN_AT 2
 #define DEEP_CHAIN_MIN 24
 #define DEEP_CHAIN_MAX TG_MAX_SET_DEPTH /* deeper is a policy error */
-#define HUGE_EVERY 10			/* policies 7, 17, 27, ... */
+/*
+ * SET_EVERY: a set of TG_DIFF_SET_PREFIXES (10^5) prefixes of both families,
+ * fresh, nested, adjacent (the sibling of another) and containing others,
+ * used by some services: the peer lookup at the size of a threat feed, with
+ * the packets' addresses drawn from its edges like any other prefix's.
+ */
+#define SET_EVERY 25 /* policies 4, 29, 54, 79 */
+#define SET_AT 4
+#define SET_PREFIXES 100000
+#define HUGE_EVERY 10 /* policies 7, 17, 27, ... */
 #define HUGE_AT 7
 #define HUGE_EXT_PCT 25
 
@@ -80,11 +90,12 @@ static unsigned g_npackets = DEFAULT_PACKETS;
 static unsigned g_nsequences = DEFAULT_SEQUENCES;
 static unsigned g_chain_max = DEEP_CHAIN_MAX;
 static unsigned g_huge_ext_pct = HUGE_EXT_PCT;
+static unsigned g_set_prefixes = SET_PREFIXES;
 
 /* Coverage, over the whole run, printed at the end. */
 static struct {
 	unsigned long packets, reasons[TG_REASONS], roles[TG_ROLES], word[TG_MASK_WORDS], verdict[2];
-	unsigned long policies_ok, max_services, deep_chains;
+	unsigned long policies_ok, max_services, deep_chains, big_sets, big_set_prefixes;
 	unsigned long sequences, seq_xdp, seq_egress, quoted_errors, clock_jumps, tracked_runs;
 } g_stats;
 
@@ -265,6 +276,7 @@ struct gen {
 	unsigned nhosts;
 	unsigned nsets;
 	unsigned chain_first, chain_len; /* a chain of nested sets, chain_len 0 if none */
+	bool with_big_set, big_set_used; /* `set feed` of g_set_prefixes prefixes */
 	struct sb hostspecs[8];
 	unsigned nhostspecs;
 };
@@ -364,6 +376,9 @@ static void write_peer(struct gen *g, int min_set, bool in_set)
 		sb_printf(&g->text, "@set%u", rrange(r, (unsigned)(min_set + 1), g->nsets - 1));
 	} else if (k < 44 && g->chain_len && !in_set) {
 		sb_printf(&g->text, "@chain%u", g->chain_first);
+	} else if ((k < 54 || !g->big_set_used) && g->with_big_set && !in_set) {
+		sb_printf(&g->text, "@feed");
+		g->big_set_used = true;
 	} else {
 		struct gprefix p;
 
@@ -709,6 +724,48 @@ static void gen_set(struct gen *g, unsigned s)
 	sb_printf(&g->text, "}\n");
 }
 
+/* One prefix of the big set, related to the earlier ones as a feed's are. */
+static void feed_prefix(struct gen *g, struct gprefix *out)
+{
+	struct rng *r = g->r;
+	unsigned k = rbelow(r, 100), bits;
+
+	if (!g->nprefixes || k < 50) { /* fresh, never /0: one /0 would cover everything */
+		out->v6 = rchance(r, 40);
+		anchor_address(r, out->v6, out->addr);
+		do
+			out->len = random_len(r, out->v6);
+		while (!out->len);
+	} else {
+		*out = g->prefixes[rbelow(r, (unsigned)g->nprefixes)];
+		bits = out->v6 ? 128 : 32;
+		if (k < 70 && out->len < bits) { /* nested */
+			random_bits_below(r, out->addr, out->len, bits);
+			out->len = rrange(r, out->len + 1, bits);
+		} else if (k < 85 && out->len > 0) { /* adjacent: the sibling */
+			out->addr[(out->len - 1) / 8] ^= (uint8_t)(0x80 >> ((out->len - 1) % 8));
+		} else if (out->len > 1) { /* containing */
+			out->len = rrange(r, 1, out->len - 1);
+		}
+	}
+	mask_prefix(out->addr, out->len, out->v6 ? 128 : 32);
+	remember_prefix(g, out);
+}
+
+static void gen_big_set(struct gen *g)
+{
+	sb_printf(&g->text, "set feed {\n");
+	for (unsigned i = 0; i < g_set_prefixes; i++) {
+		struct gprefix p;
+
+		feed_prefix(g, &p);
+		sb_printf(&g->text, "  ");
+		write_prefix(g, &p);
+		sb_printf(&g->text, "\n");
+	}
+	sb_printf(&g->text, "}\n");
+}
+
 /* A long chain of nested sets: @chainN -> @chainN+1 -> ... -> a prefix. */
 static void gen_chain(struct gen *g)
 {
@@ -801,6 +858,8 @@ static void gen_policy(struct gen *g, unsigned nservices)
 	stmts = nservices + g->nsets + nsettings_left;
 	if (g->chain_len)
 		gen_chain(g);
+	if (g->with_big_set)
+		gen_big_set(g);
 	while (stmts--) {
 		unsigned k = rbelow(r, stmts + 1);
 
@@ -1821,6 +1880,7 @@ static void test_policy(void **state)
 	nservices = services_for(&r, index);
 	g.big = nservices > 200;
 	g.with_chain = index % CHAIN_EVERY == CHAIN_AT;
+	g.with_big_set = index % SET_EVERY == SET_AT;
 	gen_policy(&g, nservices);
 	for (unsigned i = 0; i < g.nhostspecs; i++)
 		if (tg_hostmap_add_spec(&hosts, g.hostspecs[i].p))
@@ -1855,6 +1915,10 @@ static void test_policy(void **state)
 		err = run_facing(&pc, &hosts, facing, &r, &why);
 	if (g.chain_len)
 		g_stats.deep_chains++;
+	if (g.big_set_used) {
+		g_stats.big_sets++;
+		g_stats.big_set_prefixes += pol.nprefixes_v4 + pol.nprefixes_v6;
+	}
 	if (nservices > g_stats.max_services)
 		g_stats.max_services = nservices;
 	if (pc.mismatches)
@@ -1910,6 +1974,7 @@ int main(void)
 		g_seed %= 1000000000000ull; /* short enough to type */
 	}
 	g_npolicies = env_unsigned("TG_DIFF_POLICIES", DEFAULT_POLICIES);
+	g_set_prefixes = env_unsigned("TG_DIFF_SET_PREFIXES", SET_PREFIXES);
 	g_npackets = env_unsigned("TG_DIFF_PACKETS", DEFAULT_PACKETS);
 	g_nsequences = env_unsigned("TG_DIFF_SEQUENCES", DEFAULT_SEQUENCES);
 	g_trace = getenv("TG_DIFF_TRACE") && atoi(getenv("TG_DIFF_TRACE"));
@@ -1934,18 +1999,19 @@ int main(void)
 		tests[i].initial_state = (void *)(uintptr_t)i;
 	}
 	rc = _cmocka_run_group_tests("differential", tests, g_npolicies, NULL, NULL);
-	printf("differential: TG_DIFF_SEED=%llu: %lu packets, %lu policies agreed; max %lu services; %lu with deep set chains\n"
+	printf("differential: TG_DIFF_SEED=%llu: %lu packets, %lu policies agreed; max %lu services; %lu with deep set chains;"
+	       " %lu with a big set (%lu prefixes in all)\n"
 	       "  reasons: service %lu, default %lu, malformed %lu, non-ip %lu, essential-icmp %lu, fragment %lu,"
 	       " no-flow %lu\n"
 	       "  roles: request %lu, reply %lu, fragment %lu; service index 0-63 %lu, 64-127 %lu, 128-191 %lu, 192-255 %lu;"
 	       " pass %lu, drop %lu\n",
 	       (unsigned long long)g_seed, g_stats.packets, g_stats.policies_ok, g_stats.max_services,
-	       g_stats.deep_chains, g_stats.reasons[TG_REASON_SERVICE], g_stats.reasons[TG_REASON_DEFAULT],
-	       g_stats.reasons[TG_REASON_MALFORMED], g_stats.reasons[TG_REASON_NON_IP],
-	       g_stats.reasons[TG_REASON_ESSENTIAL_ICMP], g_stats.reasons[TG_REASON_FRAGMENT],
-	       g_stats.reasons[TG_REASON_NO_FLOW], g_stats.roles[0], g_stats.roles[1], g_stats.roles[2],
-	       g_stats.word[0], g_stats.word[1], g_stats.word[2], g_stats.word[3], g_stats.verdict[TG_PASS],
-	       g_stats.verdict[TG_DROP]);
+	       g_stats.deep_chains, g_stats.big_sets, g_stats.big_set_prefixes, g_stats.reasons[TG_REASON_SERVICE],
+	       g_stats.reasons[TG_REASON_DEFAULT], g_stats.reasons[TG_REASON_MALFORMED],
+	       g_stats.reasons[TG_REASON_NON_IP], g_stats.reasons[TG_REASON_ESSENTIAL_ICMP],
+	       g_stats.reasons[TG_REASON_FRAGMENT], g_stats.reasons[TG_REASON_NO_FLOW], g_stats.roles[0],
+	       g_stats.roles[1], g_stats.roles[2], g_stats.word[0], g_stats.word[1], g_stats.word[2], g_stats.word[3],
+	       g_stats.verdict[TG_PASS], g_stats.verdict[TG_DROP]);
 	printf("  flows: %lu sequences (%lu of their packets at XDP, %lu through egress, %lu ICMP errors quoting"
 	       " them, %lu clock jumps); %lu facings ran with replies tracked\n",
 	       g_stats.sequences, g_stats.seq_xdp, g_stats.seq_egress, g_stats.quoted_errors, g_stats.clock_jumps,

@@ -10,6 +10,7 @@
 #include "lib/util.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -202,13 +203,27 @@ static void collect_peers(struct peer_builder *b)
 	free(set_masks);
 }
 
+static uint64_t be64_at(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return be64toh(v);
+}
+
+/* Two integer comparisons rather than a memcmp call: sorting a million
+ * prefixes is most of a large policy's compile time. */
 static int cmp_prefix_entry(const void *a, const void *b)
 {
 	const struct prefix_entry *x = a, *y = b;
-	int c = memcmp(x->addr, y->addr, 16);
+	uint64_t xh = be64_at(x->addr), yh = be64_at(y->addr), xl, yl;
 
-	if (c)
-		return c;
+	if (xh != yh)
+		return xh < yh ? -1 : 1;
+	xl = be64_at(x->addr + 8);
+	yl = be64_at(y->addr + 8);
+	if (xl != yl)
+		return xl < yl ? -1 : 1;
 	return (int)x->prefixlen - (int)y->prefixlen;
 }
 
@@ -219,6 +234,41 @@ static bool contains(const struct prefix_entry *outer, const struct prefix_entry
 	if (outer->prefixlen > inner->prefixlen || memcmp(outer->addr, inner->addr, full) != 0)
 		return false;
 	return !rest || ((outer->addr[full] ^ inner->addr[full]) & (uint8_t)(0xff00 >> rest)) == 0;
+}
+
+/* Key byte `pass` of an entry, least significant first: the length, then
+ * the address from its last byte to its first. */
+static uint8_t sort_byte(const struct prefix_entry *e, unsigned pass)
+{
+	return pass ? e->addr[16 - pass] : e->prefixlen;
+}
+
+/*
+ * Sorts by address then length (cmp_prefix_entry's order): a radix sort,
+ * least significant byte first, skipping the bytes every entry shares (the
+ * last twelve of every IPv4 address). A comparison sort of a million
+ * prefixes took a quarter of a large policy's reload.
+ */
+static void sort_prefix_entries(struct prefix_entries *es)
+{
+	struct prefix_entry *tmp = xmalloc((es->n ? es->n : 1) * sizeof(*tmp));
+
+	for (unsigned pass = 0; pass <= 16; pass++) {
+		size_t count[256] = { 0 }, pos[256], at = 0;
+
+		for (size_t i = 0; i < es->n; i++)
+			count[sort_byte(&es->items[i], pass)]++;
+		if (es->n == 0 || count[sort_byte(&es->items[0], pass)] == es->n)
+			continue; /* one value: the order stands */
+		for (unsigned b = 0; b < 256; b++) {
+			pos[b] = at;
+			at += count[b];
+		}
+		for (size_t i = 0; i < es->n; i++)
+			tmp[pos[sort_byte(&es->items[i], pass)]++] = es->items[i];
+		memcpy(es->items, tmp, es->n * sizeof(*tmp));
+	}
+	free(tmp);
 }
 
 /*
@@ -236,8 +286,7 @@ static void build_family(struct peer_builder *b, int family, struct mask_pool *p
 	size_t depth = 0, n = 0, cap = 0, merged = 0;
 	struct tg_image_prefix *out = NULL;
 
-	if (es->n)
-		qsort(es->items, es->n, sizeof(*es->items), cmp_prefix_entry);
+	sort_prefix_entries(es);
 	/* Merge duplicates: one prefix, the union of its listers. */
 	for (size_t i = 0; i < es->n; i++) {
 		if (merged && cmp_prefix_entry(&es->items[merged - 1], &es->items[i]) == 0) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Building, installing and switching generations (see generation.h). */
 #include "kernel/generation.h"
+#include "compile/lookup.h"
 #include "lib/util.h"
 #include "tollgate.skel.h"
 
@@ -9,10 +10,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
-const char *const tg_gen_map_names[TG_GEN_MAPS] = { "gen_v4", "gen_v6", "gen_l4", "gen_masks", "gen_policy" };
+const char *const tg_gen_map_names[TG_GEN_MAPS] = { "gen_peer_nodes", "gen_peer_bounds4", "gen_peer_bounds6",
+						    "gen_l4",	      "gen_masks",	  "gen_policy" };
 
 uint64_t tg_monotonic_ns(void)
 {
@@ -80,26 +83,44 @@ static uint32_t *index_keys(uint32_t count)
 	return keys;
 }
 
-static int fill_prefixes(int fd, const struct tg_image *img, int family)
+/*
+ * The generation's arrays are mmapable: one copy writes each, where an
+ * update per element would take most of a second at a million prefixes.
+ * Where the kernel refuses the mapping, batch updates do the same job.
+ */
+static int fill_array(int fd, const void *values, size_t count, size_t value_size)
 {
-	size_t n = img->nprefixes[family],
-	       key_size = family == TG_FAMILY_V4 ? sizeof(struct tg_v4_key) : sizeof(struct tg_v6_key);
-	uint8_t *keys = xcalloc(n ? n : 1, key_size);
-	uint32_t *values = xcalloc(n ? n : 1, sizeof(uint32_t));
+	size_t stride = (value_size + 7) & ~(size_t)7; /* the kernel's element size */
+	size_t len = count * stride;
+	uint32_t *keys;
+	uint8_t *mem;
 	int err;
 
-	for (size_t i = 0; i < n; i++) {
-		const struct tg_image_prefix *p = &img->prefixes[family][i];
-		struct tg_v6_key key = { .prefixlen = p->prefixlen };
-
-		memcpy(key.addr, p->addr, family == TG_FAMILY_V4 ? 4 : 16);
-		memcpy(keys + i * key_size, &key, key_size);
-		values[i] = p->cls;
+	if (!count)
+		return 0;
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem != MAP_FAILED) {
+		if (stride == value_size)
+			memcpy(mem, values, len);
+		else
+			for (size_t i = 0; i < count; i++)
+				memcpy(mem + i * stride, (const uint8_t *)values + i * value_size, value_size);
+		munmap(mem, len);
+		return 0;
 	}
-	err = update_many(fd, keys, values, (uint32_t)n, key_size, sizeof(uint32_t));
+	keys = index_keys((uint32_t)count);
+	err = update_many(fd, keys, values, (uint32_t)count, sizeof(uint32_t), value_size);
 	free(keys);
-	free(values);
 	return err;
+}
+
+static int fill_lookup(struct tg_generation *gen, const struct tg_lookup *lk)
+{
+	/* clang-format off */
+	return fill_array(gen->fd[TG_GEN_PEER_NODES], lk->nodes, lk->nnodes, sizeof(*lk->nodes)) ?:
+	       fill_array(gen->fd[TG_GEN_PEER_BOUNDS4], lk->bounds4, lk->nbounds4, sizeof(*lk->bounds4)) ?:
+	       fill_array(gen->fd[TG_GEN_PEER_BOUNDS6], lk->bounds6, lk->nbounds6, sizeof(*lk->bounds6));
+	/* clang-format on */
 }
 
 static uint32_t action_of(int setting)
@@ -107,9 +128,10 @@ static uint32_t action_of(int setting)
 	return setting == TG_ALLOW ? TG_PASS : TG_DROP;
 }
 
-static void policy_table(const struct tg_image *img, struct tg_policy_table *t)
+static void policy_table(const struct tg_image *img, const struct tg_lookup *lk, struct tg_policy_table *t)
 {
 	memset(t, 0, sizeof(*t));
+	t->lookup = lk->info;
 	t->settings.default_verdict = action_of(img->settings[TG_SET_DEFAULT]);
 	t->settings.non_ip = action_of(img->settings[TG_SET_NON_IP]);
 	t->settings.malformed = action_of(img->settings[TG_SET_MALFORMED]);
@@ -125,61 +147,71 @@ static void policy_table(const struct tg_image *img, struct tg_policy_table *t)
 	}
 }
 
-static int fill(struct tg_generation *gen, const struct tg_image *img)
+static int fill(struct tg_generation *gen, const struct tg_image *img, const struct tg_lookup *lk)
 {
-	uint32_t nkeys = TG_L4_ENTRIES > img->nmasks ? TG_L4_ENTRIES : img->nmasks, zero = 0;
-	uint32_t *keys = index_keys(nkeys);
 	struct tg_policy_table *table = xmalloc(sizeof(*table));
+	uint32_t zero = 0;
 	int err;
 
-	policy_table(img, table);
+	policy_table(img, lk, table);
 	/* clang-format off */
-	err = fill_prefixes(gen->fd[TG_GEN_V4], img, TG_FAMILY_V4) ?:
-	      fill_prefixes(gen->fd[TG_GEN_V6], img, TG_FAMILY_V6) ?:
-	      update_many(gen->fd[TG_GEN_L4], keys, img->l4, TG_L4_ENTRIES, sizeof(uint32_t), sizeof(uint32_t)) ?:
-	      update_many(gen->fd[TG_GEN_MASKS], keys, img->masks, img->nmasks, sizeof(uint32_t),
-			  sizeof(struct tg_mask));
+	err = fill_lookup(gen, lk) ?:
+	      fill_array(gen->fd[TG_GEN_L4], img->l4, TG_L4_ENTRIES, sizeof(uint32_t)) ?:
+	      fill_array(gen->fd[TG_GEN_MASKS], img->masks, img->nmasks, sizeof(struct tg_mask));
 	/* clang-format on */
 	if (!err && bpf_map_update_elem(gen->fd[TG_GEN_POLICY], &zero, table, BPF_ANY))
 		err = -errno;
 	free(table);
-	free(keys);
 	return err;
 }
 
-/* An LPM trie or an array cannot have zero entries; an empty one costs nothing. */
-static uint32_t entries_for(enum tg_gen_map m, const struct tg_inner_def *def, const struct tg_image *img)
+/* The lookup's arrays are sized to the policy; an array cannot be empty. */
+static uint32_t entries_for(enum tg_gen_map m, const struct tg_inner_def *def, const struct tg_lookup *lk)
 {
 	size_t n = def->max_entries;
 
-	if (m == TG_GEN_V4)
-		n = img->nprefixes[TG_FAMILY_V4];
-	else if (m == TG_GEN_V6)
-		n = img->nprefixes[TG_FAMILY_V6];
+	if (m == TG_GEN_PEER_NODES)
+		n = lk->nnodes;
+	else if (m == TG_GEN_PEER_BOUNDS4)
+		n = lk->nbounds4;
+	else if (m == TG_GEN_PEER_BOUNDS6)
+		n = lk->nbounds6;
 	return n ? (uint32_t)n : 1;
+}
+
+static int create_maps(const struct tg_gen_layout *layout, const struct tg_lookup *lk, struct tg_generation *gen)
+{
+	static const char *const names[TG_GEN_MAPS] = { "tg_peer_nodes", "tg_peer_bounds4", "tg_peer_bounds6",
+							"tg_l4",	 "tg_masks",	    "tg_policy" };
+
+	for (int i = 0; i < TG_GEN_MAPS; i++) {
+		const struct tg_inner_def *def = &layout->map[i];
+		LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = def->flags);
+
+		gen->fd[i] = bpf_map_create((enum bpf_map_type)def->type, names[i], def->key_size, def->value_size,
+					    entries_for((enum tg_gen_map)i, def, lk), &opts);
+		if (gen->fd[i] < 0)
+			return -errno;
+	}
+	return 0;
 }
 
 int tg_generation_build(const struct tg_gen_layout *layout, const struct tg_image *img, struct tg_generation *gen,
 			uint64_t *fill_ns)
 {
-	static const char *const names[TG_GEN_MAPS] = { "tg_v4", "tg_v6", "tg_l4", "tg_masks", "tg_policy" };
-	uint64_t start;
-	int err = 0;
+	uint64_t start = tg_monotonic_ns();
+	struct tg_lookup lk;
+	int err;
 
 	for (int i = 0; i < TG_GEN_MAPS; i++)
 		gen->fd[i] = -1;
-	for (int i = 0; i < TG_GEN_MAPS && !err; i++) {
-		const struct tg_inner_def *def = &layout->map[i];
-		LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = def->flags);
-
-		gen->fd[i] = bpf_map_create((enum bpf_map_type)def->type, names[i], def->key_size, def->value_size,
-					    entries_for((enum tg_gen_map)i, def, img), &opts);
-		if (gen->fd[i] < 0)
-			err = -errno;
-	}
-	start = tg_monotonic_ns();
-	if (!err)
-		err = fill(gen, img);
+	err = tg_lookup_build(img, &lk);
+	if (err)
+		return err;
+	if (lk.nnodes > UINT32_MAX || lk.nbounds4 > UINT32_MAX || lk.nbounds6 > UINT32_MAX)
+		err = -E2BIG;
+	err = err ?: create_maps(layout, &lk, gen) ?: fill(gen, img, &lk);
+	tg_lookup_free(&lk);
 	if (fill_ns)
 		*fill_ns = tg_monotonic_ns() - start;
 	if (err)

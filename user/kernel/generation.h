@@ -14,7 +14,15 @@
 struct bpf_object;
 
 /* The outer maps, in the order of their inner maps below. */
-enum tg_gen_map { TG_GEN_V4, TG_GEN_V6, TG_GEN_L4, TG_GEN_MASKS, TG_GEN_POLICY, TG_GEN_MAPS };
+enum tg_gen_map {
+	TG_GEN_PEER_NODES,
+	TG_GEN_PEER_BOUNDS4,
+	TG_GEN_PEER_BOUNDS6,
+	TG_GEN_L4,
+	TG_GEN_MASKS,
+	TG_GEN_POLICY,
+	TG_GEN_MAPS
+};
 
 /* Names of the outer maps in the BPF object, which are also their pin names. */
 extern const char *const tg_gen_map_names[TG_GEN_MAPS];
@@ -36,7 +44,8 @@ struct tg_generation {
 int tg_gen_layout_read(struct bpf_object *obj, struct tg_gen_layout *layout);
 
 /* Creates and fills the inner maps of img; fill_ns (may be NULL) gets the
- * time spent writing them. On failure nothing is left behind. */
+ * time spent building the peer lookup and writing the maps. On failure
+ * nothing is left behind. */
 int tg_generation_build(const struct tg_gen_layout *layout, const struct tg_image *img, struct tg_generation *gen,
 			uint64_t *fill_ns);
 void tg_generation_close(struct tg_generation *gen);

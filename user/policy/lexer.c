@@ -59,9 +59,14 @@ static struct tg_loc here(const struct tg_lexer *lx)
 	return (struct tg_loc){ lx->file, lx->line, (uint32_t)(lx->pos - lx->line_start + 1) };
 }
 
+/* ASCII only, without the locale lookup of isalnum(): a million-prefix
+ * policy spends a tenth of its load time here. */
 static bool is_word_char(unsigned char c)
 {
-	return isalnum(c) || c == '.' || c == '_' || c == ':' || c == '/' || c == '-' || c == '@';
+	unsigned char lower = c | 0x20;
+
+	return (c >= '0' && c <= '9') || (lower >= 'a' && lower <= 'z') || c == '.' || c == '_' || c == ':' ||
+	       c == '/' || c == '-' || c == '@';
 }
 
 static void newline(struct tg_lexer *lx)

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The peer lookup's builder (user/compile/lookup.c) against a plain
+ * longest-prefix scan: random tables of both families, from empty to 10^5
+ * prefixes, with /0, hosts (/32, /128), nested, adjacent and duplicate-free
+ * prefixes; every table is probed at the edges of its prefixes and at random.
+ * The data plane walks the same arrays (tests/dataplane check that side).
+ */
+#include "helpers.h"
+#include "compile/lookup.h"
+
+#include <stdlib.h>
+
+struct rng {
+	uint64_t s;
+};
+
+static uint64_t rnext(struct rng *r)
+{
+	r->s ^= r->s << 13;
+	r->s ^= r->s >> 7;
+	r->s ^= r->s << 17;
+	return r->s;
+}
+
+static unsigned rbelow(struct rng *r, unsigned n)
+{
+	return (unsigned)(rnext(r) % n);
+}
+
+static unsigned family_bits(int family)
+{
+	return family == TG_FAMILY_V4 ? 32 : 128;
+}
+
+static void mask_to(uint8_t *addr, unsigned len, unsigned bits)
+{
+	for (unsigned i = len; i < bits; i++)
+		addr[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
+}
+
+static bool covers(const struct tg_image_prefix *p, const uint8_t *addr)
+{
+	unsigned full = p->prefixlen / 8, rest = p->prefixlen % 8;
+
+	if (memcmp(p->addr, addr, full))
+		return false;
+	return !rest || ((p->addr[full] ^ addr[full]) & (uint8_t)(0xff00 >> rest)) == 0;
+}
+
+/* The reference: the class of the longest prefix covering addr, else 0. */
+static uint32_t naive(const struct tg_image *img, int family, const uint8_t *addr)
+{
+	int best = -1;
+	uint32_t cls = 0;
+
+	for (size_t i = 0; i < img->nprefixes[family]; i++) {
+		const struct tg_image_prefix *p = &img->prefixes[family][i];
+
+		if ((int)p->prefixlen > best && covers(p, addr)) {
+			best = p->prefixlen;
+			cls = p->cls;
+		}
+	}
+	return cls;
+}
+
+static int cmp_prefix(const void *a, const void *b)
+{
+	const struct tg_image_prefix *x = a, *y = b;
+	int c = memcmp(x->addr, y->addr, 16);
+
+	return c ? c : (int)x->prefixlen - (int)y->prefixlen;
+}
+
+/* Sorted by address then length, without duplicates: as tg_compile leaves them. */
+static void sort_unique(struct tg_image *img, int family)
+{
+	struct tg_image_prefix *p = img->prefixes[family];
+	size_t n = img->nprefixes[family], k = 0;
+
+	if (!n)
+		return;
+	qsort(p, n, sizeof(*p), cmp_prefix);
+	for (size_t i = 0; i < n; i++)
+		if (!k || cmp_prefix(&p[k - 1], &p[i]))
+			p[k++] = p[i];
+	img->nprefixes[family] = k;
+}
+
+/* A prefix related to the earlier ones: fresh, nested, adjacent or containing. */
+static void random_prefix(struct rng *r, int family, struct tg_image_prefix *out, const struct tg_image_prefix *prev,
+			  size_t nprev, bool clustered)
+{
+	unsigned bits = family_bits(family), k = rbelow(r, 100);
+
+	memset(out, 0, sizeof(*out));
+	if (!nprev || k < 40) {
+		for (unsigned i = 0; i < bits / 8; i++)
+			out->addr[i] = (uint8_t)rnext(r);
+		if (clustered) /* one corner of the space: deep tables */
+			out->addr[0] = 0x20, out->addr[1] = 0x01, out->addr[2] &= 0x0f;
+		out->prefixlen = (uint8_t)(k < 2 ? 0 : k < 10 ? bits : 1 + rbelow(r, bits));
+	} else {
+		*out = prev[rbelow(r, (unsigned)nprev)];
+		if (k < 65 && out->prefixlen < bits) { /* nested */
+			unsigned len = out->prefixlen + 1 + rbelow(r, bits - out->prefixlen);
+
+			for (unsigned i = out->prefixlen; i < bits; i++)
+				if (rnext(r) & 1)
+					out->addr[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+			out->prefixlen = (uint8_t)len;
+		} else if (k < 85 && out->prefixlen) { /* adjacent: the sibling */
+			out->addr[(out->prefixlen - 1) / 8] ^= (uint8_t)(0x80 >> ((out->prefixlen - 1) % 8));
+		} else if (out->prefixlen) { /* containing */
+			out->prefixlen = (uint8_t)rbelow(r, out->prefixlen);
+		}
+	}
+	mask_to(out->addr, out->prefixlen, bits);
+	out->cls = 1 + rbelow(r, 65535);
+}
+
+static void random_table(struct rng *r, struct tg_image *img, int family, size_t n, bool clustered)
+{
+	img->prefixes[family] = calloc(n ? n : 1, sizeof(struct tg_image_prefix));
+	for (size_t i = 0; i < n; i++)
+		random_prefix(r, family, &img->prefixes[family][i], img->prefixes[family], i, clustered);
+	img->nprefixes[family] = n;
+	sort_unique(img, family);
+}
+
+/* An address at an edge of a prefix (first, last, just before, just
+ * after), inside it, or anywhere. */
+static void probe_address(struct rng *r, const struct tg_image *img, int family, uint8_t *addr)
+{
+	unsigned bits = family_bits(family), bytes = bits / 8, k = rbelow(r, 6);
+	size_t n = img->nprefixes[family];
+
+	memset(addr, 0, 16);
+	for (unsigned i = 0; i < bytes; i++)
+		addr[i] = (uint8_t)rnext(r);
+	if (!n || k == 5)
+		return;
+	const struct tg_image_prefix *p = &img->prefixes[family][rbelow(r, (unsigned)n)];
+
+	memcpy(addr, p->addr, bytes);
+	if (k == 1 || k == 3 || k == 4) /* the last, just after, inside */
+		for (unsigned i = p->prefixlen; i < bits; i++)
+			if (k != 4 || rnext(r) & 1)
+				addr[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	if (k == 2) /* just before */
+		for (int i = (int)bytes - 1; i >= 0 && addr[i]-- == 0; i--)
+			;
+	if (k == 3)
+		for (int i = (int)bytes - 1; i >= 0 && ++addr[i] == 0; i--)
+			;
+}
+
+static void check_table(struct rng *r, size_t n4, size_t n6, unsigned probes, bool clustered)
+{
+	struct tg_image img = { 0 };
+	struct tg_lookup lk;
+
+	random_table(r, &img, TG_FAMILY_V4, n4, clustered);
+	random_table(r, &img, TG_FAMILY_V6, n6, clustered);
+	assert_int_equal(tg_lookup_build(&img, &lk), 0);
+	for (int f = 0; f < 2; f++) {
+		assert_true(lk.depth[f] <= (f == TG_FAMILY_V4 ? TG_LK_LEVELS_V4 : TG_LK_LEVELS_V6));
+		for (unsigned i = 0; i < probes; i++) {
+			uint8_t addr[16];
+			uint32_t want, got;
+
+			probe_address(r, &img, f, addr);
+			want = naive(&img, f, addr);
+			got = tg_lookup_find(&lk, f, addr);
+			if (want != got)
+				fail_msg("family %d, %zu prefixes, probe %u: class %u, the scan says %u", f,
+					 img.nprefixes[f], i, got, want);
+		}
+	}
+	tg_lookup_free(&lk);
+	free(img.prefixes[0]);
+	free(img.prefixes[1]);
+}
+
+static void small_tables_agree_with_a_scan(void **state)
+{
+	struct rng r = { 0x9e3779b97f4a7c15ull };
+
+	(void)state;
+	for (unsigned t = 0; t < 400; t++)
+		check_table(&r, rbelow(&r, 40), rbelow(&r, 40), 400, t % 4 == 3);
+}
+
+static void large_tables_agree_with_a_scan(void **state)
+{
+	struct rng r = { 0xd1b54a32d192ed03ull };
+
+	(void)state;
+	check_table(&r, 1000, 1000, 3000, false);
+	check_table(&r, 20000, 0, 1000, false);
+	check_table(&r, 0, 20000, 1000, true);
+	check_table(&r, 100000, 0, 150, false);
+	check_table(&r, 0, 100000, 150, false);
+}
+
+/* Every address of a small space, not a sample: IPv4 prefixes inside one
+ * /20, so that the direct table, the tables and the runs all meet. */
+static void every_address_of_a_block(void **state)
+{
+	struct rng r = { 42 };
+	struct tg_image img = { 0 };
+	struct tg_lookup lk;
+
+	(void)state;
+	img.prefixes[TG_FAMILY_V4] = calloc(3000, sizeof(struct tg_image_prefix));
+	for (size_t i = 0; i < 3000; i++) {
+		struct tg_image_prefix *p = &img.prefixes[TG_FAMILY_V4][i];
+		uint32_t a = 0xc6120000u | (uint32_t)(rnext(&r) & 0xfff);
+
+		p->prefixlen = (uint8_t)(20 + rbelow(&r, 13));
+		a &= ~0u << (32 - p->prefixlen);
+		p->addr[0] = (uint8_t)(a >> 24), p->addr[1] = (uint8_t)(a >> 16);
+		p->addr[2] = (uint8_t)(a >> 8), p->addr[3] = (uint8_t)a;
+		p->cls = 1 + rbelow(&r, 200);
+	}
+	img.nprefixes[TG_FAMILY_V4] = 3000;
+	sort_unique(&img, TG_FAMILY_V4);
+	assert_int_equal(tg_lookup_build(&img, &lk), 0);
+	assert_true(lk.ntables[TG_FAMILY_V4] > 0);
+	for (uint32_t a = 0xc611f000u; a < 0xc6121400u; a++) {
+		uint8_t addr[16] = { (uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8), (uint8_t)a };
+
+		if (tg_lookup_find(&lk, TG_FAMILY_V4, addr) != naive(&img, TG_FAMILY_V4, addr))
+			fail_msg("address %08x", a);
+	}
+	tg_lookup_free(&lk);
+	free(img.prefixes[0]);
+}
+
+/* The deepest path the structure can have: IPv6 hosts that differ in the
+ * last bit only, more of them than a run holds. */
+static void the_deepest_path_is_bounded(void **state)
+{
+	struct tg_image img = { 0 };
+	struct tg_lookup lk;
+	const size_t n = 2 * TG_LK_RUN_MAX + 2;
+
+	(void)state;
+	img.prefixes[TG_FAMILY_V6] = calloc(n, sizeof(struct tg_image_prefix));
+	for (size_t i = 0; i < n; i++) {
+		struct tg_image_prefix *p = &img.prefixes[TG_FAMILY_V6][i];
+
+		p->addr[0] = 0x20, p->addr[1] = 0x01, p->addr[2] = 0x0d, p->addr[3] = 0xb8;
+		p->addr[15] = (uint8_t)(2 * i); /* every other address: a bound at each end */
+		p->prefixlen = 128;
+		p->cls = (uint32_t)(i % 3 + 1);
+	}
+	img.nprefixes[TG_FAMILY_V6] = n;
+	assert_int_equal(tg_lookup_build(&img, &lk), 0);
+	assert_true(lk.depth[TG_FAMILY_V6] <= TG_LK_LEVELS_V6);
+	assert_true(lk.depth[TG_FAMILY_V6] >= (128 - TG_LK_DIRECT_MIN) / TG_LK_STRIDE - 2);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t addr[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+
+		addr[15] = (uint8_t)(2 * i);
+		assert_int_equal(tg_lookup_find(&lk, TG_FAMILY_V6, addr), i % 3 + 1);
+		addr[15]++;
+		assert_int_equal(tg_lookup_find(&lk, TG_FAMILY_V6, addr), 0);
+	}
+	tg_lookup_free(&lk);
+	free(img.prefixes[1]);
+}
+
+/* The direct table grows with the table, one to sixteen bounds an entry. */
+static void direct_tables_follow_the_size(void **state)
+{
+	struct rng r = { 7 };
+	struct tg_image img = { 0 };
+	struct tg_lookup lk;
+
+	(void)state;
+	assert_int_equal(tg_lookup_build(&img, &lk), 0);
+	assert_int_equal(lk.info.direct_bits[0], TG_LK_DIRECT_MIN);
+	assert_int_equal(lk.info.direct_bits[1], TG_LK_DIRECT_MIN);
+	assert_int_equal(tg_lookup_find(&lk, TG_FAMILY_V4, (const uint8_t[16]){ 1, 2, 3, 4 }), 0);
+	tg_lookup_free(&lk);
+	random_table(&r, &img, TG_FAMILY_V4, 200000, false);
+	assert_int_equal(tg_lookup_build(&img, &lk), 0);
+	assert_true(lk.info.direct_bits[0] >= 16);
+	assert_true(lk.nranges[0] >> lk.info.direct_bits[0] <= TG_LK_FANOUT);
+	/* Memory: 8 bytes a bound in the runs, at most 8 a bound in the direct
+	 * table, and tables only where more than a run's worth meet. */
+	assert_true(tg_lookup_bytes(&lk) <= 40 * img.nprefixes[0] + 16 * ((size_t)1 << TG_LK_DIRECT_MIN));
+	tg_lookup_free(&lk);
+	free(img.prefixes[0]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(small_tables_agree_with_a_scan), cmocka_unit_test(large_tables_agree_with_a_scan),
+		cmocka_unit_test(every_address_of_a_block),	  cmocka_unit_test(the_deepest_path_is_bounded),
+		cmocka_unit_test(direct_tables_follow_the_size),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The peer lookup (include/tollgate.h, docs/design.md): built from an image's
+ * prefixes in user space, written into the generation's arrays in bulk, read
+ * by the data plane in a bounded number of steps.
+ */
+#ifndef TG_LOOKUP_H
+#define TG_LOOKUP_H
+
+#include "compile/image.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tg_lookup {
+	uint64_t *nodes; /* both direct tables, then the tables */
+	size_t nnodes, nodes_cap;
+	uint64_t *bounds4; /* address << 32 | class */
+	size_t nbounds4, bounds4_cap;
+	struct tg_lk_bound6 *bounds6;
+	size_t nbounds6, bounds6_cap;
+	struct tg_lookup_info info; /* the direct tables' sizes */
+	size_t ntables[2];	    /* by family */
+	unsigned depth[2];	    /* the most tables on one path, by family */
+	size_t nranges[2];	    /* bounds before compression into runs */
+};
+
+/* Builds lk from img's prefixes (sorted, nested, each with its effective
+ * class, as tg_compile leaves them). Returns 0 or -ENOMEM/-E2BIG. */
+int tg_lookup_build(const struct tg_image *img, struct tg_lookup *lk);
+void tg_lookup_free(struct tg_lookup *lk);
+
+/* The class of addr (4 or 16 bytes, network order), walked the way the data
+ * plane walks it: the tests compare it with a plain longest-prefix scan. */
+uint32_t tg_lookup_find(const struct tg_lookup *lk, int family, const uint8_t *addr);
+
+/* Bytes the arrays take. */
+size_t tg_lookup_bytes(const struct tg_lookup *lk);
+
+#endif
