@@ -58,7 +58,7 @@ struct gen_peer_bounds4_map {
 	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(__u64));
+	__uint(value_size, sizeof(struct tg_lk_block4));
 };
 
 struct gen_peer_bounds6_map {
@@ -66,7 +66,7 @@ struct gen_peer_bounds6_map {
 	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(struct tg_lk_bound6));
+	__uint(value_size, sizeof(struct tg_lk_block6));
 };
 
 /* The l4 array and the masks are mmapable too: a reload writes them with
@@ -290,6 +290,7 @@ static __always_inline int current_generation(struct generation *g)
  * checks each once, whatever state its callers are in, and a caller sees
  * only an unknown class (the masks map bounds it). Every read is an array
  * lookup that may fail, so a broken generation yields class 0, the default.
+ * A block is read whole and searched without branches (tg_lk_search4/6).
  */
 static __always_inline __u64 peer_entry(void *nodes, __u32 index)
 {
@@ -300,8 +301,9 @@ static __always_inline __u64 peer_entry(void *nodes, __u32 index)
 
 __noinline __u32 peer_class_v4(__u32 slot, __u32 addr, __u32 direct_bits)
 {
-	void *nodes = bpf_map_lookup_elem(&gen_peer_nodes, &slot), *bounds;
-	__u32 lo, n, cls, depth = direct_bits;
+	void *nodes = bpf_map_lookup_elem(&gen_peer_nodes, &slot), *blocks;
+	struct tg_lk_block4 *blk;
+	__u32 depth = direct_bits, index;
 	__u64 e;
 
 	if (!nodes || depth < TG_LK_DIRECT_MIN || depth > TG_LK_DIRECT_MAX)
@@ -311,30 +313,12 @@ __noinline __u32 peer_class_v4(__u32 slot, __u32 addr, __u32 direct_bits)
 		depth += TG_LK_STRIDE;
 		e = peer_entry(nodes, tg_lk_child(e, addr >> (32 - depth)));
 	}
-	if (tg_lk_kind(e) != TG_LK_RUN)
+	if (tg_lk_kind(e) != TG_LK_BLOCK_ENTRY)
 		return (__u32)e;
-	bounds = bpf_map_lookup_elem(&gen_peer_bounds4, &slot);
-	if (!bounds)
-		return 0;
-	/* The last bound at or below addr; before the first, the entry's class. */
-	lo = tg_lk_run_first(e);
-	n = tg_lk_run_count(e);
-	cls = (__u32)e & 0xffff;
-	for (int step = 0; step < TG_LK_SEARCH_STEPS && n; step++) {
-		__u32 half = n / 2, mid = lo + half;
-		__u64 *b = bpf_map_lookup_elem(bounds, &mid);
-
-		if (!b)
-			return 0;
-		if (*b >> 32 <= addr) {
-			cls = (__u32)*b;
-			lo = mid + 1;
-			n -= half + 1;
-		} else {
-			n = half;
-		}
-	}
-	return cls;
+	blocks = bpf_map_lookup_elem(&gen_peer_bounds4, &slot);
+	index = tg_lk_block_index(e);
+	blk = blocks ? bpf_map_lookup_elem(blocks, &index) : 0;
+	return blk ? tg_lk_search4(blk, addr, (__u32)e & 0xffff) : 0;
 }
 
 /* The stride of an IPv6 address at `depth` bits from the start. */
@@ -347,8 +331,9 @@ static __always_inline __u32 v6_nibble(__u64 hi, __u64 lo, __u32 depth)
 
 __noinline __u32 peer_class_v6(__u32 slot, __u64 hi, __u64 lo, __u32 direct_bits, __u32 direct_base)
 {
-	void *nodes = bpf_map_lookup_elem(&gen_peer_nodes, &slot), *bounds;
-	__u32 first, n, cls, depth = direct_bits;
+	void *nodes = bpf_map_lookup_elem(&gen_peer_nodes, &slot), *blocks;
+	struct tg_lk_block6 *blk;
+	__u32 depth = direct_bits, index;
 	__u64 e;
 
 	if (!nodes || depth < TG_LK_DIRECT_MIN || depth > TG_LK_DIRECT_MAX)
@@ -358,29 +343,12 @@ __noinline __u32 peer_class_v6(__u32 slot, __u64 hi, __u64 lo, __u32 direct_bits
 		e = peer_entry(nodes, tg_lk_child(e, v6_nibble(hi, lo, depth)));
 		depth += TG_LK_STRIDE;
 	}
-	if (tg_lk_kind(e) != TG_LK_RUN)
+	if (tg_lk_kind(e) != TG_LK_BLOCK_ENTRY)
 		return (__u32)e;
-	bounds = bpf_map_lookup_elem(&gen_peer_bounds6, &slot);
-	if (!bounds)
-		return 0;
-	first = tg_lk_run_first(e);
-	n = tg_lk_run_count(e);
-	cls = (__u32)e & 0xffff;
-	for (int step = 0; step < TG_LK_SEARCH_STEPS && n; step++) {
-		__u32 half = n / 2, mid = first + half;
-		struct tg_lk_bound6 *b = bpf_map_lookup_elem(bounds, &mid);
-
-		if (!b)
-			return 0;
-		if (b->hi < hi || (b->hi == hi && b->lo <= lo)) {
-			cls = b->cls;
-			first = mid + 1;
-			n -= half + 1;
-		} else {
-			n = half;
-		}
-	}
-	return cls;
+	blocks = bpf_map_lookup_elem(&gen_peer_bounds6, &slot);
+	index = tg_lk_block_index(e);
+	blk = blocks ? bpf_map_lookup_elem(blocks, &index) : 0;
+	return blk ? tg_lk_search6(blk, hi, lo, (__u32)e & 0xffff) : 0;
 }
 
 static __always_inline __u64 load_be64(const __u8 *p)

@@ -82,42 +82,44 @@ struct tg_mask {
  * compiler's prefixes become the sorted starts of the ranges where the class
  * changes ("bounds"). The first bits of the address index a direct table of
  * entries, one per family, of 2^direct_bits entries (struct tg_lookup_info:
- * 8 to 20 bits, chosen so that an entry holds 1 to 16 bounds on average);
+ * 8 to 20 bits, chosen so that an entry holds at most 4 bounds on average);
  * an entry is either
  *   LEAF:  the class of its whole range,
- *   RUN:   at most TG_LK_RUN_MAX bounds inside its range, searched in the
- *          run arrays (the class before the first bound is in the entry), or
+ *   BLOCK: at most TG_LK_BLOCK bounds inside its range, in one element of
+ *          the block arrays, and the class before the first of them, or
  *   TABLE: TG_LK_FANOUT entries for the next TG_LK_STRIDE bits.
  * All entries are __u64 in one array: the IPv4 direct table, the IPv6 one
- * (from 2^direct_bits[v4]), then the tables. An IPv4 bound is a __u64 (address << 32 | class); an IPv6
- * bound is a struct tg_lk_bound6.
+ * (from 2^direct_bits[v4]), then the tables. A block is read whole and
+ * searched in registers; its unused places repeat its last bound.
  */
 #define TG_LK_DIRECT_MIN 8
 #define TG_LK_DIRECT_MAX 20
 #define TG_LK_STRIDE 4 /* direct bits are a multiple of it */
 #define TG_LK_FANOUT (1u << TG_LK_STRIDE)
-#define TG_LK_RUN_MAX 16
-#define TG_LK_SEARCH_STEPS 5 /* a binary search of TG_LK_RUN_MAX bounds */
+#define TG_LK_BLOCK 4
 /* Tables on one path below the direct entry, at most. */
 #define TG_LK_LEVELS_V4 ((32 - TG_LK_DIRECT_MIN) / TG_LK_STRIDE)
 #define TG_LK_LEVELS_V6 ((128 - TG_LK_DIRECT_MIN) / TG_LK_STRIDE)
 
-enum tg_lk_kind { TG_LK_LEAF = 0, TG_LK_TABLE = 1, TG_LK_RUN = 2 };
+enum tg_lk_kind { TG_LK_LEAF = 0, TG_LK_TABLE = 1, TG_LK_BLOCK_ENTRY = 2 };
 
 /* In the generation's policy table: how its peer lookup is laid out. */
 struct tg_lookup_info {
 	__u32 direct_bits[2]; /* by enum tg_family */
 };
 
-struct tg_lk_bound6 {
-	__u64 hi, lo; /* the address, host order */
-	__u32 cls;
-	__u32 pad;
+struct tg_lk_block4 {
+	__u64 bound[TG_LK_BLOCK]; /* address << 32 | class, ascending */
+};
+
+struct tg_lk_block6 {
+	__u64 hi[TG_LK_BLOCK], lo[TG_LK_BLOCK]; /* the addresses, host order, ascending */
+	__u32 cls[TG_LK_BLOCK];
 };
 
 /* Entry layout: the kind in bits 62-63; LEAF: the class in bits 0-31;
- * TABLE: the index of its first entry in bits 0-31; RUN: the class before
- * the run in bits 0-15, the count in bits 16-23, the first bound in 24-55. */
+ * TABLE: the index of its first entry in bits 0-31; BLOCK: the class before
+ * the block in bits 0-15, the block's index in bits 16-47. */
 TG_INLINE __u64 tg_lk_leaf(__u32 cls)
 {
 	return cls;
@@ -128,9 +130,9 @@ TG_INLINE __u64 tg_lk_table(__u32 first)
 	return (__u64)TG_LK_TABLE << 62 | first;
 }
 
-TG_INLINE __u64 tg_lk_run(__u32 first, __u32 count, __u32 base_cls)
+TG_INLINE __u64 tg_lk_block(__u32 index, __u32 base_cls)
 {
-	return (__u64)TG_LK_RUN << 62 | (__u64)first << 24 | (__u64)(count & 0xff) << 16 | (base_cls & 0xffff);
+	return (__u64)TG_LK_BLOCK_ENTRY << 62 | (__u64)index << 16 | (base_cls & 0xffff);
 }
 
 TG_INLINE __u32 tg_lk_kind(__u64 e)
@@ -138,20 +140,63 @@ TG_INLINE __u32 tg_lk_kind(__u64 e)
 	return (__u32)(e >> 62);
 }
 
-TG_INLINE __u32 tg_lk_run_first(__u64 e)
+TG_INLINE __u32 tg_lk_block_index(__u64 e)
 {
-	return (__u32)(e >> 24);
-}
-
-TG_INLINE __u32 tg_lk_run_count(__u64 e)
-{
-	return (__u32)(e >> 16) & 0xff;
+	return (__u32)(e >> 16);
 }
 
 /* The index of the entry for one stride's value `nibble` in a TABLE. */
 TG_INLINE __u32 tg_lk_child(__u64 table, __u32 nibble)
 {
 	return (__u32)table + (nibble & (TG_LK_FANOUT - 1));
+}
+
+/*
+ * Comparisons as 0 or 1 without a branch: BPF has no conditional move, and a
+ * branch on a random address is mispredicted half the time. The empty asm
+ * hides the arithmetic from the compiler, which would turn it back into a
+ * compare and a jump.
+ */
+#define TG_OPAQUE(x) __asm__ volatile("" : "+r"(x))
+
+TG_INLINE __u64 tg_lk_less(__u64 x, __u64 y)
+{
+	__u64 borrow = (~x & y) | (~(x ^ y) & (x - y));
+
+	TG_OPAQUE(borrow);
+	return borrow >> 63;
+}
+
+/* The class of the last bound at or below addr in a block, else base. */
+TG_INLINE __u32 tg_lk_search4(const struct tg_lk_block4 *b, __u32 addr, __u32 base)
+{
+	__u64 cls = base;
+
+	for (int i = 0; i < TG_LK_BLOCK; i++) {
+		__u64 diff = (__u64)addr - (b->bound[i] >> 32), take; /* negative: the bound is above addr */
+
+		TG_OPAQUE(diff);
+		take = (diff >> 63) - 1; /* all ones: bound <= addr */
+		cls = (cls & ~take) | ((b->bound[i] & 0xffffffff) & take);
+	}
+	return (__u32)cls;
+}
+
+TG_INLINE __u32 tg_lk_search6(const struct tg_lk_block6 *b, __u64 hi, __u64 lo, __u32 base)
+{
+	__u64 cls = base;
+
+	for (int i = 0; i < TG_LK_BLOCK; i++) {
+		__u64 differ = (b->hi[i] ^ hi) | -(b->hi[i] ^ hi), eq_hi, above, take;
+
+		TG_OPAQUE(differ);
+		eq_hi = 1 - (differ >> 63);
+		above = tg_lk_less(hi, b->hi[i]) | (eq_hi & tg_lk_less(lo, b->lo[i]));
+		take = above - 1; /* all ones: bound <= addr */
+
+		cls = (cls & ~take) | (b->cls[i] & take);
+	}
+	return (__u32)cls;
 }
 
 /* LPM trie keys: make bench's comparison column (bpf/bench_lpm.bpf.c). */

@@ -5,8 +5,10 @@
 # build/bench/trafficgen sends 60-byte UDP frames (port 443 -> 444) with
 # BPF_PROG_TEST_RUN live frames into veth tgp-g (namespace tgp-gen), whose
 # peer tgp-r sits in namespace tgp-rx; nothing else is connected to either.
-# Each frame's source is the next address of a trace drawn from the
-# generated policy's own prefixes, every service's set equally often: the
+# Every source address is in the benchmarking range 198.18.0.0/15: the
+# generated policies (gen_policy --lab) hold, besides their random feeds, 16
+# prefixes inside 198.18.0.0/16 per set, and each frame's source is the next
+# address of a trace drawn from those, every service's set equally often: the
 # frames from svc0's set (a reply from 443) and svc1's (a request to 444),
 # about a quarter, pass to the receiver's stack (a closed UDP port there),
 # and the rest are dropped by `default deny`.
@@ -20,13 +22,19 @@
 #               dropped as no-flow (a spoofed-reply flood); svc1's pass
 #   tollgate-sl the first (10-prefix) policy with `replies stateless`: svc0's frames
 #               pass on their ports alone, as before flow tracking
+#   tg-flood    issue 13's all-drop flood, for the policies of 10k prefixes and more:
+#               requests to svc1's port 444 (from port 40000) from 4,096 addresses
+#               of 198.19.0.0/16 that no prefix covers (gen_policy --flood-hosts),
+#               where the random feed is as dense as anywhere else: each frame is
+#               looked up and dropped by `default deny`. Its share of the floor is
+#               the floor's ns/pkt over its own
 #   tg-spoof,   issue 12's floods, on one tracked program whose only service is
 #   tg-deny     `out udp 443` from 198.19.0.0/16, with 4,096 hosts of that range:
 #               tg-spoof sends from port 443 (spoofed replies: no flow, dropped as
 #               no-flow), tg-deny from port 9999 (no service: dropped as default).
 #               Three pairs in turn; the ns/pkt ratio of each pair, and their median
-#   xdp-filter  Debian's xdp-filter, deny policy, the same hosts as exact
-#               source addresses for svc0 and svc1
+#   xdp-filter  Debian's xdp-filter, deny policy, one address of every prefix of
+#               svc0's and svc1's sets as exact source addresses
 #   nftables    the same policy as interval sets in a netdev ingress chain
 #
 # Pinning: the generator runs on CPU 0 (sched_setaffinity). tgp-r gets
@@ -164,10 +172,14 @@ make_lab() {
 make_inputs() {
 	local n
 	for n in "${SIZES[@]}"; do
-		"$BUILD/bench/gen_policy" --seed 42 "$n" 0 >"$work/$n.policy"
+		"$BUILD/bench/gen_policy" --seed 42 --lab "$n" 0 >"$work/$n.policy"
 		awk '/^set feed/ {f = substr($2, 5)} /^  [0-9]/ {print f, $1}' "$work/$n.policy" |
-			"$GEN" hosts >"$work/$n.hosts"
-		awk '$1 == 0 || $1 == 1 {print $2}' "$work/$n.hosts" | sort -u >"$work/$n.allow"
+			"$GEN" hosts >"$work/$n.allhosts"
+		# Frames only from the benchmarking range; xdp-filter gets every host.
+		grep ' 198\.18\.' "$work/$n.allhosts" >"$work/$n.hosts"
+		[ "$n" -lt 10000 ] ||
+			"$BUILD/bench/gen_policy" --seed 42 --flood-hosts 4096 "$n" 0 >"$work/$n.flood.hosts"
+		awk '$1 == 0 || $1 == 1 {print $2}' "$work/$n.allhosts" | sort -u >"$work/$n.allow"
 		awk -v dev="$IF_RX" -f <(nft_awk) "$work/$n.policy" >"$work/$n.nft"
 	done
 	[ ${#SIZES[@]} -eq 0 ] ||
@@ -179,7 +191,7 @@ make_inputs() {
 		>"$work/flood.hosts"
 	# The reloads alternate between two policies of the same size.
 	for n in "${SIZES[@]}"; do
-		[ "$n" -lt 100000 ] || "$BUILD/bench/gen_policy" --seed 43 "$n" 0 >"$work/$n.b.policy"
+		[ "$n" -lt 100000 ] || "$BUILD/bench/gen_policy" --seed 43 --lab "$n" 0 >"$work/$n.b.policy"
 	done
 }
 
@@ -416,6 +428,11 @@ run_tollgate() {
 	COUNT=count_tollgate
 	measure "$work/$n.hosts"
 	row "$name" "$n" "$n" "$load" "$RESULT"
+	if [ -z "${2:-}" ] && [ -e "$work/$n.flood.hosts" ]; then
+		GEN_SPORT=40000 measure "$work/$n.flood.hosts"
+		row tg-flood "$n" "$n" "$load" "$RESULT"
+		ALL_DROP+=("$n $(ratio "$FLOOR_NS" "$(awk '{print $3}' <<<"$RESULT")")")
+	fi
 	if [ "$n" -ge 100000 ] && [ -z "${2:-}" ]; then time_reloads "$n"; fi
 	rxns "$TG" detach "$IF_RX" >/dev/null
 }
@@ -423,6 +440,7 @@ run_tollgate() {
 # Spoofed replies against default-deny drops (issue 12): the same program
 # and hosts, only the source port differs. Pairs in turn, so that both
 # halves of a ratio see the same machine.
+ALL_DROP=()
 FLOOD_RATIOS=()
 run_floods() {
 	local load i spoof deny
@@ -525,7 +543,14 @@ print_json() {
 			printf '%s  %s' "$sep" "$i"
 			sep=$',\n'
 		done
-		printf '\n ],\n "flood_spoof_vs_deny_ns_ratios": [%s],\n "reloads": [' "$(IFS=,; echo "${FLOOD_RATIOS[*]}")"
+		printf '\n ],\n "flood_spoof_vs_deny_ns_ratios": [%s],\n "all_drop_share_of_floor": [' "$(IFS=,; echo "${FLOOD_RATIOS[*]}")"
+		sep=
+		for i in "${ALL_DROP[@]}"; do
+			read -r n a <<<"$i"
+			printf '%s{"prefixes": %s, "floor_ns_over_tollgate_ns": %s}' "$sep" "$n" "$a"
+			sep=', '
+		done
+		printf '],\n "reloads": ['
 		sep=
 		for i in "${RELOADS[@]}"; do
 			read -r n med a b c <<<"$i"
@@ -558,7 +583,7 @@ main() {
 	[ ${#SIZES[@]} -eq 0 ] || REFERENCE_HOSTS=$work/${SIZES[0]}.hosts
 
 	echo "== packets per second at the receiving XDP hook (veth, live frames)"
-	echo "60-byte UDP $SPORT->$DPORT frames from the policy's own addresses; median of $INTERVALS x 1 s"
+	echo "60-byte UDP $SPORT->$DPORT frames from the policy's addresses in 198.18.0.0/16; median of $INTERVALS x 1 s"
 	printf '%-11s %7s %9s %8s %7s %7s %8s %7s %7s %7s\n' filter policy rules Mpps x-floor rx-busy ns/pkt \
 		x-floor passed load-s
 	run_reference drop floor
@@ -583,6 +608,15 @@ main() {
 	echo "CPUs busy before the run (other work on this machine): $BUSY% of $NCPUS"
 	if [ "$BUSY" -gt 10 ]; then
 		echo "note: other work was using the CPUs; expect low and noisy Mpps, and trust ns/pkt more"
+	fi
+
+	if [ ${#ALL_DROP[@]} -gt 0 ]; then
+		echo
+		echo "== all-drop floods (tg-flood rows above): the floor's ns/pkt over tollgate's, per policy size"
+		for i in "${ALL_DROP[@]}"; do
+			read -r n a <<<"$i"
+			printf '%-9s %5.0f%% of the floor\n' "$(fmt_count "$n")" "$(awk -v a="$a" 'BEGIN { print 100 * a }')"
+		done
 	fi
 
 	echo

@@ -4,12 +4,12 @@
  * integers whatever the family; an IPv4 address is one of 32 bits.
  *
  * First the nested prefixes become bounds: the sorted addresses where the
- * class changes. Then each direct entry covers 2^(bits - direct bits) addresses and
- * gets a LEAF when no bound falls strictly inside its range, a RUN when at
- * most TG_LK_RUN_MAX do, and a TABLE of TG_LK_FANOUT smaller ranges
- * otherwise, recursively. Every bound lies strictly inside the ranges of
- * exactly one path, so the runs hold each bound once and a table exists only
- * where more than TG_LK_RUN_MAX bounds share its range.
+ * class changes. Then each direct entry covers 2^(bits - direct bits)
+ * addresses and gets a LEAF when no bound falls strictly inside its range,
+ * a BLOCK when at most TG_LK_BLOCK do, and a TABLE of TG_LK_FANOUT smaller
+ * ranges otherwise, recursively. Every bound lies strictly inside the ranges
+ * of exactly one path, so the blocks hold each bound once and a table exists
+ * only where more than TG_LK_BLOCK bounds share its range.
  */
 #include "compile/lookup.h"
 #include "lib/util.h"
@@ -72,6 +72,8 @@ static void prefixes_to_bounds(const struct tg_image *img, int family, struct bo
 	} stack[129];
 	unsigned depth = 0;
 
+	b->cap = 2 * img->nprefixes[family] + 1; /* a start and an end each, and 0 */
+	b->items = xmalloc(b->cap * sizeof(*b->items));
 	emit(b, 0, 0);
 	for (size_t i = 0; i <= img->nprefixes[family]; i++) {
 		const struct tg_image_prefix *p = i < img->nprefixes[family] ? &img->prefixes[family][i] : NULL;
@@ -102,29 +104,38 @@ struct builder {
 	int err;
 };
 
-static uint64_t add_run(struct builder *bd, size_t lo, size_t hi, uint32_t base)
+/* A block of bounds items[lo, hi), its unused places repeating the last. */
+static uint64_t add_block(struct builder *bd, size_t lo, size_t hi, uint32_t base)
 {
 	struct tg_lookup *lk = bd->lk;
-	size_t first = bd->family == TG_FAMILY_V4 ? lk->nbounds4 : lk->nbounds6;
+	size_t index = bd->family == TG_FAMILY_V4 ? lk->nblocks4 : lk->nblocks6;
 
-	if (first + (hi - lo) > UINT32_MAX) {
+	if (index > UINT32_MAX) {
 		bd->err = -E2BIG;
 		return tg_lk_leaf(0);
 	}
-	for (size_t i = lo; i < hi; i++) {
-		const struct bound *x = &bd->b->items[i];
+	if (bd->family == TG_FAMILY_V4) {
+		struct tg_lk_block4 blk;
 
-		if (bd->family == TG_FAMILY_V4) {
-			uint64_t v = (uint64_t)x->start << 32 | x->cls;
+		for (size_t k = 0; k < TG_LK_BLOCK; k++) {
+			const struct bound *x = &bd->b->items[lo + k < hi ? lo + k : hi - 1];
 
-			VEC_PUSH(lk->bounds4, lk->nbounds4, lk->bounds4_cap, v);
-		} else {
-			struct tg_lk_bound6 v = { (uint64_t)(x->start >> 64), (uint64_t)x->start, x->cls, 0 };
-
-			VEC_PUSH(lk->bounds6, lk->nbounds6, lk->bounds6_cap, v);
+			blk.bound[k] = (uint64_t)x->start << 32 | x->cls;
 		}
+		VEC_PUSH(lk->blocks4, lk->nblocks4, lk->blocks4_cap, blk);
+	} else {
+		struct tg_lk_block6 blk;
+
+		for (size_t k = 0; k < TG_LK_BLOCK; k++) {
+			const struct bound *x = &bd->b->items[lo + k < hi ? lo + k : hi - 1];
+
+			blk.hi[k] = (uint64_t)(x->start >> 64);
+			blk.lo[k] = (uint64_t)x->start;
+			blk.cls[k] = x->cls;
+		}
+		VEC_PUSH(lk->blocks6, lk->nblocks6, lk->blocks6_cap, blk);
 	}
-	return tg_lk_run((uint32_t)first, (uint32_t)(hi - lo), base);
+	return tg_lk_block((uint32_t)index, base);
 }
 
 static void grow_nodes(struct tg_lookup *lk, size_t more)
@@ -188,18 +199,19 @@ static uint64_t build_range(struct builder *bd, u128 start, unsigned depth, size
 {
 	if (lo == hi)
 		return tg_lk_leaf(base);
-	if (hi - lo <= TG_LK_RUN_MAX || depth >= bd->bits)
-		return add_run(bd, lo, hi, base);
+	if (hi - lo <= TG_LK_BLOCK || depth >= bd->bits)
+		return add_block(bd, lo, hi, base);
 	return build_table(bd, start, depth, lo, hi, base, tables_above);
 }
 
-/* 1 to 16 bounds per direct entry on average: small tables stay in the
- * cache, large ones mostly need no table below the direct entry. */
+/* At most TG_LK_BLOCK bounds per direct entry on average, so that most
+ * entries are a leaf or one block; a small policy's table stays small
+ * enough for the cache. */
 static unsigned direct_bits_for(size_t nbounds)
 {
 	unsigned bits = TG_LK_DIRECT_MIN;
 
-	while (bits < TG_LK_DIRECT_MAX && ((size_t)1 << (bits + TG_LK_STRIDE)) <= nbounds)
+	while (bits < TG_LK_DIRECT_MAX && ((size_t)TG_LK_BLOCK << bits) < nbounds)
 		bits += TG_LK_STRIDE;
 	return bits;
 }
@@ -241,8 +253,15 @@ int tg_lookup_build(const struct tg_image *img, struct tg_lookup *lk)
 		lk->info.direct_bits[f] = direct_bits_for(b[f].n);
 		direct[f] = (size_t)1 << lk->info.direct_bits[f];
 	}
-	grow_nodes(lk, direct[0] + direct[1]);
+	/* Room for what a random feed needs, reserved once: growing by copies
+	 * costs a large policy's reload more than building does. Pages that stay
+	 * unused are never touched. */
+	grow_nodes(lk, direct[0] + direct[1] + b[0].n + b[1].n);
 	lk->nnodes = direct[0] + direct[1];
+	lk->blocks4_cap = b[0].n;
+	lk->blocks4 = xmalloc((b[0].n ? b[0].n : 1) * sizeof(*lk->blocks4));
+	lk->blocks6_cap = b[1].n;
+	lk->blocks6 = xmalloc((b[1].n ? b[1].n : 1) * sizeof(*lk->blocks6));
 	err = build_family(lk, &b[TG_FAMILY_V4], TG_FAMILY_V4, 0) ?:
 		      build_family(lk, &b[TG_FAMILY_V6], TG_FAMILY_V6, direct[0]);
 	free(b[0].items);
@@ -255,46 +274,18 @@ int tg_lookup_build(const struct tg_image *img, struct tg_lookup *lk)
 void tg_lookup_free(struct tg_lookup *lk)
 {
 	free(lk->nodes);
-	free(lk->bounds4);
-	free(lk->bounds6);
+	free(lk->blocks4);
+	free(lk->blocks6);
 	memset(lk, 0, sizeof(*lk));
 }
 
 size_t tg_lookup_bytes(const struct tg_lookup *lk)
 {
-	return lk->nnodes * sizeof(*lk->nodes) + lk->nbounds4 * sizeof(*lk->bounds4) +
-	       lk->nbounds6 * sizeof(*lk->bounds6);
+	return lk->nnodes * sizeof(*lk->nodes) + lk->nblocks4 * sizeof(*lk->blocks4) +
+	       lk->nblocks6 * sizeof(*lk->blocks6);
 }
 
 /* -------------------------------------------------------------- lookup */
-
-/* The last bound of the run at or below addr, as the data plane searches. */
-static uint32_t search_run(const struct tg_lookup *lk, int family, uint64_t e, u128 addr)
-{
-	uint32_t lo = tg_lk_run_first(e), n = tg_lk_run_count(e), cls = (uint32_t)e & 0xffff;
-
-	for (int step = 0; step < TG_LK_SEARCH_STEPS && n; step++) {
-		uint32_t half = n / 2, mid = lo + half;
-		u128 key;
-		uint32_t mid_cls;
-
-		if (family == TG_FAMILY_V4) {
-			key = lk->bounds4[mid] >> 32;
-			mid_cls = (uint32_t)lk->bounds4[mid];
-		} else {
-			key = (u128)lk->bounds6[mid].hi << 64 | lk->bounds6[mid].lo;
-			mid_cls = lk->bounds6[mid].cls;
-		}
-		if (key <= addr) {
-			cls = mid_cls;
-			lo = mid + 1;
-			n -= half + 1;
-		} else {
-			n = half;
-		}
-	}
-	return cls;
-}
 
 uint32_t tg_lookup_find(const struct tg_lookup *lk, int family, const uint8_t *addr)
 {
@@ -309,7 +300,10 @@ uint32_t tg_lookup_find(const struct tg_lookup *lk, int family, const uint8_t *a
 		e = lk->nodes[tg_lk_child(e, nibble)];
 		depth += TG_LK_STRIDE;
 	}
-	if (tg_lk_kind(e) == TG_LK_RUN)
-		return search_run(lk, family, e, a);
-	return (uint32_t)e;
+	if (tg_lk_kind(e) != TG_LK_BLOCK_ENTRY)
+		return (uint32_t)e;
+	if (family == TG_FAMILY_V4)
+		return tg_lk_search4(&lk->blocks4[tg_lk_block_index(e)], (uint32_t)a, (uint32_t)e & 0xffff);
+	return tg_lk_search6(&lk->blocks6[tg_lk_block_index(e)], (uint64_t)(a >> 64), (uint64_t)a,
+			     (uint32_t)e & 0xffff);
 }

@@ -15,10 +15,10 @@
 struct tg_lookup {
 	uint64_t *nodes; /* both direct tables, then the tables */
 	size_t nnodes, nodes_cap;
-	uint64_t *bounds4; /* address << 32 | class */
-	size_t nbounds4, bounds4_cap;
-	struct tg_lk_bound6 *bounds6;
-	size_t nbounds6, bounds6_cap;
+	struct tg_lk_block4 *blocks4;
+	size_t nblocks4, blocks4_cap;
+	struct tg_lk_block6 *blocks6;
+	size_t nblocks6, blocks6_cap;
 	struct tg_lookup_info info; /* the direct tables' sizes */
 	size_t ntables[2];	    /* by family */
 	unsigned depth[2];	    /* the most tables on one path, by family */

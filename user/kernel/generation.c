@@ -118,8 +118,8 @@ static int fill_lookup(struct tg_generation *gen, const struct tg_lookup *lk)
 {
 	/* clang-format off */
 	return fill_array(gen->fd[TG_GEN_PEER_NODES], lk->nodes, lk->nnodes, sizeof(*lk->nodes)) ?:
-	       fill_array(gen->fd[TG_GEN_PEER_BOUNDS4], lk->bounds4, lk->nbounds4, sizeof(*lk->bounds4)) ?:
-	       fill_array(gen->fd[TG_GEN_PEER_BOUNDS6], lk->bounds6, lk->nbounds6, sizeof(*lk->bounds6));
+	       fill_array(gen->fd[TG_GEN_PEER_BOUNDS4], lk->blocks4, lk->nblocks4, sizeof(*lk->blocks4)) ?:
+	       fill_array(gen->fd[TG_GEN_PEER_BOUNDS6], lk->blocks6, lk->nblocks6, sizeof(*lk->blocks6));
 	/* clang-format on */
 }
 
@@ -173,9 +173,9 @@ static uint32_t entries_for(enum tg_gen_map m, const struct tg_inner_def *def, c
 	if (m == TG_GEN_PEER_NODES)
 		n = lk->nnodes;
 	else if (m == TG_GEN_PEER_BOUNDS4)
-		n = lk->nbounds4;
+		n = lk->nblocks4;
 	else if (m == TG_GEN_PEER_BOUNDS6)
-		n = lk->nbounds6;
+		n = lk->nblocks6;
 	return n ? (uint32_t)n : 1;
 }
 
@@ -208,7 +208,7 @@ int tg_generation_build(const struct tg_gen_layout *layout, const struct tg_imag
 	err = tg_lookup_build(img, &lk);
 	if (err)
 		return err;
-	if (lk.nnodes > UINT32_MAX || lk.nbounds4 > UINT32_MAX || lk.nbounds6 > UINT32_MAX)
+	if (lk.nnodes > UINT32_MAX || lk.nblocks4 > UINT32_MAX || lk.nblocks6 > UINT32_MAX)
 		err = -E2BIG;
 	err = err ?: create_maps(layout, &lk, gen) ?: fill(gen, img, &lk);
 	tg_lookup_free(&lk);
