@@ -192,6 +192,11 @@ make_inputs() {
 	# The reloads alternate between two policies of the same size.
 	for n in "${SIZES[@]}"; do
 		[ "$n" -lt 100000 ] || "$BUILD/bench/gen_policy" --seed 43 --lab "$n" 0 >"$work/$n.b.policy"
+		# From 1M prefixes the reloads swap two policies with a tenth as many IPv6 prefixes too.
+		if [ "$n" -ge 1000000 ]; then
+			"$BUILD/bench/gen_policy" --seed 42 --lab "$n" $((n / 10)) >"$work/$n.r.policy"
+			"$BUILD/bench/gen_policy" --seed 43 --lab "$n" $((n / 10)) >"$work/$n.rb.policy"
+		fi
 	done
 }
 
@@ -410,14 +415,17 @@ run_reference() {
 
 RELOADS=()
 time_reloads() {
-	local n=$1 times=() i p t
+	local n=$1 times=() i p t a=$work/$1.policy b=$work/$1.b.policy v6=0
+	if [ -e "$work/$n.r.policy" ]; then
+		a=$work/$n.r.policy b=$work/$n.rb.policy v6=$((n / 10))
+	fi
 	for i in 1 2 3; do
-		p=$work/$n.b.policy
-		[ $((i % 2)) -eq 1 ] || p=$work/$n.policy
+		p=$b
+		[ $((i % 2)) -eq 1 ] || p=$a
 		t=$(wall rxns "$TG" reload "$IF_RX" "$p") || die "tollgate reload failed"
 		times+=("$t")
 	done
-	RELOADS+=("$n $(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p) ${times[*]}")
+	RELOADS+=("$n $v6 $(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p) ${times[*]}")
 }
 
 # run_tollgate N [stateless]
@@ -532,7 +540,7 @@ run_nft() {
 }
 
 print_json() {
-	local i n med a b c sep=
+	local i n v6 med a b c sep=
 	{
 		printf '{"date": "%s", "kernel": "%s", "cpus": %s, "generator_cpu": %s, "rx_cpu": %s, "threaded_napi": %s,\n' \
 			"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(uname -r)" "$NCPUS" "$GEN_CPU" "$RX_CPU" "$THREADED"
@@ -553,8 +561,8 @@ print_json() {
 		printf '],\n "reloads": ['
 		sep=
 		for i in "${RELOADS[@]}"; do
-			read -r n med a b c <<<"$i"
-			printf '%s{"prefixes": %s, "median_seconds": %s, "seconds": [%s, %s, %s]}' "$sep" "$n" "$med" "$a" "$b" "$c"
+			read -r n v6 med a b c <<<"$i"
+			printf '%s{"prefixes": %s, "v6_prefixes": %s, "median_seconds": %s, "seconds": [%s, %s, %s]}' "$sep" "$n" "$v6" "$med" "$a" "$b" "$c"
 			sep=', '
 		done
 		printf ']}\n'
@@ -562,7 +570,7 @@ print_json() {
 }
 
 main() {
-	local n i med a b c
+	local n i med a b c v6 label
 	install_missing
 	make -C "$TOP" --no-print-directory build/tollgate build/bench/gen_policy build/bench/trafficgen >/dev/null
 	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
@@ -627,8 +635,10 @@ main() {
 	echo
 	echo "== tollgate reload (wall time, median of 3, no traffic)"
 	for i in "${RELOADS[@]}"; do
-		read -r n med a b c <<<"$i"
-		printf '%-9s %6s s   (%s %s %s)\n' "$(fmt_count "$n")" "$med" "$a" "$b" "$c"
+		read -r n v6 med a b c <<<"$i"
+		label=$(fmt_count "$n")
+		[ "$v6" -eq 0 ] || label="$label+$(fmt_count "$v6")"
+		printf '%-9s %6s s   (%s %s %s)\n' "$label" "$med" "$a" "$b" "$c"
 	done
 	print_json
 	echo "results: $JSON"

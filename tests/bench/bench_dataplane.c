@@ -521,7 +521,7 @@ static int bench_one(const struct config *c, FILE *json, bool first)
 	double compile_s;
 	struct timespec t0;
 	size_t nprefixes, policy_prefixes;
-	char n1[32], n2[32], n3[32];
+	char n1[32], n2[32], n3[32], drop_cols[32];
 	struct tg_dataplane dp;
 	struct bench_floor *fl;
 	struct bench_lpm *lpm;
@@ -572,9 +572,13 @@ static int bench_one(const struct config *c, FILE *json, bool first)
 	tg_dataplane_destroy(&dp);
 	bench_floor__destroy(fl);
 	bench_lpm__destroy(lpm);
-	printf("%-14s %8zu %8zu %6.1f %7.1f %7.1f %6.2fx %6.1fx %7.1f %5.0f%% %6.1f %6.1f %3u %6.3f %6.3f\n", c->name,
-	       policy_prefixes, nprefixes, r.floor_ns, r.lpm_ns, r.tg_ns, hits.ratio01, hits.ratio20, drops.ns[0],
-	       100 / drops.ratio01, nprefixes ? (double)r.tg_mem / (double)nprefixes : 0.0,
+	if (isnan(drops.ns[0]))
+		snprintf(drop_cols, sizeof(drop_cols), "%7s %6s", "-", "-");
+	else
+		snprintf(drop_cols, sizeof(drop_cols), "%7.1f %5.0f%%", drops.ns[0], 100 / drops.ratio01);
+	printf("%-14s %8zu %8zu %6.1f %7.1f %7.1f %6.2fx %6.1fx %s %6.1f %6.1f %3u %6.3f %6.3f\n", c->name,
+	       policy_prefixes, nprefixes, r.floor_ns, r.lpm_ns, r.tg_ns, hits.ratio01, hits.ratio20, drop_cols,
+	       nprefixes ? (double)r.tg_mem / (double)nprefixes : 0.0,
 	       nprefixes ? (double)r.lpm_mem / (double)nprefixes : 0.0, r.depth, (double)opts.fill_ns / 1e9, compile_s);
 	fprintf(json,
 		"%s{\"name\": \"%s\", \"policy_prefixes\": %zu, \"trie_prefixes\": %zu, \"floor_ns\": %.2f, \"lpm_ns\": %.2f, \"tollgate_ns\": %.2f, \"ratio\": %.3f, \"lpm_vs_tollgate\": %.3f, \"drop_floor_ns\": %s, \"drop_ns\": %s, \"drop_pct_of_floor\": %s, \"map_bytes\": %llu, \"lpm_bytes\": %llu, \"bytes_per_prefix\": %.1f, \"lpm_bytes_per_prefix\": %.1f, \"tables_on_a_path\": %u, \"fill_seconds\": %.4f, \"compile_seconds\": %.4f}",

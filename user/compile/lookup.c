@@ -180,7 +180,7 @@ static uint64_t build_table(struct builder *bd, u128 start, unsigned depth, size
 		size_t inner;
 		uint64_t e;
 
-		/* Bounds at the child's start give it its class, not a run entry. */
+		/* Bounds at the child's start give it its class, not a place in its block. */
 		while (i < hi && bd->b->items[i].start <= child)
 			base = bd->b->items[i++].cls;
 		for (inner = i; inner < hi && bd->b->items[inner].start <= last; inner++)
