@@ -127,9 +127,9 @@ $(BUILD)/bench/bench_sets: tests/bench/bench_sets.c $(LIB) $(HEADERS) | $(BUILD)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(CLI_LIBS)
 
 # The packets-per-second benchmark (scripts/bench-pps.sh): a paced live-frame traffic generator and references.
-$(BUILD)/bench/trafficgen.bpf.o: tests/bench/trafficgen.bpf.c tests/bench/trafficgen.h | $(BUILD)
+$(BUILD)/bench/trafficgen.bpf.o: tests/bench/trafficgen.bpf.c tests/bench/trafficgen.h bpf/parse.h bpf/bench_parse.h include/tollgate.h | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) -Ibpf -c $< -o $@
 
 $(BUILD)/bench/trafficgen: tests/bench/trafficgen.c tests/bench/trafficgen.h $(BUILD)/bench/trafficgen.skel.h | $(BUILD)
 	@mkdir -p $(dir $@)

@@ -10,6 +10,7 @@
 #define TG_BPF_BENCH_H
 
 #include "parse.h"
+#include "bench_parse.h"
 
 /* Entries in bench_trace; set with it by the benchmark. */
 const volatile __u32 bench_trace_len = 1;

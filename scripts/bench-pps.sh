@@ -15,6 +15,9 @@
 #
 # Side by side on tgp-r, in one run:
 #   floor       XDP_DROP that counts (build/bench/trafficgen attach drop)
+#   parse-floor counts, runs tollgate's parser and drops (trafficgen attach
+#               parse): what any filter that reads the headers pays first.
+#               The floor never touches the frame's data; this one does
 #   pass        XDP_PASS that counts: every frame to the receiver's stack
 #   tollgate    `tollgate attach`, policies of 10, 10k, 100k, 1M IPv4 prefixes,
 #               with `replies tracked` (the default): svc0's frames look like
@@ -27,7 +30,7 @@
 #               of 198.19.0.0/16 that no prefix covers (gen_policy --flood-hosts),
 #               where the random feed is as dense as anywhere else: each frame is
 #               looked up and dropped by `default deny`. Its share of the floor is
-#               the floor's ns/pkt over its own
+#               the floor's ns/pkt over its own; of the parse floor, likewise
 #   tg-spoof,   issue 12's floods, on one tracked program whose only service is
 #   tg-deny     `out udp 443` from 198.19.0.0/16, with 4,096 hosts of that range:
 #               tg-spoof sends from port 443 (spoofed replies: no flow, dropped as
@@ -35,6 +38,8 @@
 #               Three pairs in turn; the ns/pkt ratio of each pair, and their median
 #   xdp-filter  Debian's xdp-filter, deny policy, one address of every prefix of
 #               svc0's and svc1's sets as exact source addresses
+#   xf-flood    xdp-filter with the same addresses under tg-flood's frames, all
+#               dropped: the reference for the flood shares
 #   nftables    the same policy as interval sets in a netdev ingress chain
 #
 # Pinning: the generator runs on CPU 0 (sched_setaffinity). tgp-r gets
@@ -58,7 +63,7 @@
 # Results also go to build/bench/pps.json. TG_PPS_TOLLGATE_ONLY=1 leaves out
 # xdp-filter and nftables; TG_PPS_SIZES="10 10000" picks the policy sizes
 # (the stateless row takes the first); TG_PPS_FLOODS_ONLY=1 runs only the
-# floor and the two floods.
+# two floors and issue 12's two floods.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$TOP/build
@@ -353,7 +358,7 @@ measure() {
 # ------------------------------------------------------------ reporting
 
 ROWS=()
-FLOOR_MPPS=0 FLOOR_NS=0
+FLOOR_MPPS=0 FLOOR_NS=0 PARSE_NS=0
 
 fmt_count() {
 	awk -v n="$1" 'BEGIN { if (n == 0) printf "-"; else if (n >= 1000000 && n % 1000000 == 0) printf "%dM", n / 1000000
@@ -365,6 +370,7 @@ row() {
 	local filter=$1 prefixes=$2 rules=$3 load=$4 mpps busy ns pass sent gave_up
 	read -r mpps busy ns pass sent gave_up <<<"$5"
 	if [ "$filter" = floor ]; then FLOOR_MPPS=$mpps FLOOR_NS=$ns; fi
+	if [ "$filter" = parse-floor ]; then PARSE_NS=$ns; fi
 	printf '%-11s %7s %9s %8.3f %6.2fx %6s%% %8.1f %6.2fx %6.1f%% %7s\n' "$filter" "$(fmt_count "$prefixes")" \
 		"$rules" "$mpps" "$(ratio "$mpps" "$FLOOR_MPPS")" "$busy" "$ns" "$(ratio "$ns" "$FLOOR_NS")" "$pass" "$load"
 	ROWS+=("$(printf '{"filter": "%s", "prefixes": %s, "rules": "%s", "mpps": %s, "mpps_vs_floor": %s, "rx_busy_pct": %s, "rx_ns_per_packet": %s, "rx_ns_vs_floor": %s, "passed_pct": %s, "generator_sent_mpps": %s, "generator_gave_up_pct": %s, "load_seconds": %s}' \
@@ -439,10 +445,17 @@ run_tollgate() {
 	if [ -z "${2:-}" ] && [ -e "$work/$n.flood.hosts" ]; then
 		GEN_SPORT=40000 measure "$work/$n.flood.hosts"
 		row tg-flood "$n" "$n" "$load" "$RESULT"
-		ALL_DROP+=("$n $(ratio "$FLOOR_NS" "$(awk '{print $3}' <<<"$RESULT")")")
+		ALL_DROP+=("tollgate $n $(flood_shares "$RESULT")")
 	fi
 	if [ "$n" -ge 100000 ] && [ -z "${2:-}" ]; then time_reloads "$n"; fi
 	rxns "$TG" detach "$IF_RX" >/dev/null
+}
+
+# A flood row's shares: the floor's ns/pkt over its own, and the parse floor's.
+flood_shares() {
+	local ns
+	ns=$(awk '{print $3}' <<<"$1")
+	echo "$(ratio "$FLOOR_NS" "$ns") $(ratio "$PARSE_NS" "$ns")"
 }
 
 # Spoofed replies against default-deny drops (issue 12): the same program
@@ -471,7 +484,7 @@ run_floods() {
 # xdp-filter takes exact addresses: the hosts of svc0 and svc1, as sources,
 # under its deny policy (everything else is dropped).
 run_xdp_filter() {
-	local n=$1 addrs max first load t0 t1 err key value
+	local n=$1 addrs max first load t0 t1 err key value hosts_result flood_result
 	addrs=$(wc -l <"$work/$n.allow")
 	if [ -n "$XDPF_NA" ]; then
 		row_na xdp-filter "$n" "$addrs" "$XDPF_NA"
@@ -514,9 +527,18 @@ run_xdp_filter() {
 	load=$(awk -v d=$((t1 - t0)) 'BEGIN { printf "%.2f", d / 1e6 }')
 	COUNT=count_xdp_filter
 	measure "$work/$n.hosts"
+	hosts_result=$RESULT
+	if [ -e "$work/$n.flood.hosts" ]; then
+		GEN_SPORT=40000 measure "$work/$n.flood.hosts"
+		flood_result=$RESULT
+	fi
 	rxns xdp-filter unload "$IF_RX"
 	XDPF_OURS=0
-	row xdp-filter "$n" "$addrs" "$load" "$RESULT"
+	row xdp-filter "$n" "$addrs" "$load" "$hosts_result"
+	if [ -e "$work/$n.flood.hosts" ]; then
+		row xf-flood "$n" "$addrs" "$load" "$flood_result"
+		ALL_DROP+=("xdp-filter $n $(flood_shares "$flood_result")")
+	fi
 }
 
 run_nft() {
@@ -554,8 +576,9 @@ print_json() {
 		printf '\n ],\n "flood_spoof_vs_deny_ns_ratios": [%s],\n "all_drop_share_of_floor": [' "$(IFS=,; echo "${FLOOD_RATIOS[*]}")"
 		sep=
 		for i in "${ALL_DROP[@]}"; do
-			read -r n a <<<"$i"
-			printf '%s{"prefixes": %s, "floor_ns_over_tollgate_ns": %s}' "$sep" "$n" "$a"
+			read -r f n a p <<<"$i"
+			printf '%s{"filter": "%s", "prefixes": %s, "floor_ns_over_filter_ns": %s, "parse_floor_ns_over_filter_ns": %s}' \
+				"$sep" "$f" "$n" "$a" "$p"
 			sep=', '
 		done
 		printf '],\n "reloads": ['
@@ -595,6 +618,7 @@ main() {
 	printf '%-11s %7s %9s %8s %7s %7s %8s %7s %7s %7s\n' filter policy rules Mpps x-floor rx-busy ns/pkt \
 		x-floor passed load-s
 	run_reference drop floor
+	run_reference parse parse-floor
 	[ ${#SIZES[@]} -eq 0 ] || run_reference pass pass
 	for n in "${SIZES[@]}"; do run_tollgate "$n"; done
 	[ ${#SIZES[@]} -eq 0 ] || run_tollgate "${SIZES[0]}" stateless
@@ -620,10 +644,12 @@ main() {
 
 	if [ ${#ALL_DROP[@]} -gt 0 ]; then
 		echo
-		echo "== all-drop floods (tg-flood rows above): the floor's ns/pkt over tollgate's, per policy size"
+		echo "== all-drop floods (tg-flood, xf-flood rows above): the share of each floor's rate the filter keeps"
+		echo "(the floor's ns/pkt over the filter's); the parse floor reads the headers, the floor never touches them"
 		for i in "${ALL_DROP[@]}"; do
-			read -r n a <<<"$i"
-			printf '%-9s %5.0f%% of the floor\n' "$(fmt_count "$n")" "$(awk -v a="$a" 'BEGIN { print 100 * a }')"
+			read -r f n a p <<<"$i"
+			printf '%-11s %-5s %5.0f%% of the floor  %5.0f%% of the parse floor\n' "$f" "$(fmt_count "$n")" \
+				"$(awk -v a="$a" 'BEGIN { print 100 * a }')" "$(awk -v p="$p" 'BEGIN { print 100 * p }')"
 		done
 	fi
 

@@ -12,6 +12,10 @@
  *    keep pace with the receiver (see "Pacing" below).
  *  - tgp_drop, the floor: counts the frame and drops it. The least any XDP
  *    program on the receiving veth can cost.
+ *  - tgp_parse, the parse floor: counts the frame, runs tollgate's parser
+ *    over it and drops it. What any filter that reads the headers pays
+ *    before it decides: the frame's first cache line, which tgp_drop never
+ *    touches, and the parse.
  *  - tgp_pass, counts the frame and passes it. For the nftables run: a veth
  *    receives redirected frames only while its NAPI is up, which takes an
  *    XDP program on it, and nft's own counters cannot be read quickly
@@ -37,6 +41,7 @@
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <bpf/bpf_helpers.h>
+#include "bench_parse.h"
 
 #include "trafficgen.h"
 
@@ -230,6 +235,19 @@ int tgp_drop(struct xdp_md *ctx)
 	(void)ctx;
 	count();
 	return XDP_DROP;
+}
+
+SEC("xdp")
+int tgp_parse(struct xdp_md *ctx)
+{
+	struct packet pkt;
+	int parsed;
+
+	count();
+	packet_init(&pkt, (void *)(long)ctx->data, (void *)(long)ctx->data_end, (__u32)(ctx->data_end - ctx->data),
+		    TG_FACING_OUTSIDE);
+	parsed = parse(&pkt);
+	return bench_parsed_digest(&pkt, parsed) == BENCH_UNLIKELY_DIGEST ? XDP_PASS : XDP_DROP;
 }
 
 SEC("xdp")

@@ -7,7 +7,7 @@
  *   trafficgen hosts < FEED_PREFIXES > FEED_HOSTS
  *   trafficgen send [--cpu N] [--trace-len N] [--seed N] [--seconds S]
  *                   [--pace PEER] IFACE HOSTS DST_MAC DST_IP SPORT DPORT
- *   trafficgen attach IFACE drop|pass
+ *   trafficgen attach IFACE drop|parse|pass
  *   trafficgen count IFACE
  *   trafficgen detach IFACE
  *
@@ -24,8 +24,9 @@
  * what it sent, held back after a long wait, saw refused by the ring, and
  * for how long.
  *
- * attach puts the floor (drop: count and drop) or the pass program (count
- * and pass, for the nftables run) on IFACE in native mode; count prints
+ * attach puts the floor (drop: count and drop), the parse floor (parse:
+ * count, parse and drop) or the pass program (count and pass, for the
+ * nftables run) on IFACE in native mode; count prints
  * the attached program's packet counter, summed over CPUs; detach removes
  * it. The program stays attached without a pin: the interface holds it,
  * and deleting the interface (or its namespace) removes it.
@@ -87,7 +88,7 @@ static int usage(void)
 	fprintf(stderr, "usage: trafficgen hosts < FEED_PREFIXES\n"
 			"       trafficgen send [--cpu N] [--trace-len N] [--seed N] [--seconds S] [--pace PEER]\n"
 			"                       IFACE HOSTS DST_MAC DST_IP SPORT DPORT\n"
-			"       trafficgen attach IFACE drop|pass\n"
+			"       trafficgen attach IFACE drop|parse|pass\n"
 			"       trafficgen count IFACE\n"
 			"       trafficgen detach IFACE\n");
 	return 2;
@@ -514,7 +515,9 @@ static int cmd_attach(const char *ifname, const char *which)
 	skel = trafficgen__open();
 	if (!skel)
 		return 1;
-	prog = !strcmp(which, "drop") ? skel->progs.tgp_drop : skel->progs.tgp_pass;
+	prog = !strcmp(which, "drop")  ? skel->progs.tgp_drop :
+	       !strcmp(which, "parse") ? skel->progs.tgp_parse :
+					 skel->progs.tgp_pass;
 	load_only(skel, (struct bpf_program *const[]){ prog, NULL });
 	err = trafficgen__load(skel);
 	/* Native mode: the benchmark is about the driver's XDP hook. */
@@ -618,7 +621,8 @@ int main(int argc, char **argv)
 		return cmd_hosts();
 	if (!strcmp(argv[1], "send"))
 		return cmd_send(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "attach") && argc == 4 && (!strcmp(argv[3], "drop") || !strcmp(argv[3], "pass")))
+	if (!strcmp(argv[1], "attach") && argc == 4 &&
+	    (!strcmp(argv[3], "drop") || !strcmp(argv[3], "parse") || !strcmp(argv[3], "pass")))
 		return cmd_attach(argv[2], argv[3]);
 	if (!strcmp(argv[1], "count") && argc == 3)
 		return cmd_count(argv[2]);
