@@ -16,6 +16,8 @@ PACKAGES=(
 	clang-format-14
 	iproute2 iputils-ping tcpdump time
 	prometheus curl dnsmasq-base
+	# the suites' JSON checks (status --json, show --json, the dashboard)
+	python3
 	systemd man-db
 	# the VM harness (tests/vm): qemu, busybox for its initramfs, kmod
 	# (depmod, modprobe), cpio, and xz/zstd to unpack Debian's kernels
