@@ -26,7 +26,7 @@ HEADERS := $(wildcard include/*.h user/*/*.h)
 all: $(BUILD)/tollgate
 
 # The XDP program, embedded in the CLI through a bpftool skeleton.
-BPF_HEADERS := include/tollgate.h bpf/parse.h bpf/bench.h
+BPF_HEADERS := include/tollgate.h bpf/parse.h bpf/bench.h bpf/bench_parse.h
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HEADERS) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -57,6 +57,19 @@ $(LIB): $(filter-out %/cli/main.o,$(OBJS))
 
 $(ASAN_LIB): $(filter-out %/cli/main.o,$(ASAN_OBJS))
 	rm -f $@ && ar rcs $@ $^
+
+# What --version and tollgate_build_info report (scripts/version.sh). The
+# stamp changes only when the version does, so a commit rebuilds one object.
+VERSION_STAMP := $(BUILD)/version.stamp
+.PHONY: FORCE
+FORCE:
+$(VERSION_STAMP): FORCE | $(BUILD)
+	@scripts/version.sh >$@.tmp && if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+VERSION_OBJS := $(BUILD)/obj/export/version.o $(BUILD)/asan/obj/export/version.o
+$(VERSION_OBJS): $(VERSION_STAMP)
+$(VERSION_OBJS): CFLAGS += -DTG_VERSION='"$(word 1,$(file <$(VERSION_STAMP)))"' \
+	-DTG_COMMIT='"$(word 2,$(file <$(VERSION_STAMP)))"' \
+	-DTG_LIBXDP_BUILT='"$(shell pkg-config --modversion libxdp 2>/dev/null || echo unknown)"'
 
 $(BUILD)/tollgate: $(BUILD)/obj/cli/main.o $(LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(CLI_LIBS)

@@ -6,8 +6,11 @@
 #   DESTDIR=           staging root: everything goes under it, paths inside
 #                      files (units, the manifest) do not mention it
 #
-# Installs build/tollgate, the man pages, the bash completion, the systemd
-# units and the example policies (to $SYSCONFDIR/tollgate/examples). It never
+# Installs build/tollgate, the man pages and the documents they cite (to
+# $PREFIX/share/doc/tollgate), the bash completion, the systemd units (their
+# paths under $SYSCONFDIR), the Grafana dashboard and Prometheus rules (to
+# $PREFIX/share/tollgate/monitoring) and the example policies (to
+# $SYSCONFDIR/tollgate/examples). It never
 # writes $SYSCONFDIR/tollgate/*.policy: those are the administrator's. The
 # manifest $PREFIX/share/tollgate/installed-files lists every file installed
 # ("f PATH") and every directory the install created ("d PATH"), so that
@@ -22,6 +25,7 @@ SYSCONFDIR=${SYSCONFDIR:-/etc}
 SYSTEMDUNITDIR=${SYSTEMDUNITDIR:-$PREFIX/lib/systemd/system}
 DESTDIR=${DESTDIR:-}
 SBINDIR=$PREFIX/sbin
+DOCDIR=$PREFIX/share/doc/tollgate
 MANIFEST=$PREFIX/share/tollgate/installed-files
 
 die() {
@@ -119,9 +123,18 @@ install_all() {
 
 	put_file 0644 "$TOP/packaging/bash-completion/tollgate" "$PREFIX/share/bash-completion/completions/tollgate"
 
+	# What the man pages cite, and the dashboard and alert rules for monitoring.
+	for f in README.md docs/policy.md docs/design.md docs/metrics.md; do
+		put_file 0644 "$TOP/$f" "$DOCDIR/$(basename "$f")"
+	done
+	for f in "$TOP"/packaging/monitoring/*; do
+		case $f in *.test.yml) continue ;; esac
+		put_file 0644 "$f" "$PREFIX/share/tollgate/monitoring/$(basename "$f")"
+	done
+
 	for f in "$TOP"/packaging/systemd/*.service; do
 		unit=$(basename "$f")
-		sed "s|@SBINDIR@|$SBINDIR|g" "$f" >"$STAGE/$unit"
+		sed -e "s|@SBINDIR@|$SBINDIR|g" -e "s|@SYSCONFDIR@|$SYSCONFDIR|g" "$f" >"$STAGE/$unit"
 		if grep -q '@[A-Z]*@' "$STAGE/$unit"; then
 			die "$unit: placeholder left after substitution: $(grep -m1 '@[A-Z]*@' "$STAGE/$unit")"
 		fi

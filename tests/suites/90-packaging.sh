@@ -36,6 +36,13 @@ fi
 	echo "644 usr/lib/systemd/system/tollgate-exporter.service"
 	echo "644 usr/lib/systemd/system/tollgate-dns.service"
 	echo "644 usr/share/tollgate/installed-files"
+	for d in README.md docs/policy.md docs/design.md docs/metrics.md; do
+		echo "644 usr/share/doc/tollgate/$(basename "$d")"
+	done
+	for m in "$TOP"/packaging/monitoring/*; do
+		case $m in *.test.yml) continue ;; esac
+		echo "644 usr/share/tollgate/monitoring/$(basename "$m")"
+	done
 	for p in "$TOP"/policies/*.policy; do
 		echo "644 etc/tollgate/examples/$(basename "$p")"
 	done
@@ -66,6 +73,24 @@ if ! grep -q '@[A-Z]*@' "${units[@]}" &&
 else
 	fail packaging/units-point-at-sbin "$(grep -h -e '@[A-Z]*@' -e '^ExecStart=' "${units[@]}" | tr '\n' ' ')"
 fi
+
+# Every document the man page names by file is installed beside it.
+cited=$(grep -o 'docs/[a-z]*\.md' "$TOP/docs/tollgate.8" "$TOP/docs/tollgate.policy.5" | sed 's|.*docs/||' | sort -u)
+missing=
+for d in $cited; do [ -f "$root/usr/share/doc/tollgate/$d" ] || missing="$missing $d"; done
+if [ -n "$cited" ] && [ -z "$missing" ]; then ok packaging/cited-docs-installed; else fail packaging/cited-docs-installed "not installed:$missing"; fi
+
+# The units name the policies under SYSCONFDIR, whatever it is.
+root2=$(mktemp -d)
+if env SYSCONFDIR=/srv/conf make -C "$TOP" --no-print-directory install DESTDIR="$root2" PREFIX=/usr >/dev/null 2>&1 &&
+	grep -q '^ExecStart=.* %I /srv/conf/tollgate/%I.policy$' "$root2/usr/lib/systemd/system/tollgate@.service" &&
+	grep -q '^EnvironmentFile=-/srv/conf/tollgate/%I.env$' "$root2/usr/lib/systemd/system/tollgate@.service" &&
+	! grep -q '/etc/tollgate' "$root2"/usr/lib/systemd/system/*.service; then
+	ok packaging/units-follow-sysconfdir
+else
+	fail packaging/units-follow-sysconfdir "$(grep -h -e tollgate/ "$root2"/usr/lib/systemd/system/*.service 2>&1 | head -3 | tr '\n' ' ')"
+fi
+rm -rf "$root2"
 
 # gzip -9n: no name, no time stamp, so the same bytes on every install.
 if cmp -s <(gzip -9n <"$TOP/docs/tollgate.8") "$root/usr/share/man/man8/tollgate.8.gz" &&

@@ -52,6 +52,10 @@ grep -qx "tollgate_enforcing{interface=\"$IB\"} 1" "$work/exposition" && grep -q
 grep -q "^tollgate_policy_info{interface=\"$IB\",sha256=\"[0-9a-f]\{64\}\"} 1$" "$work/exposition" &&
 	ok metrics/policy-hash-label || fail metrics/policy-hash-label "$(grep policy_info "$work/exposition")"
 ! grep -q '198\.18\.' "$work/exposition" && ok metrics/no-addresses-in-labels || fail metrics/no-addresses-in-labels "an address leaked"
+# The build that answers: the same version and commit as --version says.
+read -r want_version want_commit < <("$TOP/scripts/version.sh")
+grep -qx "tollgate_build_info{version=\"$want_version\",commit=\"$want_commit\",libbpf=\"[0-9]*\.[0-9]*\",libxdp=\"[^\"]*\"} 1" "$work/exposition" &&
+	ok metrics/build-info || fail metrics/build-info "want $want_version $want_commit: $(grep build_info "$work/exposition")"
 
 # A stale state directory (another version, a half-removed attach) must not
 # hide the interfaces that work.
@@ -81,6 +85,32 @@ for i in $(seq 1 16); do promtool check metrics <"$work/c$i" >/dev/null 2>&1 || 
 [ $bad -eq 0 ] && ok serve/concurrent-scrapes || fail serve/concurrent-scrapes "$bad of 16 invalid"
 out=$("$TG" serve --listen "127.0.0.1:$port" 2>&1); rc=$?
 [ $rc -eq 3 ] && grep -q "Address already in use" <<<"$out" && ok serve/busy-port || fail serve/busy-port "exit $rc: $out"
+# A method other than GET or HEAD: 405, with the methods that would do.
+hdrs=$(curl -s -o /dev/null -D - -X POST "http://127.0.0.1:$port/metrics" | tr -d '\r')
+grep -q '^HTTP/1.1 405' <<<"$hdrs" && grep -qi '^Allow: GET, HEAD$' <<<"$hdrs" && ok serve/405-allow ||
+	fail serve/405-allow "$(tr '\n' ' ' <<<"$hdrs")"
+# Broken clients are their own business: no line in the exporter's log for
+# a connection closed at once, a request line that is not HTTP, or a
+# request cut off in the middle. The scrape after them shows they were
+# handled.
+exec 7<>"/dev/tcp/127.0.0.1/$port" && exec 7>&-
+exec 7<>"/dev/tcp/127.0.0.1/$port" && printf 'NOT HTTP AT ALL\r\n\r\n' >&7 && timeout 5 cat <&7 >/dev/null; exec 7>&-
+exec 7<>"/dev/tcp/127.0.0.1/$port" && printf 'GET /metrics HTTP/1.1\r\nHost: x' >&7 && exec 7>&-
+curl -sf -o /dev/null "http://127.0.0.1:$port/metrics"
+# (libmicrohttpd's own logger wrote "Error processing request ..." and
+# "Connection was closed by remote side ..." here, unprefixed.)
+noise=$(grep -v '^tollgate: ' "$work/serve.log"; grep 'libmicrohttpd' "$work/serve.log")
+[ -z "$noise" ] && ok serve/quiet-about-broken-clients || fail serve/quiet-about-broken-clients "$(head -c 300 <<<"$noise")"
+# localhost is a name every guide uses; other names are refused up front.
+lport=$(free_port)
+"$TG" serve --listen "localhost:$lport" >"$work/serve-localhost.log" 2>&1 &
+lserve=$!
+LAB_PIDS+=($lserve)
+if lab_wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$lport/metrics"; then ok serve/listen-localhost; else fail serve/listen-localhost "$(head -c 300 "$work/serve-localhost.log")"; fi
+kill -TERM "$lserve"
+wait "$lserve" 2>/dev/null
+out=$("$TG" serve --listen "metrics.example.com:$lport" 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "localhost:PORT" <<<"$out" && ok serve/listen-other-name-refused || fail serve/listen-other-name-refused "exit $rc: $out"
 out=$("$TG" serve --listen "127.0.0.1:$(free_port)" nosuchnic0 2>&1); rc=$?
 [ $rc -eq 1 ] && grep -q "nosuchnic0 has no tollgate attached" <<<"$out" && ok serve/missing-interface ||
 	fail serve/missing-interface "exit $rc: $out"

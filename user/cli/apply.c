@@ -2,6 +2,7 @@
 /* Shared by attach, reload and dns (see apply.h). */
 #include "cli/apply.h"
 #include "cli/report.h"
+#include "policy/snapshot.h"
 #include "model/classify.h"
 #include "kernel/switch.h"
 #include "lib/log.h"
@@ -65,6 +66,9 @@ static int policy_option(void *ctx, int id, const char *arg)
 			       0;
 	case 'F':
 		a->force = true;
+		return 0;
+	case 'D':
+		a->dry_run = true;
 		return 0;
 	case 'H':
 		return tg_host_option(&a->loaded->hosts, arg);
@@ -235,16 +239,27 @@ int tg_ssh_guard(const struct tg_loaded *l, int facing, const char *ifname, bool
 
 /* ------------------------------------------------------------ applying */
 
+void tg_warn_snapshot(const char *ifname, int err)
+{
+	if (err)
+		tg_warn("%s: the policy is in force, but its files could not be kept for 'tollgate show' (%s)\n",
+			ifname, tg_strerror(err));
+}
+
 int tg_apply_image(struct tg_state *st, const struct tg_loaded *l, const char *path, unsigned confirm_seconds,
 		   struct tg_image *img)
 {
 	struct tg_switch_request req = { .confirm_seconds = confirm_seconds };
 	struct tg_switch_result res;
 	uint32_t before = st->meta.generation;
+	uint8_t *snapshot;
 	int err;
 
 	tg_describe_policy(l, path, &req.policy);
+	tg_snapshot_encode(&l->diags, &snapshot, &req.snapshot_len);
+	req.snapshot = snapshot;
 	err = tg_switch_generation(st, img, &req, &res);
+	free(snapshot);
 	if (err == -ENOSPC)
 		return tg_report_state_error(st->ifname, err);
 	if (err && st->meta.generation != before) /* switched; only the bookkeeping after it failed */
@@ -254,6 +269,7 @@ int tg_apply_image(struct tg_state *st, const struct tg_loaded *l, const char *p
 		tg_err("%s: reload failed, the running policy is unchanged: %s\n", st->ifname, tg_strerror(err));
 	if (err)
 		return TG_EXIT_SYSTEM;
+	tg_warn_snapshot(st->ifname, res.snapshot_err);
 	if (tg_state_write_hosts(st))
 		tg_warn("%s: generation %u is in force, but its host addresses could not be recorded; the next 'tollgate dns' asks again\n",
 			st->ifname, res.generation);

@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/report.h"
+#include "compile/view.h"
 #include "kernel/hosts.h"
 #include "kernel/state.h"
 
@@ -21,6 +22,7 @@ struct tg_policy_args {
 	int mode;
 	unsigned confirm_seconds;
 	bool force;
+	bool dry_run; /* reload: say what would change, change nothing */
 	struct tg_dns_opts dns;
 };
 
@@ -43,9 +45,28 @@ int tg_build_image(struct tg_loaded *l, struct tg_state *st, const char *path, i
 		   const struct tg_dns_opts *dns, struct tg_image *img);
 int tg_ssh_guard(const struct tg_loaded *l, int facing, const char *ifname, bool force);
 
+/* Says that a generation's snapshot was not kept (err 0: nothing to say). */
+void tg_warn_snapshot(const char *ifname, int err);
 /* Loads img as st's next generation and switches to it (reload, dns);
  * prints the outcome and returns an exit code. */
 int tg_apply_image(struct tg_state *st, const struct tg_loaded *l, const char *path, unsigned confirm_seconds,
 		   struct tg_image *img);
+
+/* ------------------------------------------------ the policy in force */
+
+/* The policy a generation enforces, read back from its snapshot and the
+ * pinned host addresses, compiled for the attachment's facing. */
+struct tg_enforced {
+	struct tg_loaded l;
+	struct tg_image img;
+	struct tg_policy_view view;
+};
+
+/* The active generation's; prints what went wrong and returns an exit code. */
+int tg_enforced_load(const struct tg_state *st, struct tg_enforced *e);
+void tg_enforced_free(struct tg_enforced *e);
+/* What replacing old by new changes, one line each; returns how many. */
+size_t tg_print_changes(const struct tg_enforced *old, const struct tg_image *new_img,
+			const struct tg_policy_view *new_view, FILE *out);
 
 #endif

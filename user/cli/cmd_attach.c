@@ -8,6 +8,8 @@
 #include "kernel/dataplane.h"
 #include "kernel/egress.h"
 #include "kernel/link.h"
+#include "kernel/snapshot.h"
+#include "policy/snapshot.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -17,6 +19,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* The policy's files, for 'tollgate show': a failure is a warning, the
+ * policy is enforced all the same. */
+static void keep_snapshot(struct tg_state *st, const struct tg_loaded *l)
+{
+	uint8_t *snapshot;
+	size_t len;
+	int err;
+
+	tg_snapshot_encode(&l->diags, &snapshot, &len);
+	err = tg_snapshot_store(st->dir, 0, snapshot, len);
+	free(snapshot);
+	if (err)
+		tg_snapshot_forget(st->dir, 0);
+	tg_warn_snapshot(st->ifname, err);
+}
 
 /* Generation 1 in slot 0, active, with meta written: the state an attached
  * interface has, minus the program. */
@@ -56,6 +74,7 @@ static int create_state(struct tg_state *st, const struct tg_policy_args *a, con
 				     .mode = (uint32_t)a->mode,
 				     .active_slot = 0 };
 	tg_describe_policy(l, a->policy, &st->meta.current);
+	keep_snapshot(st, l);
 	return tg_state_write_slots(st) ?: tg_state_write_hosts(st) ?: tg_state_write_meta(st);
 }
 

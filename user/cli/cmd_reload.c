@@ -59,6 +59,45 @@ static int do_reload(struct tg_policy_args *a, struct tg_loaded *l, struct tg_st
 	return rc;
 }
 
+/*
+ * --dry-run: everything a reload checks and compiles, compared with the
+ * generation in force; nothing is written. The old side is read before the
+ * new policy's host names are resolved, which updates the host table in
+ * memory only.
+ */
+static int do_dry_run(struct tg_policy_args *a, struct tg_loaded *l, struct tg_state *st)
+{
+	struct tg_image img = { 0 };
+	struct tg_policy_view view = { 0 };
+	struct tg_enforced old;
+	size_t changes;
+	int rc, err;
+
+	err = tg_state_acquire(st, a->ifname);
+	if (err)
+		return tg_report_state_error(a->ifname, err);
+	rc = tg_enforced_load(st, &old);
+	if (!rc)
+		rc = tg_build_image(l, st, a->policy, (int)st->meta.facing, &a->dns, &img);
+	if (!rc) {
+		tg_view_build(&l->pol, &l->hosts, &view);
+		printf("%s: reloading %s would change generation %u as follows:\n", a->ifname, a->policy,
+		       st->meta.generation);
+		changes = tg_print_changes(&old, &img, &view, stdout);
+		if (!changes)
+			printf("  nothing: the same settings, services, order and peers\n");
+		printf("%s: dry run, nothing changed\n", a->ifname);
+		/* What would stop the real reload still stops it. */
+		rc = refuse_if_confirm_pending(st)	 ?:
+			     refuse_if_not_enforcing(st) ?:
+							   tg_ssh_guard(l, (int)st->meta.facing, a->ifname, a->force);
+	}
+	tg_view_free(&view);
+	tg_image_free(&img);
+	tg_enforced_free(&old);
+	return rc;
+}
+
 static int run_reload(const struct tg_command *cmd, int argc, char **argv)
 {
 	struct tg_loaded l = { 0 };
@@ -70,8 +109,14 @@ static int run_reload(const struct tg_command *cmd, int argc, char **argv)
 	tg_diags_init(&l.diags, stderr);
 	tg_state_init(&st, "");
 	rc = tg_parse_policy_args(cmd, argc, argv, &l, &a, &help);
-	if (!rc && !help)
-		rc = do_reload(&a, &l, &st);
+	if (!rc && !help) {
+		if (a.dry_run && a.confirm_seconds) {
+			tg_err("--dry-run changes nothing, so there is nothing to --confirm\n");
+			rc = TG_EXIT_USAGE;
+		} else {
+			rc = a.dry_run ? do_dry_run(&a, &l, &st) : do_reload(&a, &l, &st);
+		}
+	}
 	tg_state_close(&st);
 	tg_loaded_free(&l);
 	return rc;
@@ -79,6 +124,7 @@ static int run_reload(const struct tg_command *cmd, int argc, char **argv)
 
 static const struct tg_option reload_options[] = {
 	{ "confirm", 'c', "SECONDS", 0, NULL, "roll back after SECONDS unless 'tollgate confirm IFACE' runs first" },
+	{ "dry-run", 'D', NULL, 0, NULL, "check and compile, print what would change, change nothing" },
 	TG_OPT_FORCE("reload even if the policy would drop the SSH session this command runs in"),
 	TG_OPT_HOST,
 	TG_DNS_OPTIONS,

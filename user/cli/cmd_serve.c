@@ -36,11 +36,19 @@ struct exporter {
 
 /* ------------------------------------------------------------- listening */
 
-/* "127.0.0.1:9731", "[::1]:9731" or ":9731" (all addresses). */
+/* "127.0.0.1:9731", "[::1]:9731", ":9731" (all addresses) or
+ * "localhost:9731" (127.0.0.1, the name every unit file and guide uses; any
+ * other name would need DNS at startup, which an exporter must not wait on). */
 static int parse_listen(const char *arg, struct sockaddr_storage *ss, socklen_t *len)
 {
+	static const char localhost[] = "localhost:";
 	struct tg_hostport hp;
+	char spec[64];
 
+	if (!strncmp(arg, localhost, sizeof(localhost) - 1)) {
+		snprintf(spec, sizeof(spec), "127.0.0.1:%s", arg + sizeof(localhost) - 1);
+		arg = spec;
+	}
 	if (tg_parse_hostport(arg, &hp) || !hp.port)
 		return -EINVAL;
 	memset(ss, 0, sizeof(*ss));
@@ -117,6 +125,9 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, cha
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	/* RFC 9110 15.5.6: a 405 says which methods would do. */
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -175,6 +186,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return respond_text(conn, MHD_HTTP_NOT_FOUND, "not found: tollgate serves /metrics\n");
 }
 
+/* libmicrohttpd's own messages are about single connections (a client that
+ * hung up, a bad request line): the client hears about its request, the
+ * operator only with -v. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	tg_log_library("libmicrohttpd", "debug", fmt, ap);
+}
+
 /* ------------------------------------------------------------------ main */
 
 struct serve_args {
@@ -212,7 +232,7 @@ static int parse_serve_args(const struct tg_command *cmd, int argc, char **argv,
 		snprintf(ex->interfaces[ex->ninterfaces++], IF_NAMESIZE, "%s", ops.v[i]);
 	}
 	if (parse_listen(a->listen, &ex->listen, &ex->listen_len)) {
-		tg_err("--listen takes ADDR:PORT ([ADDR]:PORT for IPv6), not '%s'\n", a->listen);
+		tg_err("--listen takes ADDR:PORT ([ADDR]:PORT for IPv6, localhost:PORT), not '%s'\n", a->listen);
 		return TG_EXIT_USAGE;
 	}
 	return 0;
@@ -253,8 +273,8 @@ static int serve(const struct exporter *ex, const char *listen_arg)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, (void *)ex,
-			     MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, 2u,
-			     MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+			     MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
 	if (!d) {
 		close(fd);
 		tg_err("cannot start the HTTP server on %s\n", listen_arg);
@@ -284,7 +304,7 @@ static int run_serve(const struct tg_command *cmd, int argc, char **argv)
 
 static const struct tg_option serve_options[] = {
 	{ "listen", 'l', "ADDR:PORT", 0, NULL,
-	  "where to serve /metrics (default 127.0.0.1:9731; [ADDR]:PORT for IPv6)" },
+	  "where to serve /metrics (default 127.0.0.1:9731; [ADDR]:PORT for IPv6; localhost:PORT)" },
 	TG_OPT_END,
 };
 

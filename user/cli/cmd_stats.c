@@ -122,17 +122,25 @@ static int emit(const struct stats_args *a, struct tg_iface_stats *now, int n, s
 	return 0;
 }
 
+/* One output format: two would leave the reader guessing which one came. */
+static int set_format(struct stats_args *a, int format)
+{
+	if (a->format != TG_STATS_TABLE && a->format != format) {
+		tg_err("--json and --prometheus are two formats; give one\n");
+		return TG_EXIT_USAGE;
+	}
+	a->format = format;
+	return 0;
+}
+
 static int stats_option(void *ctx, int id, const char *arg)
 {
 	struct stats_args *a = ctx;
 
 	switch (id) {
 	case 'j':
-		a->format = TG_STATS_JSON;
-		return 0;
 	case 'p':
-		a->format = TG_STATS_PROMETHEUS;
-		return 0;
+		return set_format(a, id == 'j' ? TG_STATS_JSON : TG_STATS_PROMETHEUS);
 	case 't':
 		a->textfile_dir = arg;
 		return 0;

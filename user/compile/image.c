@@ -15,23 +15,42 @@ static const char *action_name(int a)
 	return a == TG_ALLOW ? "allow" : "deny";
 }
 
-static void print_settings(const struct tg_image *img, FILE *out)
+void tg_format_setting(const struct tg_image *img, int setting, char *buf, size_t size)
 {
 	static const char *const icmp[] = { "allow", "filter" };
 	static const char *const frag[] = { "match", "allow", "deny" };
 	static const char *const replies[] = { "tracked", "stateless" };
+	int v = img->settings[setting];
+
+	switch (setting) {
+	case TG_SET_DEFAULT:
+	case TG_SET_NON_IP:
+	case TG_SET_MALFORMED:
+		snprintf(buf, size, "%s", action_name(v));
+		break;
+	case TG_SET_ESSENTIAL_ICMP:
+		snprintf(buf, size, "%s", icmp[v & 1]);
+		break;
+	case TG_SET_FRAGMENTS:
+		snprintf(buf, size, "%s", frag[v >= 0 && v < 3 ? v : 0]);
+		break;
+	case TG_SET_REPLIES:
+		snprintf(buf, size, "%s", replies[v & 1]);
+		break;
+	default: /* the flow table and the timeouts (seconds, whatever unit the policy used) */
+		snprintf(buf, size, "%d", v);
+	}
+}
+
+static void print_settings(const struct tg_image *img, FILE *out)
+{
+	char value[32];
 
 	fprintf(out, "facing %s\n", img->facing == TG_FACING_INSIDE ? "inside" : "outside");
-	fprintf(out, "default %s\n", action_name(img->settings[TG_SET_DEFAULT]));
-	fprintf(out, "non-ip %s\n", action_name(img->settings[TG_SET_NON_IP]));
-	fprintf(out, "malformed %s\n", action_name(img->settings[TG_SET_MALFORMED]));
-	fprintf(out, "essential-icmp %s\n", icmp[img->settings[TG_SET_ESSENTIAL_ICMP]]);
-	fprintf(out, "fragments %s\n", frag[img->settings[TG_SET_FRAGMENTS]]);
-	fprintf(out, "replies %s\n", replies[img->settings[TG_SET_REPLIES]]);
-	fprintf(out, "flow-table %d\n", img->settings[TG_SET_FLOW_TABLE]);
-	/* In seconds whatever unit the policy used: one spelling to diff. */
-	for (int t = 0; t < TG_TIMEOUTS; t++)
-		fprintf(out, "%s %d\n", tg_setting_name(TG_SET_TIMEOUT(t)), img->settings[TG_SET_TIMEOUT(t)]);
+	for (int s = 0; s < TG_SETTINGS; s++) {
+		tg_format_setting(img, s, value, sizeof(value));
+		fprintf(out, "%s %s\n", tg_setting_name(s), value);
+	}
 }
 
 static void print_services(const struct tg_image *img, FILE *out)

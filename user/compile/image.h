@@ -42,6 +42,8 @@ struct tg_image {
 };
 
 void tg_image_free(struct tg_image *img);
+/* A setting's value as the policy would spell it (timeouts in seconds). */
+void tg_format_setting(const struct tg_image *img, int setting, char *buf, size_t size);
 /* The text `tollgate compile` prints (tests/golden holds examples). */
 void tg_image_print(const struct tg_image *img, FILE *out);
 

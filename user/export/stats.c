@@ -5,6 +5,7 @@
  * is written from zero, so a rate() over a fresh service or reason works.
  */
 #include "export/stats.h"
+#include "export/version.h"
 #include "kernel/flows.h"
 #include "policy/policy.h"
 #include "kernel/dataplane.h"
@@ -113,20 +114,6 @@ void tg_print_stats_table(FILE *out, const struct tg_iface_stats *now, const str
 
 /* ----------------------------------------------------------------- JSON */
 
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(out, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(out, "\\u%04x", *s);
-		else
-			fputc(*s, out);
-	}
-	fputc('"', out);
-}
-
 static const char *opener_name(int opener)
 {
 	return opener == TG_OPENED_LOCAL ? "local" : "remote";
@@ -171,14 +158,14 @@ void tg_print_stats_json(FILE *out, const struct tg_iface_stats *stats, int n)
 		const struct tg_iface_stats *s = &stats[k];
 
 		fprintf(out, "%s{\"interface\": ", k ? ", " : "");
-		json_string(out, s->ifname);
+		tg_json_string(out, s->ifname);
 		fprintf(out, ", \"generation\": %u, \"policy\": ", s->meta.generation);
-		json_string(out, s->meta.current.path);
+		tg_json_string(out, s->meta.current.path);
 		fprintf(out, ", \"sha256\": \"%s\", \"loaded_ns\": %llu, \"services\": [", s->meta.current.hash,
 			(unsigned long long)s->meta.current.loaded_ns);
 		for (uint32_t i = 0; i < s->nservices; i++) {
 			fprintf(out, "%s{\"service\": ", i ? ", " : "");
-			json_string(out, s->names[i]);
+			tg_json_string(out, s->names[i]);
 			for (int role = 0; role < TG_ROLES; role++)
 				fprintf(out, ", \"%s\": {\"packets\": %llu, \"bytes\": %llu}", tg_role_name(role),
 					s->services[i].role[role].packets, s->services[i].role[role].bytes);
@@ -391,6 +378,25 @@ static void flow_families(FILE *out)
 		    have ? misses : NULL);
 }
 
+/* Present even with no interface attached: which build answers the scrape. */
+static void build_info_family(FILE *out)
+{
+	struct tg_build_info b;
+
+	tg_build_info(&b);
+	family(out, "tollgate_build_info", "gauge",
+	       "Always 1; the labels say which tollgate build, and which libbpf and libxdp, serve these metrics.");
+	fprintf(out, "tollgate_build_info{version=\"");
+	label_value(out, b.version);
+	fprintf(out, "\",commit=\"");
+	label_value(out, b.commit);
+	fprintf(out, "\",libbpf=\"");
+	label_value(out, b.libbpf);
+	fprintf(out, "\",libxdp=\"");
+	label_value(out, b.libxdp);
+	fprintf(out, "\"} 1\n");
+}
+
 void tg_print_prometheus(FILE *out, const struct tg_iface_stats *stats, int n)
 {
 	service_series(out, stats, n, false);
@@ -417,4 +423,5 @@ void tg_print_prometheus(FILE *out, const struct tg_iface_stats *stats, int n)
 	}
 	host_families(out, stats, n);
 	flow_families(out);
+	build_info_family(out);
 }

@@ -56,19 +56,44 @@ int tg_bpffs_check(void)
 	return fs.f_type == BPF_FS_MAGIC ? 0 : -ENOTDIR;
 }
 
+static void lock_path(const struct tg_state *st, char *path, size_t size)
+{
+	snprintf(path, size, LOCK_DIR "/%s.lock", st->ifname);
+}
+
+/* Whether fd is still the file at path: tg_state_close() removes the lock
+ * file of an interface that has no state, and a process that was waiting on
+ * the removed file holds a lock nobody else will ever ask for. */
+static bool still_linked(int fd, const char *path)
+{
+	struct stat held, named;
+
+	return fstat(fd, &held) == 0 && stat(path, &named) == 0 && held.st_dev == named.st_dev &&
+	       held.st_ino == named.st_ino;
+}
+
 int tg_state_lock(struct tg_state *st)
 {
 	char path[TG_PATH_MAX + 32];
+	int err;
 
 	if (mkdir(LOCK_DIR, 0700) < 0 && errno != EEXIST)
 		return -errno;
-	snprintf(path, sizeof(path), LOCK_DIR "/%s.lock", st->ifname);
-	st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (st->lock_fd < 0)
-		return -errno;
-	if (flock(st->lock_fd, LOCK_EX) < 0)
-		return -errno;
-	return 0;
+	lock_path(st, path, sizeof(path));
+	for (;;) {
+		st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (st->lock_fd < 0)
+			return -errno;
+		if (flock(st->lock_fd, LOCK_EX) < 0) {
+			err = -errno;
+			close(st->lock_fd);
+			st->lock_fd = -1;
+			return err;
+		}
+		if (still_linked(st->lock_fd, path))
+			return 0;
+		close(st->lock_fd); /* removed while we waited: take the new one */
+	}
 }
 
 /* ':' is never in an interface name, so this lock is no interface's. */
@@ -207,6 +232,15 @@ void tg_state_close(struct tg_state *st)
 	close_fd(&st->orphans_fd);
 	for (int i = 0; i < TG_GEN_MAPS; i++)
 		close_fd(&st->outer_fd[i]);
+	/* An interface without state (detached, or never attached: a typo)
+	 * leaves no lock file behind; removed while still held, see
+	 * still_linked(). */
+	if (st->lock_fd >= 0 && !tg_state_exists(st->ifname)) {
+		char path[TG_PATH_MAX + 32];
+
+		lock_path(st, path, sizeof(path));
+		unlink(path);
+	}
 	close_fd(&st->lock_fd); /* releases the flock */
 }
 

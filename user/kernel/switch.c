@@ -2,6 +2,7 @@
 /* The generation switch and the --confirm timer (see switch.h). */
 #include "kernel/switch.h"
 #include "kernel/dataplane.h"
+#include "kernel/snapshot.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -156,6 +157,13 @@ int tg_switch_generation(struct tg_state *st, struct tg_image *img, const struct
 	free(plan);
 	if (err)
 		return err;
+	/* Before the switch: the slot's snapshot always describes its maps. */
+	if (req->snapshot) {
+		res->snapshot_err =
+			tg_snapshot_store(st->dir, tg_state_spare_slot(st), req->snapshot, req->snapshot_len);
+		if (res->snapshot_err)
+			tg_snapshot_forget(st->dir, tg_state_spare_slot(st));
+	}
 	err = record_intent(st, req, next);
 	if (!err) {
 		tg_test_stop_point("before-switch");

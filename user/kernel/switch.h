@@ -15,6 +15,8 @@
 struct tg_switch_request {
 	struct tg_policy_info policy; /* what the new generation enforces */
 	unsigned confirm_seconds;     /* 0: no rollback timer */
+	const uint8_t *snapshot;      /* the policy's files (policy/snapshot.h), kept with the generation */
+	size_t snapshot_len;
 };
 
 struct tg_switch_result {
@@ -22,6 +24,7 @@ struct tg_switch_result {
 	unsigned kept, added, retired; /* counter slots */
 	bool load_failed;	       /* the kernel refused the new maps */
 	char *load_log;		       /* then libbpf's words, or NULL; the caller frees */
+	int snapshot_err;	       /* the snapshot could not be kept (the switch went on) */
 };
 
 /* On failure the generation in force is untouched. */

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 /*
  * Allocation failure is not recoverable for a CLI that is about to program a
@@ -42,5 +43,10 @@ int read_file(const char *path, char **buf, size_t *len);
 
 /* Turns any negative errno of tollgate into a message (the one place). */
 const char *tg_strerror(int err);
+
+/* s as a JSON string, quotes included (bytes above 0x7f pass as they are). */
+void tg_json_string(FILE *out, const char *s);
+/* CLOCK_REALTIME nanoseconds as RFC 3339 in UTC ("2026-11-26T10:18:06Z"). */
+void tg_rfc3339(uint64_t realtime_ns, char *buf, size_t size);
 
 #endif

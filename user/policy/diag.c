@@ -27,7 +27,19 @@ void tg_diags_free(struct tg_diags *d)
 		free(d->sources[i].line_starts);
 	}
 	free(d->sources);
+	for (size_t i = 0; i < d->naliases; i++) {
+		free(d->aliases[i].path);
+		free(d->aliases[i].realpath);
+	}
+	free(d->aliases);
 	memset(d, 0, sizeof(*d));
+}
+
+void tg_diags_add_alias(struct tg_diags *d, const char *path, const char *realpath)
+{
+	struct tg_include_alias a = { xstrdup(path), xstrdup(realpath) };
+
+	VEC_PUSH(d->aliases, d->naliases, d->aliases_cap, a);
 }
 
 uint32_t tg_diags_add_source(struct tg_diags *d, const char *path, const char *realpath, char *buf, size_t len)

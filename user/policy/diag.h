@@ -22,9 +22,18 @@ struct tg_source {
 	size_t nlines;
 };
 
+/* How an include named a file that was read (or skipped as read already):
+ * enough to read the policy again from its sources alone (snapshot.h). */
+struct tg_include_alias {
+	char *path;	/* as computed from the including file and the name */
+	char *realpath; /* the file it resolved to */
+};
+
 struct tg_diags {
 	struct tg_source *sources;
 	size_t nsources, cap;
+	struct tg_include_alias *aliases;
+	size_t naliases, aliases_cap;
 	unsigned errors;
 	unsigned warnings;
 	unsigned max_errors; /* stop reporting (and parsing) past this many */
@@ -33,6 +42,7 @@ struct tg_diags {
 
 void tg_diags_init(struct tg_diags *d, FILE *out);
 void tg_diags_free(struct tg_diags *d);
+void tg_diags_add_alias(struct tg_diags *d, const char *path, const char *realpath);
 /* Takes ownership of buf. Returns the file index. */
 uint32_t tg_diags_add_source(struct tg_diags *d, const char *path, const char *realpath, char *buf, size_t len);
 

@@ -33,6 +33,7 @@ struct parser {
 	uint32_t stack[MAX_INCLUDE_DEPTH + 1]; /* files being read, outermost first */
 	unsigned depth;
 	bool includes_allowed;
+	const struct tg_source_reader *reader;
 	struct pending_type *types; /* resolved once a service's protocol is known */
 	size_t ntypes, types_cap;
 };
@@ -1167,11 +1168,12 @@ static void parse_include(struct parser *p, struct tg_lexer *lx, const struct tg
 		return;
 	}
 	path = include_path(&p->diags->sources[lx->file], name.text);
-	real = realpath(path, NULL);
+	real = p->reader->resolve(p->reader, path);
 	if (!real) {
 		tg_error(p->diags, name.loc, "cannot include '%s': %s", path, tg_strerror(-errno));
 		goto out;
 	}
+	tg_diags_add_alias(p->diags, path, real);
 	for (unsigned i = 0; i < p->depth; i++)
 		if (strcmp(p->diags->sources[p->stack[i]].realpath, real) == 0) {
 			report_loop(p, &name, real);
@@ -1184,7 +1186,7 @@ static void parse_include(struct parser *p, struct tg_lexer *lx, const struct tg
 		tg_error(p->diags, name.loc, "includes are nested more than %d deep", MAX_INCLUDE_DEPTH);
 		goto out;
 	}
-	err = read_file(path, &buf, &len);
+	err = p->reader->read(p->reader, path, real, &buf, &len);
 	if (err) {
 		tg_error(p->diags, name.loc, "cannot include '%s': %s", path, tg_strerror(err));
 		goto out;
@@ -1471,26 +1473,49 @@ static int finish(struct parser *p)
 	return p->diags->errors ? -EINVAL : 0;
 }
 
-int tg_policy_parse_file(struct tg_policy *pol, struct tg_diags *diags, const char *path)
+static char *disk_resolve(const struct tg_source_reader *r, const char *path)
 {
-	struct parser p = { .pol = pol, .diags = diags, .includes_allowed = true };
+	(void)r;
+	return realpath(path, NULL);
+}
+
+static int disk_read(const struct tg_source_reader *r, const char *path, const char *real, char **buf, size_t *len)
+{
+	(void)r;
+	(void)real;
+	return read_file(path, buf, len);
+}
+
+static const struct tg_source_reader disk = { disk_resolve, disk_read, NULL };
+
+int tg_policy_parse_from(struct tg_policy *pol, struct tg_diags *diags, const char *path,
+			 const struct tg_source_reader *reader)
+{
+	struct parser p = { .pol = pol, .diags = diags, .includes_allowed = true, .reader = reader };
 	char *buf, *real;
 	size_t len;
 	int err;
 
 	init_policy(pol);
-	err = read_file(path, &buf, &len);
-	if (err)
+	real = reader->resolve(reader, path);
+	err = reader->read(reader, path, real, &buf, &len);
+	if (err) {
+		free(real);
 		return err;
-	real = realpath(path, NULL);
+	}
 	parse_source(&p, tg_diags_add_source(diags, path, real, buf, len));
 	free(real);
 	return finish(&p);
 }
 
+int tg_policy_parse_file(struct tg_policy *pol, struct tg_diags *diags, const char *path)
+{
+	return tg_policy_parse_from(pol, diags, path, &disk);
+}
+
 int tg_policy_parse_buffer(struct tg_policy *pol, struct tg_diags *diags, const char *name, const char *buf, size_t len)
 {
-	struct parser p = { .pol = pol, .diags = diags };
+	struct parser p = { .pol = pol, .diags = diags, .reader = &disk };
 	char *copy = xmalloc(len + 1);
 
 	init_policy(pol);

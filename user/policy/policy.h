@@ -132,6 +132,20 @@ struct tg_policy {
  * safe to free), or a negative errno when path cannot be read.
  */
 int tg_policy_parse_file(struct tg_policy *pol, struct tg_diags *diags, const char *path);
+
+/* Where a policy's files come from: the disk, or the files a policy was
+ * loaded from, kept with the generation (snapshot.h). */
+struct tg_source_reader {
+	/* The real path of the file path names, or NULL with errno set. */
+	char *(*resolve)(const struct tg_source_reader *r, const char *path);
+	/* The file's bytes (the caller's, NUL-terminated); 0 or a negative errno. */
+	int (*read)(const struct tg_source_reader *r, const char *path, const char *real, char **buf, size_t *len);
+	const void *ctx;
+};
+
+/* tg_policy_parse_file() through reader. */
+int tg_policy_parse_from(struct tg_policy *pol, struct tg_diags *diags, const char *path,
+			 const struct tg_source_reader *reader);
 /* Same, from memory (fuzzing, tests); includes are resolved against cwd. */
 int tg_policy_parse_buffer(struct tg_policy *pol, struct tg_diags *diags, const char *name, const char *buf,
 			   size_t len);
