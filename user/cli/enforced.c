@@ -178,7 +178,9 @@ size_t tg_print_changes(const struct tg_enforced *old, const struct tg_image *ne
 			const struct tg_policy_view *new_view, FILE *out)
 {
 	const struct tg_policy_view *ov = &old->view;
-	char before[2048], after[2048];
+	/* Room for every name, so that two orders never compare as cut short. */
+	size_t room = (ov->nservices + 1) * (TG_SERVICE_NAME_MAX + 2);
+	char *before = xmalloc(room), *after = xmalloc(room);
 	size_t n = diff_settings(&old->img, new_img, out), at;
 
 	for (size_t i = 0; i < ov->nservices; i++)
@@ -197,11 +199,13 @@ size_t tg_print_changes(const struct tg_enforced *old, const struct tg_image *ne
 		}
 	}
 	/* Order decides which service takes a packet: say when it changes. */
-	kept_order(ov, new_view, before, sizeof(before));
-	kept_order(new_view, ov, after, sizeof(after));
+	kept_order(ov, new_view, before, room);
+	kept_order(new_view, ov, after, room);
 	if (strcmp(before, after)) {
 		fprintf(out, "  order: %s -> %s\n", before, after);
 		n++;
 	}
+	free(before);
+	free(after);
 	return n;
 }
