@@ -30,6 +30,11 @@ const volatile __u32 cfg_coarse_clock = 0;
 /* Half the flow_hints slot count, minus one: fixed by the loader to the
  * size of the pinned array this program shares. */
 const volatile __u32 cfg_flow_hint_half_mask = 0;
+/* tollgate trace: 0 only for make bench's comparison without it. */
+const volatile __u32 cfg_live_trace = 1;
+/* Set where the kernel has bpf_xdp_load_bytes (5.18): traced events carry
+ * the frame's first bytes (addresses, --pcap); older kernels send none. */
+const volatile __u32 cfg_trace_load_bytes = 0;
 
 /*
  * Generations. This program is loaded once per attachment and never
@@ -210,6 +215,45 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tg_trace);
 } trace SEC(".maps");
+
+/* ---------------------------------------------------------- live trace */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tg_tracers);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tracers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TG_TRACERS);
+	__type(key, __u32);
+	__type(value, struct tg_trace_rate);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} trace_rate SEC(".maps");
+
+/* The event is built once here, not on the stack (it is most of the 512
+ * bytes a BPF stack has), and copied to each tracer's ring. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tg_trace_event);
+} trace_scratch SEC(".maps");
+
+#define TRACE_RING(n)                                     \
+	struct {                                          \
+		__uint(type, BPF_MAP_TYPE_RINGBUF);       \
+		__uint(max_entries, TG_TRACE_RING_BYTES); \
+		__uint(pinning, LIBBPF_PIN_BY_NAME);      \
+	} trace_ring##n SEC(".maps")
+
+TRACE_RING(0);
+TRACE_RING(1);
+TRACE_RING(2);
+TRACE_RING(3);
 
 /* ------------------------------------------------------------- flows */
 
@@ -1083,6 +1127,107 @@ static __always_inline int orphan(void)
 	return XDP_PASS;
 }
 
+/* ---------------------------------------------------------- live trace */
+
+static __always_inline int tracer_wants(const struct tg_tracer *t, const struct tg_trace_event *ev)
+{
+	if ((t->flags & TG_TRACE_DROPS) && ev->verdict != TG_DROP)
+		return 0;
+	if (t->counter_slot != TG_TRACE_ANY_SERVICE && t->counter_slot != ev->counter_slot)
+		return 0;
+	return t->sample <= 1 || bpf_get_prandom_u32() % t->sample == 0;
+}
+
+/* At most t->rate events per second on this CPU. */
+static __always_inline int tracer_admits(const struct tg_tracer *t, __u32 k, __u64 now)
+{
+	struct tg_trace_rate *r = bpf_map_lookup_elem(&trace_rate, &k);
+
+	if (!t->rate)
+		return 1;
+	if (!r)
+		return 0;
+	if (now - r->window_ns >= 1000000000ull) {
+		r->window_ns = now;
+		r->count = 0;
+	}
+	if (r->count >= t->rate)
+		return 0;
+	r->count++;
+	return 1;
+}
+
+#define TRACE_TO(k)                                                              \
+	do {                                                                     \
+		if ((tr->active & (1u << (k))) && tracer_wants(&tr->t[k], ev) && \
+		    tracer_admits(&tr->t[k], (k), ev->time_ns))                  \
+			bpf_ringbuf_output(&trace_ring##k, ev, sizeof(*ev), 0);  \
+	} while (0)
+
+/* A global function: verified once, whatever path the packet took. */
+__noinline int trace_emit(struct xdp_md *ctx, struct tg_trace_event *ev)
+{
+	__u32 zero = 0;
+	struct tg_tracers *tr = bpf_map_lookup_elem(&tracers, &zero);
+	__u64 len;
+
+	if (!ctx || !ev || !tr)
+		return 0;
+	len = (__u64)(ctx->data_end - ctx->data);
+	ev->caplen = 0;
+	if (!cfg_trace_load_bytes)
+		goto out;
+	if (len >= TG_TRACE_CAPTURE) {
+		if (!bpf_xdp_load_bytes(ctx, 0, ev->bytes, TG_TRACE_CAPTURE))
+			ev->caplen = TG_TRACE_CAPTURE;
+		goto out;
+	}
+	/* clang knows len < 128 and would drop the mask; the verifier must see
+	 * it on the very register the helper gets. */
+	asm volatile("" : "+r"(len));
+	len &= TG_TRACE_CAPTURE - 1;
+	if (len && !bpf_xdp_load_bytes(ctx, 0, ev->bytes, len))
+		ev->caplen = (__u16)len;
+out:
+	ev->time_ns = bpf_ktime_get_ns();
+	TRACE_TO(0);
+	TRACE_TO(1);
+	TRACE_TO(2);
+	TRACE_TO(3);
+	return 0;
+}
+
+/* With no tracer, one array read and one branch. */
+static __always_inline void trace_decision(struct xdp_md *ctx, const struct packet *pkt, const struct decision *d,
+					   int parsed)
+{
+	__u32 zero = 0;
+	struct tg_tracers *tr = bpf_map_lookup_elem(&tracers, &zero);
+	struct tg_trace_event *ev;
+	__u32 slot;
+
+	if (!tr || !tr->active)
+		return;
+	ev = bpf_map_lookup_elem(&trace_scratch, &zero);
+	if (!ev)
+		return;
+	slot = d->service == TG_NO_SERVICE ? TG_NO_SERVICE : d->counter_slot;
+	ev->counter_slot = slot;
+	ev->frame_len = pkt->frame_len;
+	ev->verdict = (__u8)d->verdict;
+	ev->reason = (__u8)d->reason;
+	ev->role = (__u8)d->role;
+	ev->parsed = (__u8)parsed;
+	ev->family = parsed == PARSE_NON_IP ? 0xff : (__u8)pkt->family;
+	ev->protocol = (__u8)pkt->protocol;
+	ev->icmp_type = (__u8)pkt->icmp_type;
+	ev->sport = (__u16)pkt->sport;
+	ev->dport = (__u16)pkt->dport;
+	ev->remote_off = (__u16)(pkt->remote_off & OFFSET_MASK);
+	ev->local_off = (__u16)(pkt->local_off & OFFSET_MASK);
+	trace_emit(ctx, ev);
+}
+
 SEC("xdp.frags")
 int tollgate_xdp(struct xdp_md *ctx)
 {
@@ -1105,6 +1250,8 @@ int tollgate_xdp(struct xdp_md *ctx)
 	else
 		classify(ctx, &g, &pkt, &d);
 	account(&d, pkt.frame_len);
+	if (cfg_live_trace)
+		trace_decision(ctx, &pkt, &d, parsed);
 	return d.verdict == TG_PASS ? XDP_PASS : XDP_DROP;
 }
 

@@ -252,6 +252,51 @@ struct tg_reason_counters {
 	struct tg_counter verdict[2]; /* indexed by enum tg_action */
 };
 
+/*
+ * Live trace (tollgate trace): up to TG_TRACERS tracers at once, each with
+ * its own ring buffer (trace_ring0..3, pinned with the attachment), filter,
+ * sampling and per-CPU rate. `tracers` says which are active; with none,
+ * the data plane pays one array read and one branch per packet.
+ */
+#define TG_TRACERS 4
+#define TG_TRACE_RING_BYTES (128 * 1024)
+#define TG_TRACE_CAPTURE 128 /* the frame's first bytes, for addresses and --pcap */
+#define TG_TRACE_DROPS 1u    /* tracer flag: drops only */
+#define TG_TRACE_ANY_SERVICE 0xffffffffu
+
+struct tg_tracer {
+	__u32 flags;
+	__u32 counter_slot; /* the service's, or TG_TRACE_ANY_SERVICE */
+	__u32 rate;	    /* events per second per CPU at most; 0: no limit */
+	__u32 sample;	    /* one packet in `sample` is traced; 0 or 1: all */
+	__u32 pid;	    /* the tracer process, so a dead one's slot can be taken */
+	__u32 pad;
+};
+
+struct tg_tracers {
+	__u32 active; /* bit k: tracer k */
+	__u32 pad;
+	struct tg_tracer t[TG_TRACERS];
+};
+
+/* Per tracer and CPU: the rate window. */
+struct tg_trace_rate {
+	__u64 window_ns;
+	__u64 count;
+};
+
+struct tg_trace_event {
+	__u64 time_ns;	    /* bpf_ktime_get_ns() */
+	__u32 counter_slot; /* TG_NO_SERVICE when no service decided */
+	__u32 frame_len;
+	__u8 verdict, reason, role, family; /* family: enum tg_family, or 0xff for non-IP */
+	__u8 protocol, icmp_type, parsed, pad;
+	__u16 sport, dport;
+	__u16 remote_off, local_off; /* into bytes */
+	__u16 caplen, pad2;
+	__u8 bytes[TG_TRACE_CAPTURE];
+};
+
 /* Last decision, written only when the program is loaded for replay. */
 struct tg_trace {
 	__u32 service; /* TG_NO_SERVICE when no service decided */

@@ -262,10 +262,13 @@ struct flow_bench {
 	struct tg_diags diags;
 };
 
-/* The flow policy with `replies MODE`; trace: every packet from the next remote address. */
-static int flow_load(struct flow_bench *b, const char *mode, uint8_t (*trace)[16])
+/* The flow policy with `replies MODE`; trace: every packet from the next
+ * remote address; no_live_trace: tollgate trace compiled out. */
+static int flow_load(struct flow_bench *b, const char *mode, uint8_t (*trace)[16], bool no_live_trace)
 {
-	struct tg_load_opts opts = { .bench_addrs = (const uint8_t(*)[16])trace, .bench_count = trace ? TRACE_LEN : 0 };
+	struct tg_load_opts opts = { .bench_addrs = (const uint8_t(*)[16])trace,
+				     .bench_count = trace ? TRACE_LEN : 0,
+				     .no_live_trace = no_live_trace };
 	char path[256];
 	FILE *f;
 	int err;
@@ -361,8 +364,8 @@ static int bench_flows(FILE *json)
 	static const char *modes[2] = { "tracked", "stateless" };
 	uint8_t frames[F_FRAMES][128];
 	size_t lens[F_FRAMES];
-	struct flow_bench fixed[2], varied[2];
-	struct pair_time egress, remote_req, remote_open, reply, spoof, spoof_varied;
+	struct flow_bench fixed[2], varied[2], untraced;
+	struct pair_time egress, remote_req, remote_open, reply, spoof, spoof_varied, idle_trace;
 	int xdp[2], xdp_varied[2];
 
 	for (int i = 0; i < F_FRAMES; i++)
@@ -377,8 +380,8 @@ static int bench_flows(FILE *json)
 	for (int m = 0; m < 2; m++) {
 		/* Varied remote addresses: each remote request opens a flow (the
 		 * table churns as an LRU), each spoof misses the table. */
-		if (flow_load(&fixed[m], modes[m], NULL) || flow_check(&fixed[m], frames, lens, m == 0) ||
-		    flow_load(&varied[m], modes[m], trace))
+		if (flow_load(&fixed[m], modes[m], NULL, false) || flow_check(&fixed[m], frames, lens, m == 0) ||
+		    flow_load(&varied[m], modes[m], trace, false))
 			return -1;
 		xdp[m] = tg_dataplane_prog_fd(&fixed[m].dp);
 		xdp_varied[m] = tg_dataplane_prog_fd(&varied[m].dp);
@@ -393,6 +396,12 @@ static int bench_flows(FILE *json)
 				frames[F_REMOTE_REQ], lens[F_REMOTE_REQ]);
 	spoof_varied =
 		time_pair(xdp_varied[0], frames[F_SPOOF], lens[F_SPOOF], xdp_varied[0], frames[F_DENY], lens[F_DENY]);
+	/* tollgate trace with nobody tracing: one array read and a branch. */
+	if (flow_load(&untraced, modes[1], NULL, true))
+		return -1;
+	idle_trace = time_pair(xdp[1], frames[F_REMOTE_REQ], lens[F_REMOTE_REQ], tg_dataplane_prog_fd(&untraced.dp),
+			       frames[F_REMOTE_REQ], lens[F_REMOTE_REQ]);
+	flow_unload(&untraced);
 	for (int m = 0; m < 2; m++) {
 		flow_unload(&fixed[m]);
 		flow_unload(&varied[m]);
@@ -407,12 +416,15 @@ static int bench_flows(FILE *json)
 		{ "xdp: a reply inside a live flow", "tracked", "stateless", reply.a, reply.b, reply.ratio },
 		{ "xdp: spoofed reply (no flow) vs default deny", "spoof", "deny", spoof.a, spoof.b, spoof.ratio },
 		{ "xdp: the same, 65536 sources", "spoof", "deny", spoof_varied.a, spoof_varied.b, spoof_varied.ratio },
+		{ "xdp: a request, trace idle vs compiled out", "idle", "none", idle_trace.a, idle_trace.b,
+		  idle_trace.ratio },
 	};
 	fprintf(json, "\n], \"flows\": [\n  ");
 	flow_print(json, rows, ARRAY_SIZE(rows));
 	printf("tracked vs stateless: the same frame under `replies tracked` and `replies stateless`; spoof vs deny:\n"
 	       "a reply-shaped packet without a flow (dropped, no-flow) next to one no service matches (dropped,\n"
 	       "default), both tracked. Fixed frames repeat one flow; \"65536 sources\" varies the remote address.\n"
+	       "idle vs none: stateless, with tollgate trace's check and nobody tracing, and with it compiled out.\n"
 	       "Each row times its two sides in turn, run after run; the ratio is the median of the runs' ratios\n");
 	return 0;
 }

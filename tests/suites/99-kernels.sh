@@ -8,7 +8,7 @@
 # or a VM that does not finish is a failure with its reason, never a skip.
 . "$(dirname "$0")/../lib.sh"
 KERNELS=${TOLLGATE_VM_KERNELS:-6.1 6.12}
-SUITES=${TOLLGATE_VM_SUITES:-60-dataplane 70-replay 80-attach 82-flows 85-reload-under-load}
+SUITES=${TOLLGATE_VM_SUITES:-60-dataplane 70-replay 80-attach 82-flows 84-trace 85-reload-under-load}
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

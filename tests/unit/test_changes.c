@@ -54,10 +54,11 @@ static void the_same_policy_changes_nothing(void **state)
 
 static void every_kind_of_change_is_named(void **state)
 {
-	static const char next[] = "default allow\n"
-				   "service c { direction out; protocol tcp; ports 443, 8443; peers any; action allow }\n"
-				   "service a { direction out; protocol tcp,udp; ports 22; peers 192.0.2.0/25, 203.0.113.0/24; action deny }\n"
-				   "service d { direction in; protocol icmp; peers any; action allow }\n";
+	static const char next[] =
+		"default allow\n"
+		"service c { direction out; protocol tcp; ports 443, 8443; peers any; action allow }\n"
+		"service a { direction out; protocol tcp,udp; ports 22; peers 192.0.2.0/25, 203.0.113.0/24; action deny }\n"
+		"service d { direction in; protocol icmp; peers any; action allow }\n";
 	size_t n;
 	char *text = changes(base, next, &n);
 
@@ -85,11 +86,14 @@ static void long_peer_lists_are_cut_short(void **state)
 	char *text;
 
 	(void)state;
-	used = (size_t)snprintf(new_text, sizeof(new_text), "default deny\nservice a { direction in; protocol tcp; peers ");
+	used = (size_t)snprintf(new_text, sizeof(new_text),
+				"default deny\nservice a { direction in; protocol tcp; peers ");
 	for (int i = 0; i < 25; i++)
-		used += (size_t)snprintf(new_text + used, sizeof(new_text) - used, "%s198.18.%d.0/24", i ? ", " : "", i);
+		used += (size_t)snprintf(new_text + used, sizeof(new_text) - used, "%s198.18.%d.0/24", i ? ", " : "",
+					 i);
 	snprintf(new_text + used, sizeof(new_text) - used, "; action allow }\n");
-	snprintf(old_text, sizeof(old_text), "default deny\nservice a { direction in; protocol tcp; peers any; action allow }\n");
+	snprintf(old_text, sizeof(old_text),
+		 "default deny\nservice a { direction in; protocol tcp; peers any; action allow }\n");
 	text = changes(old_text, new_text, &n);
 	assert_non_null(strstr(text, "  service a: peers 25 added, 2 removed\n"));
 	assert_non_null(strstr(text, "      + ... 5 more\n"));

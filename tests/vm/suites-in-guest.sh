@@ -14,6 +14,8 @@ export TG_DIFF_POLICIES=${TG_DIFF_POLICIES:-10}
 export TG_RELOADS=${TG_RELOADS:-20}
 export TG_STREAM_RATE=${TG_STREAM_RATE:-500}
 export TG_CONFIRM_SECONDS=${TG_CONFIRM_SECONDS:-10}
+# How long a traced drop may take to show (84-trace): a second natively.
+export TG_TRACE_SECONDS=${TG_TRACE_SECONDS:-5}
 # The release build: the sanitizers run on the host, and cost ~3x more here.
 export TG=${TG:-$PWD/build/tollgate}
 echo "kernel $(uname -r)"

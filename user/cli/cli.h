@@ -53,7 +53,7 @@ int tg_parse_offline(const struct tg_command *cmd, int argc, char **argv, struct
 
 /* The commands, each defined in its cmd_*.c beside its options. */
 extern const struct tg_command tg_cmd_check, tg_cmd_compile, tg_cmd_replay, tg_cmd_attach, tg_cmd_reload,
-	tg_cmd_confirm, tg_cmd_detach, tg_cmd_status, tg_cmd_show, tg_cmd_stats, tg_cmd_serve, tg_cmd_dns,
+	tg_cmd_confirm, tg_cmd_detach, tg_cmd_status, tg_cmd_show, tg_cmd_trace, tg_cmd_stats, tg_cmd_serve, tg_cmd_dns,
 	tg_cmd_rollback_timer;
 
 #endif

@@ -10,9 +10,9 @@
 #include <string.h>
 
 static const struct tg_command *const commands[] = {
-	&tg_cmd_check,	 &tg_cmd_compile, &tg_cmd_replay,	  &tg_cmd_attach, &tg_cmd_reload,
-	&tg_cmd_confirm, &tg_cmd_detach,  &tg_cmd_status,	  &tg_cmd_show,	  &tg_cmd_stats,
-	&tg_cmd_serve,	 &tg_cmd_dns,	  &tg_cmd_rollback_timer,
+	&tg_cmd_check,	 &tg_cmd_compile, &tg_cmd_replay, &tg_cmd_attach,	  &tg_cmd_reload,
+	&tg_cmd_confirm, &tg_cmd_detach,  &tg_cmd_status, &tg_cmd_show,		  &tg_cmd_trace,
+	&tg_cmd_stats,	 &tg_cmd_serve,	  &tg_cmd_dns,	  &tg_cmd_rollback_timer,
 };
 
 static void usage(FILE *out)

@@ -67,6 +67,8 @@ void tg_dataplane_configure(struct tollgate *skel, int facing, bool trace)
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_ktime_get_coarse_ns, NULL) == 1 &&
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_ktime_get_coarse_ns, NULL) == 1;
 	skel->rodata->cfg_trace = trace;
+	skel->rodata->cfg_trace_load_bytes =
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_load_bytes, NULL) == 1;
 }
 
 /* A program for test runs owns its maps: nothing is pinned. */
@@ -180,6 +182,7 @@ static int load_program(struct tg_dataplane *dp, const struct tg_image *img, str
 	dp->trace = opts && opts->trace;
 	tg_dataplane_configure(dp->skel, img->facing, dp->trace);
 	dp->skel->rodata->cfg_clock_from_map = opts && opts->clock_from_map;
+	dp->skel->rodata->cfg_live_trace = !(opts && opts->no_live_trace);
 	err = unpin_all(dp->skel) ?: size_flow_tables(dp->skel, img);
 	if (!err && bench) {
 		dp->skel->rodata->cfg_bench = 1;

@@ -24,6 +24,8 @@ struct tg_load_opts {
 	uint32_t bench_count;
 	/* Flow timeouts follow tg_dataplane_set_clock(), not the host's clock. */
 	bool clock_from_map;
+	/* make bench: the live trace compiled out, to time its idle check. */
+	bool no_live_trace;
 	char *log;	  /* out: libbpf/verifier messages on failure (caller frees) */
 	uint64_t load_ns; /* out: open and verify */
 	uint64_t fill_ns; /* out: writing the image into the maps */
