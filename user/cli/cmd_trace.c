@@ -141,13 +141,14 @@ static void print_text(struct tracer *t, const struct tg_trace_event *ev, const 
 	const char *svc = ev->counter_slot == TG_NO_SERVICE ? NULL : service_name(t, ev->counter_slot);
 
 	addresses(ev, src, dst, sizeof(src));
-	printf("%s %s %s %s %s %s", when, t->ifname, ev->verdict == TG_PASS ? "pass" : "drop", tg_reason_name(ev->reason),
-	       svc ? svc : "-", tg_role_name(ev->role));
+	printf("%s %s %s %s %s %s", when, t->ifname, ev->verdict == TG_PASS ? "pass" : "drop",
+	       tg_reason_name(ev->reason), svc ? svc : "-", tg_role_name(ev->role));
 	if (ev->family > TG_FAMILY_V6) {
 		printf(" non-ip len %u\n", ev->frame_len);
 		return;
 	}
-	printf(" %s %s ", ev->family == TG_FAMILY_V6 ? "ipv6" : "ipv4", protocol_name(ev->protocol, proto, sizeof(proto)));
+	printf(" %s %s ", ev->family == TG_FAMILY_V6 ? "ipv6" : "ipv4",
+	       protocol_name(ev->protocol, proto, sizeof(proto)));
 	if (has_ports(ev->protocol))
 		printf("%s:%u -> %s:%u", src, ev->sport, dst, ev->dport);
 	else if (ev->protocol == IPPROTO_ICMP || ev->protocol == IPPROTO_ICMPV6)
