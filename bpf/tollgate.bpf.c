@@ -1182,11 +1182,15 @@ __noinline int trace_emit(struct xdp_md *ctx, struct tg_trace_event *ev)
 			ev->caplen = TG_TRACE_CAPTURE;
 		goto out;
 	}
-	/* clang knows len < 128 and would drop the mask; the verifier must see
-	 * it on the very register the helper gets. */
+	if (!len)
+		goto out;
+	/* 1 to 127, built so that the verifier sees both bounds on the very
+	 * register the helper gets: clang knows them already and would drop a
+	 * plain check, and 6.1 refuses a size that may be 0. */
+	len -= 1;
 	asm volatile("" : "+r"(len));
-	len &= TG_TRACE_CAPTURE - 1;
-	if (len && !bpf_xdp_load_bytes(ctx, 0, ev->bytes, len))
+	len = (len & (TG_TRACE_CAPTURE - 1)) + 1;
+	if (!bpf_xdp_load_bytes(ctx, 0, ev->bytes, len))
 		ev->caplen = (__u16)len;
 out:
 	ev->time_ns = bpf_ktime_get_ns();
