@@ -43,7 +43,7 @@ ASAN_LIB := $(BUILD)/asan/libtollgate.a
 $(BUILD)/obj/%.o: user/%.c | $(SKEL)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/asan/obj/%.o: user/%.c | $(SKEL)
 	@mkdir -p $(dir $@)
@@ -72,7 +72,7 @@ $(VERSION_OBJS): CFLAGS += -DTG_VERSION='"$(word 1,$(file <$(VERSION_STAMP)))"' 
 	-DTG_LIBXDP_BUILT='"$(shell pkg-config --modversion libxdp 2>/dev/null || echo unknown)"'
 
 $(BUILD)/tollgate: $(BUILD)/obj/cli/main.o $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(CLI_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
 
 # The same CLI under AddressSanitizer and UBSan: the test suite runs this one.
 $(BUILD)/asan/tollgate: $(BUILD)/asan/obj/cli/main.o $(ASAN_LIB)
@@ -170,6 +170,14 @@ check: deps
 
 test: check
 
+# The second stage (CI runs it after check): the package, the image and the
+# Ansible role, under real systemd in a VM (tests/deploy/run.sh).
+.PHONY: check-deploy
+check-deploy:
+	@scripts/install-deps.sh --deploy
+	@$(MAKE) --no-print-directory all
+	@tests/deploy/run.sh
+
 demo: deps
 	@$(MAKE) --no-print-directory all $(LAB)
 	@scripts/demo.sh
@@ -179,14 +187,24 @@ bench: deps
 	@scripts/bench.sh
 
 # make install [DESTDIR=...] [PREFIX=/usr/local] [SYSCONFDIR=/etc] [SYSTEMDUNITDIR=$(PREFIX)/lib/systemd/system]
+#              [EXAMPLEDIR=$(SYSCONFDIR)/tollgate/examples] [MANIFEST=yes|no]
 # make uninstall with the same settings removes exactly what was installed.
-.PHONY: install uninstall
-export PREFIX DESTDIR SYSCONFDIR SYSTEMDUNITDIR
+.PHONY: install uninstall deb oci
+export PREFIX DESTDIR SYSCONFDIR SYSTEMDUNITDIR EXAMPLEDIR MANIFEST
 install: all
 	@scripts/install.sh
 
 uninstall:
 	@scripts/install.sh --uninstall
+
+# build/deb/tollgate_VERSION_ARCH.deb from the committed tree (docs/deploy.md).
+deb:
+	@scripts/deb.sh
+
+# An OCI image of the package, localhost/tollgate:VERSION, and its archive
+# build/oci/tollgate-VERSION.oci.tar; no registry involved (docs/deploy.md).
+oci: deb
+	@packaging/oci/build.sh "$$(scripts/rootfs.sh image)" "$$(ls -t $(BUILD)/deb/tollgate_*.deb | head -n 1)" $(BUILD)/oci
 
 clean:
 	rm -rf $(BUILD)

@@ -26,6 +26,13 @@ PACKAGES=(
 	xdp-tools
 )
 
+# make check-deploy (tests/deploy): the package build and lintian,
+# debootstrap for the VM's system and the image's root, buildah for the
+# image, ansible-core and ssh to drive the role against the VM.
+if [ "${1:-}" = --deploy ]; then
+	PACKAGES+=(debhelper dpkg-dev fakeroot lintian debootstrap buildah ansible-core openssh-client python3-yaml)
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

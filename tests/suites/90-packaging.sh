@@ -46,6 +46,8 @@ fi
 	for p in "$TOP"/policies/*.policy; do
 		echo "644 etc/tollgate/examples/$(basename "$p")"
 	done
+	echo "644 etc/tollgate/exporter.env"
+	echo "644 etc/tollgate/dns.env"
 	echo "600 etc/tollgate/notarius.policy" # the administrator's, from above
 } | sort -k2 >"$work/expected"
 layout() { (cd "$root" && find . -mindepth 1 ! -type d -printf '%m %P\n' | sort -k2); }
@@ -85,12 +87,27 @@ root2=$(mktemp -d)
 if env SYSCONFDIR=/srv/conf make -C "$TOP" --no-print-directory install DESTDIR="$root2" PREFIX=/usr >/dev/null 2>&1 &&
 	grep -q '^ExecStart=.* %I /srv/conf/tollgate/%I.policy$' "$root2/usr/lib/systemd/system/tollgate@.service" &&
 	grep -q '^EnvironmentFile=-/srv/conf/tollgate/%I.env$' "$root2/usr/lib/systemd/system/tollgate@.service" &&
+	grep -q '^EnvironmentFile=-/srv/conf/tollgate/exporter.env$' "$root2/usr/lib/systemd/system/tollgate-exporter.service" &&
+	grep -q '^EnvironmentFile=-/srv/conf/tollgate/dns.env$' "$root2/usr/lib/systemd/system/tollgate-dns.service" &&
+	[ -f "$root2/srv/conf/tollgate/exporter.env" ] &&
 	! grep -q '/etc/tollgate' "$root2"/usr/lib/systemd/system/*.service; then
 	ok packaging/units-follow-sysconfdir
 else
 	fail packaging/units-follow-sysconfdir "$(grep -h -e tollgate/ "$root2"/usr/lib/systemd/system/*.service 2>&1 | head -3 | tr '\n' ' ')"
 fi
 rm -rf "$root2"
+
+# make deb's install: examples with the docs, no manifest (dpkg keeps its own).
+root3=$(mktemp -d)
+if env -u SYSCONFDIR -u SYSTEMDUNITDIR make -C "$TOP" --no-print-directory install DESTDIR="$root3" PREFIX=/usr \
+	MANIFEST=no EXAMPLEDIR=/usr/share/doc/tollgate/examples >/dev/null 2>&1 &&
+	[ -f "$root3/usr/share/doc/tollgate/examples/notarius.policy" ] && [ ! -e "$root3/etc/tollgate/examples" ] &&
+	[ ! -e "$root3/usr/share/tollgate/installed-files" ] && [ -f "$root3/etc/tollgate/exporter.env" ]; then
+	ok packaging/install-for-a-package
+else
+	fail packaging/install-for-a-package "$(cd "$root3" && find . -type f | sort | tr '\n' ' ')"
+fi
+rm -rf "$root3"
 
 # gzip -9n: no name, no time stamp, so the same bytes on every install.
 if cmp -s <(gzip -9n <"$TOP/docs/tollgate.8") "$root/usr/share/man/man8/tollgate.8.gz" &&
@@ -216,9 +233,17 @@ else
 	fail packaging/reinstall "$(tail -n 3 <<<"$out" | tr '\n' ' ')"
 fi
 printf 'default deny\n' >"$root/etc/tollgate/my.policy"
+# Settings are the administrator's once installed: an install keeps an
+# edited one, and uninstall removes only the unedited ones.
+echo 'TOLLGATE_EXPORTER_LISTEN=0.0.0.0:9731' >>"$root/etc/tollgate/exporter.env"
+if mk install >/dev/null 2>&1 && grep -q '^TOLLGATE_EXPORTER_LISTEN=0.0.0.0:9731$' "$root/etc/tollgate/exporter.env"; then
+	ok packaging/install-keeps-edited-settings
+else
+	fail packaging/install-keeps-edited-settings "exporter.env: $(tail -n 2 "$root/etc/tollgate/exporter.env" | tr '\n' ' ')"
+fi
 if out=$(mk uninstall 2>&1); then
 	left=$(cd "$root" && find . -mindepth 1 -printf '%P\n' | sort | tr '\n' ' ')
-	want="etc etc/tollgate etc/tollgate/my.policy etc/tollgate/notarius.policy "
+	want="etc etc/tollgate etc/tollgate/exporter.env etc/tollgate/my.policy etc/tollgate/notarius.policy "
 	if [ "$left" = "$want" ]; then
 		ok packaging/uninstall
 	else

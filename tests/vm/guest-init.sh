@@ -8,6 +8,11 @@
 # directory (9p tag tgrun) on /run/tollgate-vm, the API file systems, and
 # switch_roots into the overlay, where /run/tollgate-vm/stage2 (bash) runs the
 # command as PID 1.
+#
+# With tollgate.rootfs=1 on the command line (run.sh --rootfs), tgroot is a
+# Debian system of its own, mounted read-write as it is, with the kernel's
+# modules (9p tag tgmod) on /lib/modules/VERSION, and the init is its
+# systemd, which runs the command as a service (tollgate-vm-test).
 
 export PATH=/bin
 /bin/busybox mkdir -p /bin
@@ -51,16 +56,35 @@ mount9p() { # TAG DIR OPTIONS
 	done
 	[ $i -eq 0 ] || echo "tollgate-vm init: 9p $1 mounted after $i retries"
 }
-mount9p tgroot /mnt/lower ro,cache=loose || fail "mount 9p tgroot (host /)"
-mount -t tmpfs -o mode=0755 tmpfs /mnt/rw || fail "mount tmpfs for overlay"
-mkdir -p /mnt/rw/upper /mnt/rw/work
-mount -t overlay -o lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work overlay $NEW ||
-	fail "mount overlay"
+ROOTFS=0
+case " $(cat /proc/cmdline) " in *" tollgate.rootfs=1 "*) ROOTFS=1 ;; esac
+if [ $ROOTFS = 1 ]; then
+	# cache=loose: systemd's journal needs shared writable mmap.
+	mount9p tgroot $NEW rw,cache=loose,access=client || fail "mount 9p tgroot (the system)"
+else
+	mount9p tgroot /mnt/lower ro,cache=loose || fail "mount 9p tgroot (host /)"
+	mount -t tmpfs -o mode=0755 tmpfs /mnt/rw || fail "mount tmpfs for overlay"
+	mkdir -p /mnt/rw/upper /mnt/rw/work
+	mount -t overlay -o lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work overlay $NEW ||
+		fail "mount overlay"
+fi
 
 mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs $NEW/run || fail "mount /run"
 mkdir -p $RUN
 mount9p tgrun $RUN cache=none || fail "mount 9p tgrun (run dir)"
 [ -r $RUN/stage2 ] || fail "no $RUN/stage2"
+
+if [ $ROOTFS = 1 ]; then
+	kver="$(uname -r)"
+	mkdir -p "$NEW/lib/modules/$kver" || fail "mkdir /lib/modules/$kver"
+	mount9p tgmod "$NEW/lib/modules/$kver" ro,cache=loose || fail "mount 9p tgmod (modules)"
+	for d in proc sys dev; do
+		mount --move /$d $NEW/$d || fail "move /$d"
+	done
+	# shellcheck disable=SC2093 # fail runs only when the exec fails
+	exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin switch_root $NEW /lib/systemd/systemd
+	fail "switch_root to systemd failed"
+fi
 
 # /tmp: a tmpfs, unless the command's directory or the kernel tree lies
 # under it (the host's /tmp then stays visible, writable through the overlay).

@@ -3,12 +3,21 @@
 # with the host's root file system shared read-only under a tmpfs overlay
 # (writes in the VM never reach the host). See tests/vm/README.md.
 #
-#   tests/vm/run.sh [--kernel 6.1|6.12|DIR] [--timeout SECONDS] [--mem MB] -- COMMAND...
+#   tests/vm/run.sh [--kernel 6.1|6.12|DIR] [--timeout SECONDS] [--mem MB]
+#                   [--rootfs DIR [--forward PORT]] -- COMMAND...
 #
 # COMMAND (the words after --, joined by spaces) is run by bash in the VM, in
 # the directory run.sh was started from. Its stdout and stderr come out on
 # run.sh's stdout, and run.sh exits with its exit status; 124 when the
 # timeout (default 1200 s) ran out, 125 when the VM itself failed.
+#
+# With --rootfs, the VM boots the Debian system in DIR instead (read-write:
+# what the VM writes stays in DIR, across boots), with systemd as PID 1, and
+# COMMAND runs in / as the service tollgate-vm-test once the system is up
+# (multi-user.target); the VM powers off when it ends. --forward PORT
+# forwards 127.0.0.1:PORT on the host to the guest's port 22 over a private
+# user-mode network (192.0.2.0/24, no way out: restrict=on); the guest's
+# virtio NIC is set up with 192.0.2.15/24 by systemd-networkd.
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 
@@ -18,12 +27,15 @@ prog="tests/vm/run.sh"
 
 usage() {
 	cat <<EOF
-usage: $prog [--kernel 6.1|6.12|DIR] [--timeout SECONDS] [--mem MB] -- COMMAND...
+usage: $prog [--kernel 6.1|6.12|DIR] [--timeout SECONDS] [--mem MB]
+              [--rootfs DIR [--forward PORT]] -- COMMAND...
 
   --kernel   Debian 12 kernel series (default \${TOLLGATE_VM_KERNEL:-6.1}),
              or a tree made by tests/vm/fetch-kernel.sh
   --timeout  seconds before qemu is killed and $prog exits 124 (default 1200)
   --mem      guest memory in MB (default 2048)
+  --rootfs   boot the Debian system in DIR (read-write) with systemd as PID 1
+  --forward  host port on 127.0.0.1 forwarded to the guest's ssh (--rootfs)
 
 Environment: TOLLGATE_VM_CACHE (default /var/cache/tollgate-vm),
 TOLLGATE_VM_ENV (names of variables to pass into the VM; CI is, if set),
@@ -44,9 +56,11 @@ vmdie() {
 kernel="${TOLLGATE_VM_KERNEL:-6.1}"
 timeout_s=1200
 mem=2048
+rootfs=""
+forward=""
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--kernel | --timeout | --mem)
+	--kernel | --timeout | --mem | --rootfs | --forward)
 		[ $# -ge 2 ] || {
 			usage >&2
 			exit 2
@@ -55,12 +69,16 @@ while [ $# -gt 0 ]; do
 		--kernel) kernel="$2" ;;
 		--timeout) timeout_s="$2" ;;
 		--mem) mem="$2" ;;
+		--rootfs) rootfs="$2" ;;
+		--forward) forward="$2" ;;
 		esac
 		shift 2
 		;;
 	--kernel=*) kernel="${1#*=}" && shift ;;
 	--timeout=*) timeout_s="${1#*=}" && shift ;;
 	--mem=*) mem="${1#*=}" && shift ;;
+	--rootfs=*) rootfs="${1#*=}" && shift ;;
+	--forward=*) forward="${1#*=}" && shift ;;
 	-h | --help)
 		usage
 		exit 0
@@ -83,6 +101,17 @@ command="$*"
 [[ "$timeout_s" =~ ^[1-9][0-9]*$ ]] || vmdie "--timeout wants a number of seconds, not '$timeout_s'"
 if ! [[ "$mem" =~ ^[1-9][0-9]*$ ]] || [ "$mem" -lt 256 ]; then
 	vmdie "--mem wants a number of MB (>= 256), not '$mem'"
+fi
+if [ -n "$rootfs" ]; then
+	[ -x "$rootfs/lib/systemd/systemd" ] || vmdie "--rootfs $rootfs: no Debian system with systemd there (scripts/rootfs.sh system makes one)"
+	rootfs="$(cd "$rootfs" && pwd)"
+	[ "$rootfs" != / ] || vmdie "--rootfs /: the host's own root is never booted read-write"
+fi
+if [ -n "$forward" ]; then
+	[ -n "$rootfs" ] || vmdie "--forward needs --rootfs"
+	if ! [[ "$forward" =~ ^[1-9][0-9]*$ ]] || [ "$forward" -gt 65535 ]; then
+		vmdie "--forward wants a port number, not '$forward'"
+	fi
 fi
 
 # --- what the host needs -------------------------------------------------------
@@ -259,14 +288,53 @@ if [ ! -s "$initrd" ]; then
 	tmpdir=""
 fi
 
+# The service that runs COMMAND in a --rootfs system, written into it before
+# each boot (the system may be booted many times, by other versions of this).
+install_test_unit() { # ROOTFS
+	local dir="$1/etc/systemd/system"
+	mkdir -p "$dir/multi-user.target.wants"
+	cat >"$dir/tollgate-vm-test.service" <<'EOF'
+# Written by tollgate's tests/vm/run.sh: runs the command of its run
+# directory once the system is up, then powers the VM off.
+[Unit]
+Description=tollgate VM test command
+After=multi-user.target
+[Service]
+Type=oneshot
+ExecStart=/bin/bash /run/tollgate-vm/unit-run
+TimeoutStartSec=infinity
+EOF
+	ln -sfn ../tollgate-vm-test.service "$dir/multi-user.target.wants/tollgate-vm-test.service"
+	rm -f "$1/etc/systemd/network/10-tollgate-vm.network"
+	if [ -n "$forward" ]; then
+		mkdir -p "$1/etc/systemd/network"
+		cat >"$1/etc/systemd/network/10-tollgate-vm.network" <<'EOF'
+# Written by tollgate's tests/vm/run.sh --forward: qemu's private user-mode
+# network, which forwards one host port to this system's ssh.
+[Match]
+Driver=virtio_net
+[Network]
+Address=192.0.2.15/24
+EOF
+		ln -sfn /lib/systemd/system/systemd-networkd.service "$dir/multi-user.target.wants/systemd-networkd.service"
+	fi
+}
+
 # --- the run directory, shared with the guest read-write as 9p tag tgrun -------
 find "$cache/runs" -mindepth 1 -maxdepth 1 -name 'run.*' -mmin +10080 -exec rm -rf {} + 2>/dev/null || true
 rundir="$(mktemp -d "$cache/runs/run.XXXXXX")"
 chmod 0755 "$rundir"
 printf '%s\n' "$command" >"$rundir/cmd"
-printf '%s\n' "$cwd" >"$rundir/cwd"
 printf '%s\n' "$tree" >"$rundir/tree"
 cp "$here/guest-stage2.sh" "$rundir/stage2"
+if [ -n "$rootfs" ]; then
+	# The host's directories mean nothing in the guest's own system.
+	printf '/\n' >"$rundir/cwd"
+	cp "$here/guest-unit.sh" "$rundir/unit-run"
+	install_test_unit "$rootfs"
+else
+	printf '%s\n' "$cwd" >"$rundir/cwd"
+fi
 : >"$rundir/env"
 for name in CI ${TOLLGATE_VM_ENV:-}; do
 	[[ "$name" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || vmdie "TOLLGATE_VM_ENV: '$name' is not a variable name"
@@ -302,11 +370,30 @@ esac
 append="console=ttyS0 quiet panic=-1 8250.nr_uarts=1 ${TOLLGATE_VM_APPEND:-}"
 q() { printf '%s' "${1//,/,,}"; } # a path inside a qemu option value
 # shellcheck disable=SC2054
+if [ -z "$rootfs" ]; then
+	root_args=(-fsdev "local,id=tgroot,path=/,security_model=none,readonly=on,multidevs=remap")
+else
+	# passthrough: the guest's owners and modes are the files' own (qemu
+	# runs as root), as a booted system needs. tgmod: the kernel's modules.
+	root_args=(
+		-fsdev "local,id=tgroot,path=$(q "$rootfs"),security_model=passthrough,multidevs=remap"
+		-fsdev "local,id=tgmod,path=$(q "$moddir"),security_model=none,readonly=on"
+		-device virtio-9p-pci,fsdev=tgmod,mount_tag=tgmod
+	)
+	append="$append tollgate.rootfs=1"
+	if [ -n "$forward" ]; then
+		root_args+=(
+			-netdev "user,id=tgnet,restrict=on,net=192.0.2.0/24,host=192.0.2.2,hostfwd=tcp:127.0.0.1:$forward-:22"
+			-device virtio-net-pci,netdev=tgnet
+		)
+	fi
+fi
+# shellcheck disable=SC2054
 qemu=(
 	qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot
 	"${accel_args[@]}" -smp 2 -m "$mem"
 	-kernel "$kernel_image" -initrd "$initrd" -append "$append"
-	-fsdev "local,id=tgroot,path=/,security_model=none,readonly=on,multidevs=remap"
+	"${root_args[@]}"
 	-device virtio-9p-pci,fsdev=tgroot,mount_tag=tgroot
 	-fsdev "local,id=tgrun,path=$(q "$rundir"),security_model=none"
 	-device virtio-9p-pci,fsdev=tgrun,mount_tag=tgrun

@@ -100,11 +100,23 @@ static int dns_option(void *ctx, int id, const char *arg)
 	return tg_dns_option(id, arg, &a->dns);
 }
 
-/* Sleeps until a name is due, at least a second, at most ttl-max. */
-static void wait_until_due(uint64_t due, const struct tg_dns_opts *dns)
+/*
+ * Without IFACE operands, --watch follows every attached interface, also
+ * those attached after it started (the packaged tollgate-dns starts when the
+ * package is installed, before any filter): it looks for new ones this
+ * often, whatever the TTLs say.
+ */
+#define DNS_RESCAN_SECONDS 5
+#define DNS_MAX_IFACES 64
+
+/* Sleeps until DUE (0: ttl-max from now), at least a second, at most
+ * ttl-max, and at most CAP seconds when CAP is not 0. */
+static void wait_until_due(uint64_t due, const struct tg_dns_opts *dns, unsigned cap)
 {
 	uint64_t now = tg_realtime_ns(), longest = (uint64_t)dns->ttl_max * 1000000000ull;
 
+	if (cap && (uint64_t)cap * 1000000000ull < longest)
+		longest = (uint64_t)cap * 1000000000ull;
 	if (!due || due > now + longest)
 		due = now + longest;
 	if (due < now + 1000000000ull)
@@ -116,10 +128,35 @@ static void wait_until_due(uint64_t due, const struct tg_dns_opts *dns)
 	}
 }
 
+/* When each interface followed so far is next due (0: ask now). */
+struct dns_schedule {
+	char name[DNS_MAX_IFACES][IF_NAMESIZE];
+	uint64_t due[DNS_MAX_IFACES];
+	int n;
+};
+
+/* Keeps the interfaces in NAMES only, each with its due time (0, due now,
+ * when new), in that order: one detached and attached again starts afresh. */
+static void schedule_update(struct dns_schedule *sch, char (*names)[IF_NAMESIZE], int n)
+{
+	struct dns_schedule old = *sch;
+
+	sch->n = n;
+	for (int i = 0; i < n; i++) {
+		snprintf(sch->name[i], IF_NAMESIZE, "%s", names[i]);
+		sch->due[i] = 0;
+		for (int j = 0; j < old.n; j++)
+			if (!strcmp(old.name[j], names[i]))
+				sch->due[i] = old.due[j];
+	}
+}
+
 static int run_dns(const struct tg_command *cmd, int argc, char **argv)
 {
-	static char names[64][IF_NAMESIZE];
+	static char names[DNS_MAX_IFACES][IF_NAMESIZE];
 	struct dns_args a = { .watch = false };
+	static char given[DNS_MAX_IFACES][IF_NAMESIZE];
+	static struct dns_schedule sch;
 	struct tg_operands ops;
 	int n, rc;
 
@@ -127,25 +164,35 @@ static int run_dns(const struct tg_command *cmd, int argc, char **argv)
 	rc = tg_parse_command(cmd, argc, argv, dns_option, &a, &ops);
 	if (rc || ops.help)
 		return rc;
-	for (int i = 0; i < ops.n; i++)
+	if (ops.n > DNS_MAX_IFACES) {
+		tg_err("dns: at most %d interfaces\n", DNS_MAX_IFACES);
+		return TG_EXIT_USAGE;
+	}
+	for (int i = 0; i < ops.n; i++) {
 		if ((rc = tg_check_ifname(ops.v[i])))
 			return rc;
+		snprintf(given[i], IF_NAMESIZE, "%s", ops.v[i]);
+	}
 	signal(SIGTERM, on_dns_signal);
 	signal(SIGINT, on_dns_signal);
 	do {
-		uint64_t due = 0;
+		uint64_t due = 0, now = tg_realtime_ns();
 
-		n = ops.n ? ops.n : tg_list_attached(names, 64);
-		for (int i = 0; i < n && !dns_stop; i++) {
-			const char *ifname = ops.n ? ops.v[i] : names[i];
-			uint64_t next = follow_interface(ifname, &a.dns, &rc);
+		n = ops.n ? ops.n : tg_list_attached(names, DNS_MAX_IFACES);
+		schedule_update(&sch, ops.n ? given : names, n < 0 ? 0 : n);
+		for (int i = 0; i < sch.n && !dns_stop; i++) {
+			/* An interface is asked about only when one of its names is due. */
+			if (!sch.due[i] || sch.due[i] <= now) {
+				uint64_t next = follow_interface(sch.name[i], &a.dns, &rc);
 
-			if (next && (!due || next < due))
-				due = next;
+				sch.due[i] = next ? next : now + (uint64_t)a.dns.ttl_max * 1000000000ull;
+			}
+			if (!due || sch.due[i] < due)
+				due = sch.due[i];
 		}
 		if (!a.watch)
 			break;
-		wait_until_due(due, &a.dns);
+		wait_until_due(due, &a.dns, ops.n ? 0 : DNS_RESCAN_SECONDS);
 	} while (!dns_stop);
 	return rc;
 }
