@@ -65,6 +65,7 @@ if ! (cd "$src" && TG_VERSION=$git_version TG_COMMIT=$commit \
 fi
 
 mkdir -p "$OUT"
-rm -f "$OUT"/tollgate*_"$version"_*
+# Only the newest build: make oci and the tests take "the" package here.
+rm -f "$OUT"/tollgate*
 cp "$work"/tollgate*_"$version"_* "$OUT"/
 ls "$OUT"/tollgate_"$version"_*.deb

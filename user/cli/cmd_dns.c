@@ -23,8 +23,11 @@ static void on_dns_signal(int sig)
 /*
  * One interface: ask DNS about the names that are due and, when a name's
  * addresses changed, reload the policy in force with them, through the same
- * path as tollgate reload (counters stay with their services). Returns the
- * time the next name is due (0: none).
+ * path as tollgate reload (counters stay with their services). Returns when
+ * to look at the interface again: when its next name is due, ttl-max from
+ * now when it has none, and ttl-min from now after a failure (a policy file
+ * in the middle of an edit, a reload that was refused) or while a reload
+ * awaits confirmation.
  */
 static uint64_t follow_interface(const char *ifname, const struct tg_dns_opts *dns, int *rc)
 {
@@ -34,7 +37,8 @@ static uint64_t follow_interface(const char *ifname, const struct tg_dns_opts *d
 	char hash[TG_HASH_HEX];
 	const char *policy;
 	bool changed = false;
-	uint64_t next = 0;
+	uint64_t now = tg_realtime_ns();
+	uint64_t next = now + (uint64_t)dns->ttl_min * 1000000000ull;
 	int err;
 
 	tg_diags_init(&l.diags, stderr);
@@ -59,8 +63,10 @@ static uint64_t follow_interface(const char *ifname, const struct tg_dns_opts *d
 		*rc = TG_EXIT_USAGE;
 		goto out;
 	}
-	next = tg_hosts_next_due(st->hosts, dns);
 	if (!changed) {
+		next = tg_hosts_next_due(st->hosts, dns);
+		if (!next)
+			next = now + (uint64_t)dns->ttl_max * 1000000000ull;
 		if (tg_state_write_hosts(st))
 			*rc = TG_EXIT_SYSTEM;
 		goto out;
@@ -68,13 +74,17 @@ static uint64_t follow_interface(const char *ifname, const struct tg_dns_opts *d
 	if (st->meta.confirm_pending) {
 		/* Leave the pending generation alone: a rollback would lose the change anyway. */
 		tg_err("%s: host addresses changed, but a reload awaits confirmation; will retry\n", ifname);
-		next = tg_realtime_ns() + (uint64_t)dns->ttl_min * 1000000000ull;
 		goto out;
 	}
 	printf("%s: host addresses changed; reloading %s\n", ifname, policy);
 	if (tg_compile(&l.pol, (int)st->meta.facing, &l.hosts, &img) ||
-	    tg_apply_image(st, &l, policy, 0, &img) != TG_EXIT_OK)
+	    tg_apply_image(st, &l, policy, 0, &img) != TG_EXIT_OK) {
 		*rc = TG_EXIT_SYSTEM;
+		goto out;
+	}
+	next = tg_hosts_next_due(st->hosts, dns);
+	if (!next)
+		next = now + (uint64_t)dns->ttl_max * 1000000000ull;
 out:
 	fflush(stdout);
 	tg_image_free(&img);
@@ -182,11 +192,8 @@ static int run_dns(const struct tg_command *cmd, int argc, char **argv)
 		schedule_update(&sch, ops.n ? given : names, n < 0 ? 0 : n);
 		for (int i = 0; i < sch.n && !dns_stop; i++) {
 			/* An interface is asked about only when one of its names is due. */
-			if (!sch.due[i] || sch.due[i] <= now) {
-				uint64_t next = follow_interface(sch.name[i], &a.dns, &rc);
-
-				sch.due[i] = next ? next : now + (uint64_t)a.dns.ttl_max * 1000000000ull;
-			}
+			if (!sch.due[i] || sch.due[i] <= now)
+				sch.due[i] = follow_interface(sch.name[i], &a.dns, &rc);
 			if (!due || sch.due[i] < due)
 				due = sch.due[i];
 		}
