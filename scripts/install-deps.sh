@@ -28,9 +28,10 @@ PACKAGES=(
 
 # make check-deploy (tests/deploy): the package build and lintian,
 # debootstrap for the VM's system and the image's root, buildah for the
-# image, ansible-core and ssh to drive the role against the VM.
+# image, ansible-core and ssh to drive the role against the VM, shellcheck
+# for the scripts that run as root on users' hosts and nodes.
 if [ "${1:-}" = --deploy ]; then
-	PACKAGES+=(debhelper dpkg-dev fakeroot lintian debootstrap buildah ansible-core openssh-client python3-yaml)
+	PACKAGES+=(debhelper dpkg-dev fakeroot lintian debootstrap buildah ansible-core openssh-client python3-yaml shellcheck)
 fi
 
 missing=()

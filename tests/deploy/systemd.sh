@@ -108,7 +108,9 @@ if ! wanted podman; then
 	:
 elif [ -n "$OCI" ]; then
 	rc=0
-	boot 900 -- /root/tg/guest-podman.sh /root/tg/tollgate.oci.tar || rc=$?
+	# The package from the Ansible boot, or (when that one failed) now.
+	boot 900 -- 'dpkg -s tollgate >/dev/null 2>&1 || dpkg -i /root/tg/tollgate.deb >/dev/null;' \
+		/root/tg/guest-podman.sh /root/tg/tollgate.oci.tar || rc=$?
 	[ $rc -eq 0 ] || fail boot-podman "the VM's podman boot ended with status $rc"
 else
 	fail podman "no OCI archive given"

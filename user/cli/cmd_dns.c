@@ -111,10 +111,10 @@ static int dns_option(void *ctx, int id, const char *arg)
 }
 
 /*
- * Without IFACE operands, --watch follows every attached interface, also
- * those attached after it started (the packaged tollgate-dns starts when the
- * package is installed, before any filter): it looks for new ones this
- * often, whatever the TTLs say.
+ * --watch looks at the interfaces this often, whatever the TTLs say: for
+ * ones attached since (without IFACE operands it follows every attached
+ * one, and the packaged tollgate-dns starts before any filter) and for
+ * reloads, which may bring new names.
  */
 #define DNS_RESCAN_SECONDS 5
 #define DNS_MAX_IFACES 64
@@ -138,15 +138,34 @@ static void wait_until_due(uint64_t due, const struct tg_dns_opts *dns, unsigned
 	}
 }
 
-/* When each interface followed so far is next due (0: ask now). */
+/* When each interface followed so far is next due (0: ask now), and the
+ * generation in force when it was last followed: a reload (which may bring
+ * new names) makes it due at once. */
 struct dns_schedule {
 	char name[DNS_MAX_IFACES][IF_NAMESIZE];
 	uint64_t due[DNS_MAX_IFACES];
+	uint32_t generation[DNS_MAX_IFACES];
 	int n;
 };
 
+/* The generation in force on IFNAME, read without the lock (a number to
+ * compare, nothing more); 0 when it cannot be read. */
+static uint32_t generation_of(const char *ifname)
+{
+	struct tg_state *st = xcalloc(1, sizeof(*st));
+	uint32_t generation = 0;
+
+	tg_state_init(st, ifname);
+	if (!tg_state_open(st))
+		generation = st->meta.generation;
+	tg_state_close(st);
+	free(st);
+	return generation;
+}
+
 /* Keeps the interfaces in NAMES only, each with its due time (0, due now,
- * when new), in that order: one detached and attached again starts afresh. */
+ * when new) and generation, in that order: one detached and attached again
+ * starts afresh. */
 static void schedule_update(struct dns_schedule *sch, char (*names)[IF_NAMESIZE], int n)
 {
 	struct dns_schedule old = *sch;
@@ -155,9 +174,12 @@ static void schedule_update(struct dns_schedule *sch, char (*names)[IF_NAMESIZE]
 	for (int i = 0; i < n; i++) {
 		snprintf(sch->name[i], IF_NAMESIZE, "%s", names[i]);
 		sch->due[i] = 0;
+		sch->generation[i] = 0;
 		for (int j = 0; j < old.n; j++)
-			if (!strcmp(old.name[j], names[i]))
+			if (!strcmp(old.name[j], names[i])) {
 				sch->due[i] = old.due[j];
+				sch->generation[i] = old.generation[j];
+			}
 	}
 }
 
@@ -192,14 +214,16 @@ static int run_dns(const struct tg_command *cmd, int argc, char **argv)
 		schedule_update(&sch, ops.n ? given : names, n < 0 ? 0 : n);
 		for (int i = 0; i < sch.n && !dns_stop; i++) {
 			/* An interface is asked about only when one of its names is due. */
-			if (!sch.due[i] || sch.due[i] <= now)
+			if (!sch.due[i] || sch.due[i] <= now || generation_of(sch.name[i]) != sch.generation[i]) {
 				sch.due[i] = follow_interface(sch.name[i], &a.dns, &rc);
+				sch.generation[i] = generation_of(sch.name[i]);
+			}
 			if (!due || sch.due[i] < due)
 				due = sch.due[i];
 		}
 		if (!a.watch)
 			break;
-		wait_until_due(due, &a.dns, ops.n ? 0 : DNS_RESCAN_SECONDS);
+		wait_until_due(due, &a.dns, DNS_RESCAN_SECONDS);
 	} while (!dns_stop);
 	return rc;
 }
