@@ -94,9 +94,25 @@ elif [ -x "$TOP/tests/deploy/ansible/run.sh" ]; then
 	# shellcheck disable=SC2016 # expanded in the VM
 	boot 1500 --forward "$port" -- 'for i in $(seq 1400); do [ -e /run/tgd-ansible-done ] && exit 0; sleep 1; done; exit 1' >"$work/ansible-vm.out" 2>&1 &
 	vm=$!
-	bash "$TOP/tests/deploy/ansible/run.sh" "$port" "$work/key" "$DEB" tgd0
-	ssh -p "$port" -i "$work/key" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-		-o ConnectTimeout=10 root@127.0.0.1 touch /run/tgd-ansible-done >/dev/null 2>&1
+	vssh() { ssh -p "$port" -i "$work/key" -o BatchMode=yes -o StrictHostKeyChecking=no \
+		-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10 root@127.0.0.1 "$@"; }
+	# Until the guest's sshd answers (qemu takes the connection at once and
+	# drops it while the guest boots), bounded, and not past the VM's end.
+	up=0
+	for _ in $(seq 120); do
+		kill -0 "$vm" 2>/dev/null || break
+		if vssh true >/dev/null 2>&1; then
+			up=1
+			break
+		fi
+		sleep 2
+	done
+	if [ $up = 1 ]; then
+		bash "$TOP/tests/deploy/ansible/run.sh" "$port" "$work/key" "$DEB" tgd0
+	else
+		fail ansible-ssh "the VM's sshd did not answer on 127.0.0.1:$port: $(tail -n 3 "$work/ansible-vm.out" | tr '\n' ' ')"
+	fi
+	vssh touch /run/tgd-ansible-done >/dev/null 2>&1
 	if ! wait "$vm"; then
 		fail boot-ansible "the VM's ansible boot failed: $(tail -n 5 "$work/ansible-vm.out" | tr '\n' ' ')"
 	fi
