@@ -204,7 +204,7 @@ deb:
 # An OCI image of the package, localhost/tollgate:VERSION, and its archive
 # build/oci/tollgate-VERSION.oci.tar; no registry involved (docs/deploy.md).
 oci: deb
-	@packaging/oci/build.sh "$$(scripts/rootfs.sh image)" "$$(ls -t $(BUILD)/deb/tollgate_*.deb | head -n 1)" $(BUILD)/oci
+	@packaging/oci/build.sh "$$(scripts/rootfs.sh image)" $(BUILD)/deb/tollgate_*.deb $(BUILD)/oci
 
 clean:
 	rm -rf $(BUILD)

@@ -44,7 +44,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 src=$work/tollgate-$version
 mkdir -p "$src"
-(cd "$TOP" && git ls-files -z | tar --null -T - -cf -) | tar -C "$src" -xf -
+# A tracked file deleted in the work tree is left out, as the build sees it.
+(cd "$TOP" && git ls-files -z --cached --deleted | sort -z | uniq -zu | tar --null -T - -cf -) | tar -C "$src" -xf - ||
+	die "cannot copy the tracked files to $src"
 
 when=$(date -R -d "@$(git -C "$TOP" log -1 --format=%ct)")
 cat >"$src/debian/changelog" <<EOF

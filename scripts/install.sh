@@ -108,7 +108,7 @@ uninstall() {
 			rmdir -- "$DESTDIR$path" 2>/dev/null || true
 		done < <(printf '%s\n' "${dirs[@]}" | sort -r)
 	fi
-	echo "install.sh: removed $removed files installed under ${DESTDIR:-/}"
+	echo "install.sh: removed $removed files installed under ${DESTDIR:-/}; kept $kept edited settings file(s)"
 }
 
 # ------------------------------------------------------------------ install

@@ -347,7 +347,7 @@ if running "$CTR"; then ok survives-broken; else fail survives-broken "the conta
 # A pod killed without detaching (SIGKILL, OOM) leaves the policy pinned and
 # in force; the next one takes it over with a reload.
 write_policy "$policy_v1"
-wait_for $((POLL * 10 + 10)) gen_is 3 || fail takeover "the good policy was not reloaded before the kill (generation $(generation))"
+wait_for $((POLL * 10 + 10)) gen_is 3 || fail takeover-precondition "the good policy was not reloaded before the kill (generation $(generation))"
 pm kill -s KILL "$CTR" >/dev/null 2>&1
 wait_for 20 not_running "$CTR"
 if enforcing && gen_is 3; then ok killed-stays-enforcing; else fail killed-stays-enforcing "after SIGKILL: generation $(generation)"; fi

@@ -41,7 +41,7 @@ ping_passes() { peer ping -c 1 -W 2 198.51.100.1; }
 ping_dropped() { ! peer ping -c 2 -i 0.3 -W 1 198.51.100.1; }
 xdp_on_tgd0() { ip link show tgd0 | grep -q 'xdp'; }
 no_xdp_on_tgd0() { ip link show tgd0 >/dev/null && ! xdp_on_tgd0; }
-enforcing() { tollgate status tgd0 | grep -q 'enforcing'; }
+enforcing() { tollgate status tgd0 | grep -q '^  enforcing   yes$'; }
 unit_active() { systemctl is-active --quiet "$1"; }
 score() { # UNIT: systemd-analyze's overall exposure, e.g. 2.6
 	systemd-analyze security "$1" 2>/dev/null | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p'
@@ -126,8 +126,6 @@ phase_install() {
 		ok broken-reload-refused
 	fi
 	check broken-reload-unit-active "tollgate@tgd0 is not active after a failed reload" unit_active tollgate@tgd0
-	check broken-reload-old-policy-in-force "policy B is not in force after a failed reload" \
-		tollgate show tgd0 --json
 	if tollgate show --json tgd0 | grep -q 'peer-udp' && ping_dropped >/dev/null 2>&1; then ok broken-reload-keeps-b; else
 		fail broken-reload-keeps-b "$(tollgate show tgd0 | head -n 5 | tr '\n' ' ')"
 	fi

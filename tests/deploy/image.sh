@@ -51,7 +51,7 @@ fi
 # and layers. No skopeo, no container storage.
 if [ -n "$archive" ]; then
 	version=$(dpkg-deb -f "$deb" Version)
-	python3 - "$archive" "$version" "$TOP/packaging/oci/tollgate-node" <<'EOF'
+	python3 - "$archive" "$version" "$TOP/packaging/oci/tollgate-node" <<'EOF' || fail deploy/oci-contents "the archive's checks stopped (python3 exited $?)"
 import gzip, io, json, sys, tarfile
 
 archive, version, entrypoint = sys.argv[1:4]

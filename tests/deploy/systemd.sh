@@ -31,7 +31,19 @@ tarball=$(bash "$TOP/scripts/rootfs.sh" system) || {
 }
 cache=${TOLLGATE_VM_CACHE:-/var/cache/tollgate-vm}
 work=$(mktemp -d "$cache/deploy.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+vm="" # the Ansible boot's run.sh, in the background
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+	# run.sh kills its qemu when it is told to end.
+	if [ -n "$vm" ]; then
+		kill "$vm" 2>/dev/null
+		wait "$vm" 2>/dev/null
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 root=$work/root
 mkdir -p "$root"
 tar -C "$root" -xf "$tarball"
@@ -92,7 +104,9 @@ elif [ -x "$TOP/tests/deploy/ansible/run.sh" ]; then
 	install -d -m 0700 "$root/root/.ssh"
 	install -m 0600 "$work/key.pub" "$root/root/.ssh/authorized_keys"
 	# shellcheck disable=SC2016 # expanded in the VM
-	boot 1500 --forward "$port" -- 'for i in $(seq 1400); do [ -e /run/tgd-ansible-done ] && exit 0; sleep 1; done; exit 1' >"$work/ansible-vm.out" 2>&1 &
+	"$TOP/tests/vm/run.sh" --kernel "$KERNEL" --timeout 1500 --rootfs "$root" --forward "$port" -- \
+		'for i in $(seq 1400); do [ -e /run/tgd-ansible-done ] && exit 0; sleep 1; done; exit 1' \
+		>"$work/ansible-vm.out" 2>&1 &
 	vm=$!
 	vssh() { ssh -p "$port" -i "$work/key" -o BatchMode=yes -o StrictHostKeyChecking=no \
 		-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10 root@127.0.0.1 "$@"; }
@@ -109,13 +123,15 @@ elif [ -x "$TOP/tests/deploy/ansible/run.sh" ]; then
 	done
 	if [ $up = 1 ]; then
 		bash "$TOP/tests/deploy/ansible/run.sh" "$port" "$work/key" "$DEB" tgd0
+		vssh touch /run/tgd-ansible-done >/dev/null 2>&1
 	else
 		fail ansible-ssh "the VM's sshd did not answer on 127.0.0.1:$port: $(tail -n 3 "$work/ansible-vm.out" | tr '\n' ' ')"
+		kill "$vm" 2>/dev/null
 	fi
-	vssh touch /run/tgd-ansible-done >/dev/null 2>&1
 	if ! wait "$vm"; then
 		fail boot-ansible "the VM's ansible boot failed: $(tail -n 5 "$work/ansible-vm.out" | tr '\n' ' ')"
 	fi
+	vm=""
 else
 	fail ansible "no tests/deploy/ansible/run.sh"
 fi

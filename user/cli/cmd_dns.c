@@ -27,9 +27,10 @@ static void on_dns_signal(int sig)
  * to look at the interface again: when its next name is due, ttl-max from
  * now when it has none, and ttl-min from now after a failure (a policy file
  * in the middle of an edit, a reload that was refused) or while a reload
- * awaits confirmation.
+ * awaits confirmation. *loaded_ns: when the generation in force was loaded
+ * (0 when unknown).
  */
-static uint64_t follow_interface(const char *ifname, const struct tg_dns_opts *dns, int *rc)
+static uint64_t follow_interface(const char *ifname, const struct tg_dns_opts *dns, uint64_t *loaded_ns, int *rc)
 {
 	struct tg_state *st = xcalloc(1, sizeof(*st));
 	struct tg_loaded l = { 0 };
@@ -87,6 +88,9 @@ static uint64_t follow_interface(const char *ifname, const struct tg_dns_opts *d
 		next = now + (uint64_t)dns->ttl_max * 1000000000ull;
 out:
 	fflush(stdout);
+	/* The generation in force now: --watch looks at the interface again
+	 * as soon as another one replaces it (a reload, a new attach). */
+	*loaded_ns = st->meta.current.loaded_ns;
 	tg_image_free(&img);
 	tg_state_close(st);
 	tg_loaded_free(&l);
@@ -120,13 +124,13 @@ static int dns_option(void *ctx, int id, const char *arg)
 #define DNS_MAX_IFACES 64
 
 /* Sleeps until DUE (0: ttl-max from now), at least a second, at most
- * ttl-max, and at most CAP seconds when CAP is not 0. */
-static void wait_until_due(uint64_t due, const struct tg_dns_opts *dns, unsigned cap)
+ * ttl-max or DNS_RESCAN_SECONDS, whichever is shorter. */
+static void wait_until_due(uint64_t due, const struct tg_dns_opts *dns)
 {
 	uint64_t now = tg_realtime_ns(), longest = (uint64_t)dns->ttl_max * 1000000000ull;
 
-	if (cap && (uint64_t)cap * 1000000000ull < longest)
-		longest = (uint64_t)cap * 1000000000ull;
+	if (DNS_RESCAN_SECONDS * 1000000000ull < longest)
+		longest = DNS_RESCAN_SECONDS * 1000000000ull;
 	if (!due || due > now + longest)
 		due = now + longest;
 	if (due < now + 1000000000ull)
@@ -138,34 +142,27 @@ static void wait_until_due(uint64_t due, const struct tg_dns_opts *dns, unsigned
 	}
 }
 
-/* When each interface followed so far is next due (0: ask now), and the
- * generation in force when it was last followed: a reload (which may bring
- * new names) makes it due at once. */
+/* When each interface followed so far is next due (0: ask now), and when
+ * the generation in force then was loaded: another generation (a reload,
+ * which may bring new names, or a detach and a new attach) makes it due at
+ * once. */
 struct dns_schedule {
 	char name[DNS_MAX_IFACES][IF_NAMESIZE];
 	uint64_t due[DNS_MAX_IFACES];
-	uint32_t generation[DNS_MAX_IFACES];
+	uint64_t loaded_ns[DNS_MAX_IFACES];
 	int n;
 };
 
-/* The generation in force on IFNAME, read without the lock (a number to
- * compare, nothing more); 0 when it cannot be read. */
-static uint32_t generation_of(const char *ifname)
+/* Whether IFNAME runs another generation than the one loaded at LOADED_NS. */
+static bool generation_changed(const char *ifname, uint64_t loaded_ns)
 {
-	struct tg_state *st = xcalloc(1, sizeof(*st));
-	uint32_t generation = 0;
+	struct tg_meta meta;
 
-	tg_state_init(st, ifname);
-	if (!tg_state_open(st))
-		generation = st->meta.generation;
-	tg_state_close(st);
-	free(st);
-	return generation;
+	return !tg_state_peek_meta(ifname, &meta) && meta.current.loaded_ns != loaded_ns;
 }
 
 /* Keeps the interfaces in NAMES only, each with its due time (0, due now,
- * when new) and generation, in that order: one detached and attached again
- * starts afresh. */
+ * when new) and generation, in that order. */
 static void schedule_update(struct dns_schedule *sch, char (*names)[IF_NAMESIZE], int n)
 {
 	struct dns_schedule old = *sch;
@@ -174,11 +171,11 @@ static void schedule_update(struct dns_schedule *sch, char (*names)[IF_NAMESIZE]
 	for (int i = 0; i < n; i++) {
 		snprintf(sch->name[i], IF_NAMESIZE, "%s", names[i]);
 		sch->due[i] = 0;
-		sch->generation[i] = 0;
+		sch->loaded_ns[i] = 0;
 		for (int j = 0; j < old.n; j++)
 			if (!strcmp(old.name[j], names[i])) {
 				sch->due[i] = old.due[j];
-				sch->generation[i] = old.generation[j];
+				sch->loaded_ns[i] = old.loaded_ns[j];
 			}
 	}
 }
@@ -214,18 +211,18 @@ static int run_dns(const struct tg_command *cmd, int argc, char **argv)
 		schedule_update(&sch, ops.n ? given : names, n < 0 ? 0 : n);
 		for (int i = 0; i < sch.n && !dns_stop; i++) {
 			/* An interface is asked about only when one of its names is due. */
-			if (!sch.due[i] || sch.due[i] <= now || generation_of(sch.name[i]) != sch.generation[i]) {
-				sch.due[i] = follow_interface(sch.name[i], &a.dns, &rc);
-				sch.generation[i] = generation_of(sch.name[i]);
-			}
+			if (!sch.due[i] || sch.due[i] <= now || generation_changed(sch.name[i], sch.loaded_ns[i]))
+				sch.due[i] = follow_interface(sch.name[i], &a.dns, &sch.loaded_ns[i], &rc);
 			if (!due || sch.due[i] < due)
 				due = sch.due[i];
 		}
 		if (!a.watch)
 			break;
-		wait_until_due(due, &a.dns, DNS_RESCAN_SECONDS);
+		wait_until_due(due, &a.dns);
 	} while (!dns_stop);
-	return rc;
+	/* A watcher's failures were reported as they happened; its stop is not
+	 * one (systemd would mark tollgate-dns failed at every stop after any). */
+	return a.watch ? TG_EXIT_OK : rc;
 }
 
 static const struct tg_option dns_options[] = {

@@ -133,6 +133,24 @@ static int get_pinned(const struct tg_state *st, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
+int tg_state_peek_meta(const char *ifname, struct tg_meta *meta)
+{
+	struct tg_state st;
+	uint32_t zero = 0;
+	int fd, err = 0;
+
+	tg_state_init(&st, ifname);
+	fd = get_pinned(&st, TG_PIN_META);
+	if (fd < 0)
+		return fd;
+	if (bpf_map_lookup_elem(fd, &zero, meta))
+		err = -errno;
+	else if (meta->version != TG_META_VERSION)
+		err = -EPROTO;
+	close(fd);
+	return err;
+}
+
 bool tg_state_exists(const char *ifname)
 {
 	char path[TG_PATH_MAX + 32];

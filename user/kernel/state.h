@@ -53,6 +53,9 @@ int tg_state_open(struct tg_state *st);
 int tg_state_acquire(struct tg_state *st, const char *ifname);
 void tg_state_close(struct tg_state *st);
 bool tg_state_exists(const char *ifname);
+/* Reads IFNAME's meta alone, without the lock: a look, not a basis for a
+ * change (tollgate dns --watch compares generations with it). 0 or -errno. */
+int tg_state_peek_meta(const char *ifname, struct tg_meta *meta);
 
 int tg_state_write_meta(struct tg_state *st);
 int tg_state_write_slots(struct tg_state *st);
