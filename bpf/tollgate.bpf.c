@@ -47,31 +47,15 @@ const volatile __u32 cfg_trace_load_bytes = 0;
  * (sizes rather than BTF types: clang leaves types that only an inner map
  * names as forward declarations, which libbpf cannot size).
  */
-/* The peer lookup (include/tollgate.h): arrays sized to each policy, which
- * BPF_F_INNER_MAP allows, and mmapable so that the loader writes them in
- * bulk. */
+/* The peer lookup (include/tollgate.h): one array of 64-byte nodes sized to
+ * each policy, which BPF_F_INNER_MAP allows, and mmapable so that the loader
+ * writes it in bulk and its nodes start on cache lines. */
 struct gen_peer_nodes_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	__uint(max_entries, 1); /* sized to each policy */
 	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(__u64));
-};
-
-struct gen_peer_bounds4_map {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
-	__uint(max_entries, 1);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(struct tg_lk_block4));
-};
-
-struct gen_peer_bounds6_map {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
-	__uint(max_entries, 1);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(struct tg_lk_block6));
+	__uint(value_size, sizeof(struct tg_lk_node));
 };
 
 /* The l4 array and the masks are mmapable too: a reload writes them with
@@ -106,22 +90,6 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct gen_peer_nodes_map);
 } gen_peer_nodes SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, TG_GEN_SLOTS);
-	__type(key, __u32);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-	__array(values, struct gen_peer_bounds4_map);
-} gen_peer_bounds4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, TG_GEN_SLOTS);
-	__type(key, __u32);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-	__array(values, struct gen_peer_bounds6_map);
-} gen_peer_bounds6 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
@@ -334,65 +302,56 @@ static __always_inline int current_generation(struct generation *g)
  * checks each once, whatever state its callers are in, and a caller sees
  * only an unknown class (the masks map bounds it). Every read is an array
  * lookup that may fail, so a broken generation yields class 0, the default.
- * A block is read whole and searched without branches (tg_lk_search4/6).
+ * A node is read whole and searched without branches (tg_lk_search4/6).
  */
-static __always_inline __u64 peer_entry(void *nodes, __u32 index)
-{
-	__u64 *e = bpf_map_lookup_elem(nodes, &index);
-
-	return e ? *e : tg_lk_leaf(0);
-}
-
 __noinline __u32 peer_class_v4(__u32 slot, __u32 addr, __u32 direct_bits)
 {
-	void *nodes = bpf_map_lookup_elem(&gen_peer_nodes, &slot), *blocks;
-	struct tg_lk_block4 *blk;
+	void *nodes = bpf_map_lookup_elem(&gen_peer_nodes, &slot);
 	__u32 depth = direct_bits, index;
-	__u64 e;
+	struct tg_lk_node *n;
 
 	if (!nodes || depth < TG_LK_DIRECT_MIN || depth > TG_LK_DIRECT_MAX)
 		return 0;
-	e = peer_entry(nodes, addr >> (32 - depth));
-	for (int level = 0; level < TG_LK_LEVELS_V4 && tg_lk_kind(e) == TG_LK_TABLE && depth < 32; level++) {
-		depth += TG_LK_STRIDE;
-		e = peer_entry(nodes, tg_lk_child(e, addr >> (32 - depth)));
-	}
-	if (tg_lk_kind(e) != TG_LK_BLOCK_ENTRY)
-		return (__u32)e;
-	blocks = bpf_map_lookup_elem(&gen_peer_bounds4, &slot);
-	index = tg_lk_block_index(e);
-	blk = blocks ? bpf_map_lookup_elem(blocks, &index) : 0;
-	return blk ? tg_lk_search4(blk, addr, (__u32)e & 0xffff) : 0;
-}
+	index = addr >> (32 - depth);
+	n = bpf_map_lookup_elem(nodes, &index);
+	for (int level = 0; level < TG_LK_LEVELS_V4 && n && tg_lk_kind(n->head) == TG_LK_TABLE && depth < 32;
+	     level++) {
+		__u32 stride = tg_lk_stride(n->head);
 
-/* The stride of an IPv6 address at `depth` bits from the start. */
-static __always_inline __u32 v6_nibble(__u64 hi, __u64 lo, __u32 depth)
-{
-	if (depth < 64)
-		return (__u32)(hi >> (64 - TG_LK_STRIDE - depth));
-	return (__u32)(lo >> (128 - TG_LK_STRIDE - depth));
+		if (stride > 32 - depth)
+			return 0;
+		index = tg_lk_first(n->head) + ((addr << depth) >> (32 - stride));
+		depth += stride;
+		n = bpf_map_lookup_elem(nodes, &index);
+	}
+	if (!n || tg_lk_kind(n->head) != TG_LK_BOUNDS_NODE)
+		return 0;
+	return tg_lk_search4(&n->v4, addr);
 }
 
 __noinline __u32 peer_class_v6(__u32 slot, __u64 hi, __u64 lo, __u32 direct_bits, __u32 direct_base)
 {
-	void *nodes = bpf_map_lookup_elem(&gen_peer_nodes, &slot), *blocks;
-	struct tg_lk_block6 *blk;
+	void *nodes = bpf_map_lookup_elem(&gen_peer_nodes, &slot);
 	__u32 depth = direct_bits, index;
-	__u64 e;
+	struct tg_lk_node *n;
 
 	if (!nodes || depth < TG_LK_DIRECT_MIN || depth > TG_LK_DIRECT_MAX)
 		return 0;
-	e = peer_entry(nodes, direct_base + (__u32)(hi >> (64 - depth)));
-	for (int level = 0; level < TG_LK_LEVELS_V6 && tg_lk_kind(e) == TG_LK_TABLE && depth < 128; level++) {
-		e = peer_entry(nodes, tg_lk_child(e, v6_nibble(hi, lo, depth)));
-		depth += TG_LK_STRIDE;
+	index = direct_base + (__u32)(hi >> (64 - depth));
+	n = bpf_map_lookup_elem(nodes, &index);
+	for (int level = 0; level < TG_LK_LEVELS_V6 && n && tg_lk_kind(n->head) == TG_LK_TABLE && depth < 128;
+	     level++) {
+		__u32 stride = tg_lk_stride(n->head);
+
+		if (stride > 128 - depth)
+			return 0;
+		index = tg_lk_first(n->head) + tg_lk_bits6(hi, lo, depth, stride);
+		depth += stride;
+		n = bpf_map_lookup_elem(nodes, &index);
 	}
-	if (tg_lk_kind(e) != TG_LK_BLOCK_ENTRY)
-		return (__u32)e;
-	blocks = bpf_map_lookup_elem(&gen_peer_bounds6, &slot);
-	index = tg_lk_block_index(e);
-	blk = blocks ? bpf_map_lookup_elem(blocks, &index) : 0;
-	return blk ? tg_lk_search6(blk, hi, lo, (__u32)e & 0xffff) : 0;
+	if (!n || tg_lk_kind(n->head) != TG_LK_BOUNDS_NODE)
+		return 0;
+	return tg_lk_search6(&n->v6, hi, lo);
 }
 
 static __always_inline __u64 load_be64(const __u8 *p)

@@ -80,75 +80,95 @@ struct tg_mask {
  * Peer lookup: the remote address -> its peer class, in a bounded number of
  * array reads at any table size (docs/design.md, "Peer lookup"). The
  * compiler's prefixes become the sorted starts of the ranges where the class
- * changes ("bounds"). The first bits of the address index a direct table of
- * entries, one per family, of 2^direct_bits entries (struct tg_lookup_info:
- * 8 to 20 bits, chosen so that an entry holds at most 4 bounds on average);
- * an entry is either
- *   LEAF:  the class of its whole range,
- *   BLOCK: at most TG_LK_BLOCK bounds inside its range, in one element of
- *          the block arrays, and the class before the first of them, or
- *   TABLE: TG_LK_FANOUT entries for the next TG_LK_STRIDE bits.
- * All entries are __u64 in one array: the IPv4 direct table, the IPv6 one
- * (from 2^direct_bits[v4]), then the tables. A block is read whole and
- * searched in registers; its unused places repeat its last bound.
+ * changes ("bounds"). Every element of the lookup's array is a 64-byte,
+ * cache-line-aligned node, read whole: the first bits of the address index a
+ * direct table of 2^direct_bits nodes per family (struct tg_lookup_info,
+ * chosen per policy so that most nodes hold all the bounds of their range),
+ * and a node is either
+ *   BOUNDS: the class at the start of its range and up to TG_LK_BOUNDS4 (IPv4)
+ *           or TG_LK_BOUNDS6 (IPv6) bounds inside it, searched in registers;
+ *           unused places repeat the last bound, or the base class, or
+ *   TABLE:  the index of the first of 2^stride consecutive nodes for the next
+ *           stride bits: TG_LK_STRIDE, or fewer (1 to 3) where that many
+ *           already split the bounds into nodes, or at the end of the address.
+ * The array holds the IPv4 direct table, the IPv6 one (from
+ * 2^direct_bits[v4]), then the tables. So at 1M IPv4 prefixes most lookups
+ * read one cache line.
  */
 #define TG_LK_DIRECT_MIN 8
-#define TG_LK_DIRECT_MAX 20
-#define TG_LK_STRIDE 4 /* direct bits are a multiple of it */
-#define TG_LK_FANOUT (1u << TG_LK_STRIDE)
-#define TG_LK_BLOCK 4
-/* Tables on one path below the direct entry, at most. */
-#define TG_LK_LEVELS_V4 ((32 - TG_LK_DIRECT_MIN) / TG_LK_STRIDE)
-#define TG_LK_LEVELS_V6 ((128 - TG_LK_DIRECT_MIN) / TG_LK_STRIDE)
+#define TG_LK_DIRECT_MAX 22
+#define TG_LK_STRIDE 4
+#define TG_LK_BOUNDS4 10
+#define TG_LK_BOUNDS6 4
+/* Tables on one path below the direct node, at most: a table is made only
+ * for a range with more bounds than a node holds. */
+#define TG_LK_LEVELS_V4 ((32 - TG_LK_DIRECT_MIN + TG_LK_STRIDE - 1) / TG_LK_STRIDE)
+#define TG_LK_LEVELS_V6 ((128 - TG_LK_DIRECT_MIN + TG_LK_STRIDE - 1) / TG_LK_STRIDE)
 
-enum tg_lk_kind { TG_LK_LEAF = 0, TG_LK_TABLE = 1, TG_LK_BLOCK_ENTRY = 2 };
+enum tg_lk_kind { TG_LK_BOUNDS_NODE = 0, TG_LK_TABLE = 1 };
 
 /* In the generation's policy table: how its peer lookup is laid out. */
 struct tg_lookup_info {
 	__u32 direct_bits[2]; /* by enum tg_family */
 };
 
-struct tg_lk_block4 {
-	__u64 bound[TG_LK_BLOCK]; /* address << 32 | class, ascending */
+/* The head of a node: the kind in bits 30-31; BOUNDS: the class at the
+ * start of the range in bits 0-15 (and IPv6's windows in bits 16-29); TABLE:
+ * the stride less one in bits 28-29, its first child in bits 0-27. */
+struct tg_lk_node4 {
+	__u32 head;
+	__u16 cls[TG_LK_BOUNDS4];
+	__u32 addr[TG_LK_BOUNDS4]; /* host order, ascending */
 };
 
-struct tg_lk_block6 {
-	__u64 hi[TG_LK_BLOCK], lo[TG_LK_BLOCK]; /* the addresses, host order, ascending */
-	__u32 cls[TG_LK_BLOCK];
+/* An IPv6 node holds two clusters of up to two bounds (places 0-1, 2-3).
+ * The bounds of a cluster share their first `window` bits (head bits 16-22
+ * for the first cluster, 23-29 for the second; 8 to 127), of which `key`
+ * holds the last 64, and each is compared by its next 64 bits (`win`), below
+ * which it has none set. So two prefixes of any length fit one line; a range
+ * whose bounds differ too early becomes a table. */
+struct tg_lk_node6 {
+	__u32 head;
+	__u16 cls[TG_LK_BOUNDS6];
+	__u32 pad;
+	__u64 key[2];
+	__u64 win[TG_LK_BOUNDS6]; /* ascending */
 };
 
-/* Entry layout: the kind in bits 62-63; LEAF: the class in bits 0-31;
- * TABLE: the index of its first entry in bits 0-31; BLOCK: the class before
- * the block in bits 0-15, the block's index in bits 16-47. */
-TG_INLINE __u64 tg_lk_leaf(__u32 cls)
+struct tg_lk_node {
+	union {
+		__u32 head;
+		struct tg_lk_node4 v4;
+		struct tg_lk_node6 v6;
+		__u8 bytes[64];
+	};
+};
+
+#define TG_LK_FIRST_MAX ((1u << 28) - 1)
+
+TG_INLINE __u32 tg_lk_bounds_head(__u32 base_cls, __u32 window0, __u32 window1)
 {
-	return cls;
+	return (window1 & 0x7f) << 23 | (window0 & 0x7f) << 16 | (base_cls & 0xffff);
 }
 
-TG_INLINE __u64 tg_lk_table(__u32 first)
+TG_INLINE __u32 tg_lk_table_head(__u32 first, __u32 stride)
 {
-	return (__u64)TG_LK_TABLE << 62 | first;
+	return (__u32)TG_LK_TABLE << 30 | ((stride - 1) & 3) << 28 | (first & TG_LK_FIRST_MAX);
 }
 
-TG_INLINE __u64 tg_lk_block(__u32 index, __u32 base_cls)
+TG_INLINE __u32 tg_lk_kind(__u32 head)
 {
-	return (__u64)TG_LK_BLOCK_ENTRY << 62 | (__u64)index << 16 | (base_cls & 0xffff);
+	return head >> 30;
 }
 
-TG_INLINE __u32 tg_lk_kind(__u64 e)
+TG_INLINE __u32 tg_lk_first(__u32 head)
 {
-	return (__u32)(e >> 62);
+	return head & TG_LK_FIRST_MAX;
 }
 
-TG_INLINE __u32 tg_lk_block_index(__u64 e)
+TG_INLINE __u32 tg_lk_stride(__u32 head)
 {
-	return (__u32)(e >> 16);
-}
-
-/* The index of the entry for one stride's value `nibble` in a TABLE. */
-TG_INLINE __u32 tg_lk_child(__u64 table, __u32 nibble)
-{
-	return (__u32)table + (nibble & (TG_LK_FANOUT - 1));
+	return (head >> 28 & 3) + 1;
 }
 
 /*
@@ -167,36 +187,84 @@ TG_INLINE __u64 tg_lk_less(__u64 x, __u64 y)
 	return borrow >> 63;
 }
 
-/* The class of the last bound at or below addr in a block, else base. */
-TG_INLINE __u32 tg_lk_search4(const struct tg_lk_block4 *b, __u32 addr, __u32 base)
+/* The class of the last bound at or below addr in a node, else its base. */
+TG_INLINE __u32 tg_lk_search4(const struct tg_lk_node4 *n, __u32 addr)
 {
-	__u64 cls = base;
+	__u64 cls = n->head & 0xffff;
 
-	for (int i = 0; i < TG_LK_BLOCK; i++) {
-		__u64 diff = (__u64)addr - (b->bound[i] >> 32), take; /* negative: the bound is above addr */
+	for (int i = 0; i < TG_LK_BOUNDS4; i++) {
+		__u64 diff = (__u64)addr - n->addr[i], take; /* negative: the bound is above addr */
 
 		TG_OPAQUE(diff);
 		take = (diff >> 63) - 1; /* all ones: bound <= addr */
-		cls = (cls & ~take) | ((b->bound[i] & 0xffffffff) & take);
+		cls = (cls & ~take) | (n->cls[i] & take);
 	}
 	return (__u32)cls;
 }
 
-TG_INLINE __u32 tg_lk_search6(const struct tg_lk_block6 *b, __u64 hi, __u64 lo, __u32 base)
+TG_INLINE __u32 tg_lk_window6(__u32 head, int cluster)
 {
-	__u64 cls = base;
+	return head >> (cluster ? 23 : 16) & 0x7f;
+}
 
-	for (int i = 0; i < TG_LK_BLOCK; i++) {
-		__u64 differ = (b->hi[i] ^ hi) | -(b->hi[i] ^ hi), eq_hi, above, take;
+/* The 64 bits of an address before `window` (key) and from it (win). */
+TG_INLINE __u64 tg_lk_key6(__u64 hi, __u64 lo, __u32 window)
+{
+	if (window <= 64)
+		return hi >> (64 - window);
+	return hi << (window - 64) | lo >> (128 - window);
+}
 
-		TG_OPAQUE(differ);
-		eq_hi = 1 - (differ >> 63);
-		above = tg_lk_less(hi, b->hi[i]) | (eq_hi & tg_lk_less(lo, b->lo[i]));
-		take = above - 1; /* all ones: bound <= addr */
+TG_INLINE __u64 tg_lk_win6(__u64 hi, __u64 lo, __u32 window)
+{
+	if (window < 64)
+		return hi << window | lo >> (64 - window);
+	return lo << (window - 64);
+}
 
-		cls = (cls & ~take) | (b->cls[i] & take);
+/* One cluster of an IPv6 node, as tg_lk_search4: an address whose key is
+ * below the cluster's is below its bounds (cls), one above it is above them
+ * (their last class). */
+TG_INLINE __u64 tg_lk_cluster6(const struct tg_lk_node6 *n, int c, __u64 hi, __u64 lo, __u64 cls)
+{
+	__u32 window = tg_lk_window6(n->head, c);
+	__u64 key, win, below, above, before = cls;
+
+	if (window < TG_LK_DIRECT_MIN)
+		return cls;
+	key = tg_lk_key6(hi, lo, window);
+	win = tg_lk_win6(hi, lo, window);
+	below = tg_lk_less(key, n->key[c]);
+	above = tg_lk_less(n->key[c], key);
+	win |= -above;
+	for (int i = 2 * c; i < 2 * c + 2; i++) {
+		__u64 take = tg_lk_less(win, n->win[i]) - 1; /* all ones: bound <= addr */
+
+		cls = (cls & ~take) | (n->cls[i] & take);
 	}
-	return (__u32)cls;
+	below = -below;
+	return (cls & ~below) | (before & below);
+}
+
+/* The second cluster's bounds are above the first's: below them, the class
+ * is what the first cluster says. */
+TG_INLINE __u32 tg_lk_search6(const struct tg_lk_node6 *n, __u64 hi, __u64 lo)
+{
+	__u64 cls = tg_lk_cluster6(n, 0, hi, lo, n->head & 0xffff);
+
+	return (__u32)tg_lk_cluster6(n, 1, hi, lo, cls);
+}
+
+/* The `stride` bits of an IPv6 address from `depth` (at most 124 + 4). */
+TG_INLINE __u32 tg_lk_bits6(__u64 hi, __u64 lo, __u32 depth, __u32 stride)
+{
+	__u64 window;
+
+	if (depth < 64)
+		window = depth ? hi << depth | lo >> (64 - depth) : hi;
+	else
+		window = lo << (depth - 64);
+	return (__u32)(window >> (64 - stride));
 }
 
 /* LPM trie keys: make bench's comparison column (bpf/bench_lpm.bpf.c). */
@@ -525,7 +593,7 @@ enum tg_egress_kind { TG_EGRESS_NONE = 0, TG_EGRESS_TCX = 1, TG_EGRESS_CLSACT = 
 #define TG_CLSACT_HANDLE 0x746c
 #define TG_CLSACT_PRIORITY 0x746c
 
-#define TG_META_VERSION 5 /* 4: flows, the egress classifier; 5: the peer lookup */
+#define TG_META_VERSION 6 /* 4: flows, the egress classifier; 5: the peer lookup; 6: its 64-byte nodes */
 
 /* Host-name peers: what DNS last said, pinned so that a name that stops
  * resolving keeps its last known addresses across tollgate processes. */

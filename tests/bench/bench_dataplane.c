@@ -564,8 +564,7 @@ static int bench_one(const struct config *c, FILE *json, bool first)
 		fprintf(stderr, "bench: cannot load tollgate for %s: %s\n", c->name, opts.log ? opts.log : "");
 		return -1;
 	}
-	r.tg_mem = tg_map_memory(dp.gen.fd[TG_GEN_PEER_NODES]) +
-		   tg_map_memory(dp.gen.fd[c->family == TG_FAMILY_V4 ? TG_GEN_PEER_BOUNDS4 : TG_GEN_PEER_BOUNDS6]);
+	r.tg_mem = tg_map_memory(dp.gen.fd[TG_GEN_PEER_NODES]);
 	fl = load_floor(trace);
 	lpm = load_lpm(&img, c->family, trace, &r.lpm_mem);
 	fds[0] = tg_dataplane_prog_fd(&dp);

@@ -4,7 +4,7 @@
  * longest-prefix scan: random tables of both families, from empty to 10^5
  * prefixes, with /0, hosts (/32, /128), nested, adjacent and duplicate-free
  * prefixes; every table is probed at the edges of its prefixes and at random.
- * The data plane walks the same arrays and searches blocks with the same
+ * The data plane walks the same array and searches nodes with the same
  * functions (tests/dataplane check that side).
  */
 #include "helpers.h"
@@ -240,12 +240,12 @@ static void every_address_of_a_block(void **state)
 }
 
 /* The deepest path the structure can have: IPv6 hosts that differ in the
- * last bit only, more of them than a run holds. */
+ * last bits only, more of them than a node holds. */
 static void the_deepest_path_is_bounded(void **state)
 {
 	struct tg_image img = { 0 };
 	struct tg_lookup lk;
-	const size_t n = 4 * TG_LK_BLOCK + 2;
+	const size_t n = 4 * TG_LK_BOUNDS6 + 2;
 
 	(void)state;
 	img.prefixes[TG_FAMILY_V6] = calloc(n, sizeof(struct tg_image_prefix));
@@ -273,7 +273,7 @@ static void the_deepest_path_is_bounded(void **state)
 	free(img.prefixes[1]);
 }
 
-/* The direct table grows with the table, one to sixteen bounds an entry. */
+/* The direct table grows with the table: at most four IPv4 bounds a node. */
 static void direct_tables_follow_the_size(void **state)
 {
 	struct rng r = { 7 };
@@ -289,10 +289,9 @@ static void direct_tables_follow_the_size(void **state)
 	random_table(&r, &img, TG_FAMILY_V4, 200000, false);
 	assert_int_equal(tg_lookup_build(&img, &lk), 0);
 	assert_true(lk.info.direct_bits[0] >= 16);
-	assert_true(lk.nranges[0] >> lk.info.direct_bits[0] <= TG_LK_BLOCK);
-	/* Memory, for a random table: a block (32 bytes) per entry with bounds
-	 * at most, 8 bytes an entry, and tables only where more than a block's
-	 * worth meet. */
+	assert_true(lk.nranges[0] >> lk.info.direct_bits[0] <= 4);
+	/* Memory, for a random table: a 64-byte node for every 4 bounds or
+	 * fewer, and tables only where more than a node's worth meet. */
 	assert_true(tg_lookup_bytes(&lk) <= 64 * img.nprefixes[0] + 16 * ((size_t)1 << TG_LK_DIRECT_MIN));
 	tg_lookup_free(&lk);
 	free(img.prefixes[0]);

@@ -42,7 +42,7 @@ static int create_state(struct tg_state *st, const struct tg_policy_args *a, con
 			struct tg_image *img, char **load_log)
 {
 	struct tg_slot_plan *plan = xcalloc(1, sizeof(*plan));
-	struct tg_generation gen = { { -1, -1, -1, -1, -1 } };
+	struct tg_generation gen = { { -1, -1, -1, -1 } };
 	struct tg_gen_layout layout;
 	uint32_t want = (uint32_t)img->settings[TG_SET_FLOW_TABLE], flow_size = want;
 	int err, host_lock;

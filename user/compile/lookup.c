@@ -4,17 +4,18 @@
  * integers whatever the family; an IPv4 address is one of 32 bits.
  *
  * First the nested prefixes become bounds: the sorted addresses where the
- * class changes. Then each direct entry covers 2^(bits - direct bits)
- * addresses and gets a LEAF when no bound falls strictly inside its range,
- * a BLOCK when at most TG_LK_BLOCK do, and a TABLE of TG_LK_FANOUT smaller
- * ranges otherwise, recursively. Every bound lies strictly inside the ranges
- * of exactly one path, so the blocks hold each bound once and a table exists
- * only where more than TG_LK_BLOCK bounds share its range.
+ * class changes. Then each direct node covers 2^(bits - direct bits)
+ * addresses and holds the bounds strictly inside its range when they fit
+ * (TG_LK_BOUNDS4 or TG_LK_BOUNDS6); otherwise it is a TABLE of 2^stride
+ * smaller ranges, recursively. Every bound lies strictly inside the ranges of
+ * exactly one path, so the nodes hold each bound once and a table exists only
+ * where more bounds share its range than a node holds.
  */
 #include "compile/lookup.h"
 #include "lib/util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,41 +102,134 @@ struct builder {
 	const struct bounds *b;
 	int family;
 	unsigned bits;
-	int err;
 };
 
-/* A block of bounds items[lo, hi), its unused places repeating the last. */
-static uint64_t add_block(struct builder *bd, size_t lo, size_t hi, uint32_t base)
+/* The bound in place k of a node holding items[lo, hi): unused places
+ * repeat the last bound, or the range's start with its class when there is
+ * none, so that they never change the search's answer. */
+static struct bound place(const struct builder *bd, size_t lo, size_t hi, size_t k, u128 start, uint32_t base)
 {
-	struct tg_lookup *lk = bd->lk;
-	size_t index = bd->family == TG_FAMILY_V4 ? lk->nblocks4 : lk->nblocks6;
+	if (lo + k < hi)
+		return bd->b->items[lo + k];
+	if (hi > lo)
+		return bd->b->items[hi - 1];
+	return (struct bound){ start, base };
+}
 
-	if (index > UINT32_MAX) {
-		bd->err = -E2BIG;
-		return tg_lk_leaf(0);
+/* The bits past a bound's last set bit are zero; IPv6 compares 64 of them. */
+static unsigned significant_bits(u128 x)
+{
+	unsigned zeros = 0;
+
+	if (!x)
+		return 0;
+	while (!(x & 1)) {
+		x >>= 1;
+		zeros++;
 	}
-	if (bd->family == TG_FAMILY_V4) {
-		struct tg_lk_block4 blk;
+	return 128 - zeros;
+}
 
-		for (size_t k = 0; k < TG_LK_BLOCK; k++) {
-			const struct bound *x = &bd->b->items[lo + k < hi ? lo + k : hi - 1];
+static unsigned common_prefix(u128 a, u128 b)
+{
+	unsigned n = 0;
 
-			blk.bound[k] = (uint64_t)x->start << 32 | x->cls;
-		}
-		VEC_PUSH(lk->blocks4, lk->nblocks4, lk->blocks4_cap, blk);
-	} else {
-		struct tg_lk_block6 blk;
+	while (n < 128 && !((a ^ b) >> (127 - n) & 1))
+		n++;
+	return n;
+}
 
-		for (size_t k = 0; k < TG_LK_BLOCK; k++) {
-			const struct bound *x = &bd->b->items[lo + k < hi ? lo + k : hi - 1];
+/* Where the 64-bit window of a cluster of IPv6 bounds items[lo, hi) starts
+ * (include/tollgate.h), or 0 when they differ before the bits that the
+ * window must cover. */
+static unsigned window6(const struct builder *bd, size_t lo, size_t hi, unsigned depth)
+{
+	unsigned need = 0;
 
-			blk.hi[k] = (uint64_t)(x->start >> 64);
-			blk.lo[k] = (uint64_t)x->start;
-			blk.cls[k] = x->cls;
-		}
-		VEC_PUSH(lk->blocks6, lk->nblocks6, lk->blocks6_cap, blk);
+	if (lo == hi)
+		return depth < 127 ? depth : 127;
+	for (size_t i = lo; i < hi; i++) {
+		unsigned sig = significant_bits(bd->b->items[i].start);
+
+		if (sig > 64 + need)
+			need = sig - 64;
 	}
-	return tg_lk_block((uint32_t)index, base);
+	if (need < depth)
+		need = depth;
+	return need <= common_prefix(bd->b->items[lo].start, bd->b->items[hi - 1].start) ? need : 0;
+}
+
+/* Where items[lo, hi) split into an IPv6 node's two clusters, or 0 when
+ * they do not fit. */
+static size_t split6(const struct builder *bd, size_t lo, size_t hi, unsigned depth)
+{
+	for (size_t mid = lo + (hi - lo + 1) / 2; mid <= lo + 2 && mid <= hi; mid++)
+		if (hi - mid <= 2 && window6(bd, lo, mid, depth) && window6(bd, mid, hi, depth))
+			return mid;
+	return 0;
+}
+
+static bool fits_node(const struct builder *bd, size_t lo, size_t hi, unsigned depth)
+{
+	if (bd->family == TG_FAMILY_V4)
+		return hi - lo <= TG_LK_BOUNDS4;
+	return hi - lo <= TG_LK_BOUNDS6 && split6(bd, lo, hi, depth);
+}
+
+static void bounds_node4(struct builder *bd, struct tg_lk_node *n, u128 start, size_t lo, size_t hi, uint32_t base)
+{
+	n->head = tg_lk_bounds_head(base, 0, 0);
+	for (size_t k = 0; k < TG_LK_BOUNDS4; k++) {
+		struct bound x = place(bd, lo, hi, k, start, base);
+
+		n->v4.addr[k] = (uint32_t)x.start;
+		n->v4.cls[k] = (uint16_t)x.cls;
+	}
+}
+
+/* A cluster of at most two bounds items[lo, hi) in places 2c and 2c + 1. */
+static void cluster6(struct builder *bd, struct tg_lk_node6 *n, int c, u128 start, unsigned depth, size_t lo,
+		     size_t hi, uint32_t base)
+{
+	unsigned window = window6(bd, lo, hi, depth);
+
+	n->key[c] = (uint64_t)(place(bd, lo, hi, 0, start, base).start >> (128 - window));
+	n->head |= (window & 0x7f) << (c ? 23 : 16);
+	for (size_t k = 0; k < 2; k++) {
+		struct bound x = place(bd, lo, hi, k, start, base);
+
+		n->win[2 * c + k] = (uint64_t)((x.start << window) >> 64);
+		n->cls[2 * c + k] = (uint16_t)x.cls;
+	}
+}
+
+/* The second cluster of a node with two bounds or fewer repeats the first
+ * one's last bound, which changes nothing. */
+static void bounds_node6(struct builder *bd, struct tg_lk_node *n, u128 start, unsigned depth, size_t lo, size_t hi,
+			 uint32_t base)
+{
+	size_t mid = hi - lo <= 2 ? hi : split6(bd, lo, hi, depth);
+
+	n->head = tg_lk_bounds_head(base, 0, 0);
+	cluster6(bd, &n->v6, 0, start, depth, lo, mid, base);
+	if (mid < hi)
+		cluster6(bd, &n->v6, 1, start, depth, mid, hi, base);
+	else if (hi > lo)
+		cluster6(bd, &n->v6, 1, start, depth, hi - 1, hi, base);
+	else
+		cluster6(bd, &n->v6, 1, start, depth, lo, hi, base);
+}
+
+static void bounds_node(struct builder *bd, size_t slot, u128 start, unsigned depth, size_t lo, size_t hi,
+			uint32_t base)
+{
+	struct tg_lk_node *n = &bd->lk->nodes[slot];
+
+	memset(n, 0, sizeof(*n));
+	if (bd->family == TG_FAMILY_V4)
+		bounds_node4(bd, n, start, lo, hi, base);
+	else
+		bounds_node6(bd, n, start, depth, lo, hi, base);
 }
 
 static void grow_nodes(struct tg_lookup *lk, size_t more)
@@ -146,73 +240,116 @@ static void grow_nodes(struct tg_lookup *lk, size_t more)
 	}
 }
 
-static size_t reserve_table(struct tg_lookup *lk)
-{
-	size_t first = lk->nnodes;
-
-	grow_nodes(lk, TG_LK_FANOUT);
-	lk->nnodes += TG_LK_FANOUT;
-	return first;
-}
-
 /* The bounds strictly inside the range that starts at `start` and holds the
  * addresses whose first `depth` bits are start's are items[lo, hi); `base` is
- * the class at `start`. */
-static uint64_t build_range(struct builder *bd, u128 start, unsigned depth, size_t lo, size_t hi, uint32_t base,
-			    unsigned tables_above);
+ * the class at `start`. The node goes to nodes[slot]. */
+static int build_node(struct builder *bd, size_t slot, u128 start, unsigned depth, size_t lo, size_t hi,
+		      uint32_t base, unsigned tables_above);
 
-static uint64_t build_table(struct builder *bd, u128 start, unsigned depth, size_t lo, size_t hi, uint32_t base,
-			    unsigned tables_above)
+/* Calls visit(child, its first bound, the end of its bounds, its base) for
+ * each of the 2^stride parts of a range; stops at the first nonzero. */
+typedef int (*child_fn)(struct builder *bd, void *ctx, unsigned k, u128 child, size_t lo, size_t hi, uint32_t base);
+
+static int each_child(struct builder *bd, u128 start, unsigned depth, unsigned stride, size_t lo, size_t hi,
+		      uint32_t base, child_fn visit, void *ctx)
 {
-	struct tg_lookup *lk = bd->lk;
-	unsigned child_bits = bd->bits - depth - TG_LK_STRIDE;
-	size_t table = reserve_table(lk), i = lo;
+	unsigned child_bits = bd->bits - depth - stride;
+	size_t i = lo;
+	int err = 0;
 
-	if (table > UINT32_MAX - TG_LK_FANOUT) {
-		bd->err = -E2BIG;
-		return tg_lk_leaf(0);
-	}
-	if (tables_above + 1 > lk->depth[bd->family])
-		lk->depth[bd->family] = tables_above + 1;
-	lk->ntables[bd->family]++;
-	for (unsigned k = 0; k < TG_LK_FANOUT; k++) {
+	for (unsigned k = 0; k < 1u << stride && !err; k++) {
 		u128 child = start | (u128)k << child_bits, last = child | ones(child_bits);
 		size_t inner;
-		uint64_t e;
 
-		/* Bounds at the child's start give it its class, not a place in its block. */
+		/* Bounds at the child's start give it its class, not a place in its node. */
 		while (i < hi && bd->b->items[i].start <= child)
 			base = bd->b->items[i++].cls;
 		for (inner = i; inner < hi && bd->b->items[inner].start <= last; inner++)
 			;
-		e = build_range(bd, child, depth + TG_LK_STRIDE, i, inner, base, tables_above + 1);
-		lk->nodes[table + k] = e;
+		err = visit(bd, ctx, k, child, i, inner, base);
 		i = inner;
 		if (i > lo)
 			base = bd->b->items[i - 1].cls;
 	}
-	return tg_lk_table((uint32_t)table);
+	return err;
 }
 
-static uint64_t build_range(struct builder *bd, u128 start, unsigned depth, size_t lo, size_t hi, uint32_t base,
-			    unsigned tables_above)
+struct table_ctx {
+	size_t first;
+	unsigned depth, tables_above;
+};
+
+static int misfit(struct builder *bd, void *ctx, unsigned k, u128 child, size_t lo, size_t hi, uint32_t base)
 {
-	if (lo == hi)
-		return tg_lk_leaf(base);
-	if (hi - lo <= TG_LK_BLOCK || depth >= bd->bits)
-		return add_block(bd, lo, hi, base);
-	return build_table(bd, start, depth, lo, hi, base, tables_above);
+	(void)k, (void)child, (void)base;
+	return !fits_node(bd, lo, hi, *(unsigned *)ctx);
 }
 
-/* At most TG_LK_BLOCK bounds per direct entry on average, so that most
- * entries are a leaf or one block; a small policy's table stays small
- * enough for the cache. */
-static unsigned direct_bits_for(size_t nbounds)
+static int build_child(struct builder *bd, void *ctx, unsigned k, u128 child, size_t lo, size_t hi, uint32_t base)
 {
+	struct table_ctx *t = ctx;
+
+	return build_node(bd, t->first + k, child, t->depth, lo, hi, base, t->tables_above);
+}
+
+/* The fewest bits that split the range into nodes, so that a table below a
+ * crowded range costs 2 to 8 nodes rather than 16; TG_LK_STRIDE when none
+ * does (the children split further). */
+static unsigned stride_for(struct builder *bd, u128 start, unsigned depth, size_t lo, size_t hi, uint32_t base)
+{
+	unsigned most = bd->bits - depth < TG_LK_STRIDE ? bd->bits - depth : TG_LK_STRIDE;
+
+	for (unsigned stride = 1; stride < most; stride++) {
+		unsigned child_depth = depth + stride;
+
+		if (!each_child(bd, start, depth, stride, lo, hi, base, misfit, &child_depth))
+			return stride;
+	}
+	return most;
+}
+
+static int build_table(struct builder *bd, size_t slot, u128 start, unsigned depth, size_t lo, size_t hi,
+		       uint32_t base, unsigned tables_above)
+{
+	struct tg_lookup *lk = bd->lk;
+	unsigned stride = stride_for(bd, start, depth, lo, hi, base);
+	struct table_ctx t = { lk->nnodes, depth + stride, tables_above + 1 };
+
+	if (t.first + (1u << stride) > TG_LK_FIRST_MAX)
+		return -E2BIG;
+	grow_nodes(lk, 1u << stride);
+	lk->nnodes += 1u << stride;
+	lk->nodes[slot].head = tg_lk_table_head((uint32_t)t.first, stride);
+	if (tables_above + 1 > lk->depth[bd->family])
+		lk->depth[bd->family] = tables_above + 1;
+	lk->ntables[bd->family]++;
+	return each_child(bd, start, depth, stride, lo, hi, base, build_child, &t);
+}
+
+static int build_node(struct builder *bd, size_t slot, u128 start, unsigned depth, size_t lo, size_t hi,
+		      uint32_t base, unsigned tables_above)
+{
+	/* A range of one address has no bound strictly inside it. */
+	if (depth >= bd->bits || fits_node(bd, lo, hi, depth)) {
+		bounds_node(bd, slot, start, depth, lo, hi, base);
+		return 0;
+	}
+	return build_table(bd, slot, start, depth, lo, hi, base, tables_above);
+}
+
+/*
+ * The direct table's size: at most 4 bounds per IPv4 node on average, so that
+ * few nodes overflow their 10 places (a Poisson tail: about 0.4% at 1M
+ * prefixes), and at most 2 per IPv6 node for its 5 places. A small policy's
+ * table stays small enough for the cache.
+ */
+static unsigned direct_bits_for(int family, size_t nbounds)
+{
+	size_t per_node = family == TG_FAMILY_V4 ? 4 : 2;
 	unsigned bits = TG_LK_DIRECT_MIN;
 
-	while (bits < TG_LK_DIRECT_MAX && ((size_t)TG_LK_BLOCK << bits) < nbounds)
-		bits += TG_LK_STRIDE;
+	while (bits < TG_LK_DIRECT_MAX && (per_node << bits) < nbounds)
+		bits++;
 	return bits;
 }
 
@@ -222,9 +359,10 @@ static int build_family(struct tg_lookup *lk, const struct bounds *b, int family
 	struct builder bd = { .lk = lk, .b = b, .family = family, .bits = family_bits(family) };
 	unsigned direct_bits = lk->info.direct_bits[family], chunk_bits = bd.bits - direct_bits;
 	size_t i = 0;
+	int err = 0;
 
 	/* items[i] is the last bound at or before the chunk's start. */
-	for (uint32_t c = 0; c < 1u << direct_bits && !bd.err; c++) {
+	for (uint32_t c = 0; c < 1u << direct_bits && !err; c++) {
 		u128 start = (u128)c << chunk_bits, last = start | ones(chunk_bits);
 		size_t inner;
 
@@ -232,11 +370,9 @@ static int build_family(struct tg_lookup *lk, const struct bounds *b, int family
 			i++;
 		for (inner = i + 1; inner < b->n && b->items[inner].start <= last; inner++)
 			;
-		uint64_t e = build_range(&bd, start, direct_bits, i + 1, inner, b->items[i].cls, 0);
-
-		lk->nodes[base_node + c] = e; /* after the call: building may move lk->nodes */
+		err = build_node(&bd, base_node + c, start, direct_bits, i + 1, inner, b->items[i].cls, 0);
 	}
-	return bd.err;
+	return err;
 }
 
 int tg_lookup_build(const struct tg_image *img, struct tg_lookup *lk)
@@ -250,18 +386,13 @@ int tg_lookup_build(const struct tg_image *img, struct tg_lookup *lk)
 	for (int f = 0; f < 2; f++) {
 		prefixes_to_bounds(img, f, &b[f]);
 		lk->nranges[f] = b[f].n;
-		lk->info.direct_bits[f] = direct_bits_for(b[f].n);
+		lk->info.direct_bits[f] = direct_bits_for(f, b[f].n);
 		direct[f] = (size_t)1 << lk->info.direct_bits[f];
 	}
-	/* Room for what a random feed needs, reserved once: growing by copies
-	 * costs a large policy's reload more than building does. Pages that stay
-	 * unused are never touched. */
-	grow_nodes(lk, direct[0] + direct[1] + b[0].n + b[1].n);
+	/* Room for the direct tables and a few tables, reserved once; a large
+	 * vector grows in place (mremap), so growing costs no copy. */
+	grow_nodes(lk, direct[0] + direct[1] + 1024);
 	lk->nnodes = direct[0] + direct[1];
-	lk->blocks4_cap = b[0].n;
-	lk->blocks4 = xmalloc((b[0].n ? b[0].n : 1) * sizeof(*lk->blocks4));
-	lk->blocks6_cap = b[1].n;
-	lk->blocks6 = xmalloc((b[1].n ? b[1].n : 1) * sizeof(*lk->blocks6));
 	err = build_family(lk, &b[TG_FAMILY_V4], TG_FAMILY_V4, 0) ?:
 		      build_family(lk, &b[TG_FAMILY_V6], TG_FAMILY_V6, direct[0]);
 	free(b[0].items);
@@ -274,15 +405,12 @@ int tg_lookup_build(const struct tg_image *img, struct tg_lookup *lk)
 void tg_lookup_free(struct tg_lookup *lk)
 {
 	free(lk->nodes);
-	free(lk->blocks4);
-	free(lk->blocks6);
 	memset(lk, 0, sizeof(*lk));
 }
 
 size_t tg_lookup_bytes(const struct tg_lookup *lk)
 {
-	return lk->nnodes * sizeof(*lk->nodes) + lk->nblocks4 * sizeof(*lk->blocks4) +
-	       lk->nblocks6 * sizeof(*lk->blocks6);
+	return lk->nnodes * sizeof(*lk->nodes);
 }
 
 /* -------------------------------------------------------------- lookup */
@@ -292,18 +420,16 @@ uint32_t tg_lookup_find(const struct tg_lookup *lk, int family, const uint8_t *a
 	unsigned bits = family_bits(family), depth = lk->info.direct_bits[family];
 	u128 a = address_value(family, addr);
 	size_t base = family == TG_FAMILY_V4 ? 0 : (size_t)1 << lk->info.direct_bits[TG_FAMILY_V4];
-	uint64_t e = lk->nodes[base + (size_t)(a >> (bits - depth))];
+	const struct tg_lk_node *n = &lk->nodes[base + (size_t)(a >> (bits - depth))];
 
-	while (tg_lk_kind(e) == TG_LK_TABLE) {
-		uint32_t nibble = (uint32_t)(a >> (bits - depth - TG_LK_STRIDE)) & (TG_LK_FANOUT - 1);
+	while (tg_lk_kind(n->head) == TG_LK_TABLE) {
+		unsigned stride = tg_lk_stride(n->head);
+		uint32_t child = (uint32_t)(a >> (bits - depth - stride)) & ((1u << stride) - 1);
 
-		e = lk->nodes[tg_lk_child(e, nibble)];
-		depth += TG_LK_STRIDE;
+		n = &lk->nodes[tg_lk_first(n->head) + child];
+		depth += stride;
 	}
-	if (tg_lk_kind(e) != TG_LK_BLOCK_ENTRY)
-		return (uint32_t)e;
 	if (family == TG_FAMILY_V4)
-		return tg_lk_search4(&lk->blocks4[tg_lk_block_index(e)], (uint32_t)a, (uint32_t)e & 0xffff);
-	return tg_lk_search6(&lk->blocks6[tg_lk_block_index(e)], (uint64_t)(a >> 64), (uint64_t)a,
-			     (uint32_t)e & 0xffff);
+		return tg_lk_search4(&n->v4, (uint32_t)a);
+	return tg_lk_search6(&n->v6, (uint64_t)(a >> 64), (uint64_t)a);
 }

@@ -13,12 +13,8 @@
 #include <stdint.h>
 
 struct tg_lookup {
-	uint64_t *nodes; /* both direct tables, then the tables */
+	struct tg_lk_node *nodes; /* both direct tables, then the tables */
 	size_t nnodes, nodes_cap;
-	struct tg_lk_block4 *blocks4;
-	size_t nblocks4, blocks4_cap;
-	struct tg_lk_block6 *blocks6;
-	size_t nblocks6, blocks6_cap;
 	struct tg_lookup_info info; /* the direct tables' sizes */
 	size_t ntables[2];	    /* by family */
 	unsigned depth[2];	    /* the most tables on one path, by family */

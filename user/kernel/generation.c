@@ -14,8 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-const char *const tg_gen_map_names[TG_GEN_MAPS] = { "gen_peer_nodes", "gen_peer_bounds4", "gen_peer_bounds6",
-						    "gen_l4",	      "gen_masks",	  "gen_policy" };
+const char *const tg_gen_map_names[TG_GEN_MAPS] = { "gen_peer_nodes", "gen_l4", "gen_masks", "gen_policy" };
 
 uint64_t tg_monotonic_ns(void)
 {
@@ -116,11 +115,7 @@ static int fill_array(int fd, const void *values, size_t count, size_t value_siz
 
 static int fill_lookup(struct tg_generation *gen, const struct tg_lookup *lk)
 {
-	/* clang-format off */
-	return fill_array(gen->fd[TG_GEN_PEER_NODES], lk->nodes, lk->nnodes, sizeof(*lk->nodes)) ?:
-	       fill_array(gen->fd[TG_GEN_PEER_BOUNDS4], lk->blocks4, lk->nblocks4, sizeof(*lk->blocks4)) ?:
-	       fill_array(gen->fd[TG_GEN_PEER_BOUNDS6], lk->blocks6, lk->nblocks6, sizeof(*lk->blocks6));
-	/* clang-format on */
+	return fill_array(gen->fd[TG_GEN_PEER_NODES], lk->nodes, lk->nnodes, sizeof(*lk->nodes));
 }
 
 static uint32_t action_of(int setting)
@@ -172,17 +167,12 @@ static uint32_t entries_for(enum tg_gen_map m, const struct tg_inner_def *def, c
 
 	if (m == TG_GEN_PEER_NODES)
 		n = lk->nnodes;
-	else if (m == TG_GEN_PEER_BOUNDS4)
-		n = lk->nblocks4;
-	else if (m == TG_GEN_PEER_BOUNDS6)
-		n = lk->nblocks6;
 	return n ? (uint32_t)n : 1;
 }
 
 static int create_maps(const struct tg_gen_layout *layout, const struct tg_lookup *lk, struct tg_generation *gen)
 {
-	static const char *const names[TG_GEN_MAPS] = { "tg_peer_nodes", "tg_peer_bounds4", "tg_peer_bounds6",
-							"tg_l4",	 "tg_masks",	    "tg_policy" };
+	static const char *const names[TG_GEN_MAPS] = { "tg_peer_nodes", "tg_l4", "tg_masks", "tg_policy" };
 
 	for (int i = 0; i < TG_GEN_MAPS; i++) {
 		const struct tg_inner_def *def = &layout->map[i];
@@ -208,7 +198,7 @@ int tg_generation_build(const struct tg_gen_layout *layout, const struct tg_imag
 	err = tg_lookup_build(img, &lk);
 	if (err)
 		return err;
-	if (lk.nnodes > UINT32_MAX || lk.nblocks4 > UINT32_MAX || lk.nblocks6 > UINT32_MAX)
+	if (lk.nnodes > UINT32_MAX)
 		err = -E2BIG;
 	err = err ?: create_maps(layout, &lk, gen) ?: fill(gen, img, &lk);
 	tg_lookup_free(&lk);

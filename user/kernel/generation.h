@@ -16,8 +16,6 @@ struct bpf_object;
 /* The outer maps, in the order of their inner maps below. */
 enum tg_gen_map {
 	TG_GEN_PEER_NODES,
-	TG_GEN_PEER_BOUNDS4,
-	TG_GEN_PEER_BOUNDS6,
 	TG_GEN_L4,
 	TG_GEN_MASKS,
 	TG_GEN_POLICY,
