@@ -345,7 +345,7 @@ static int build_node(struct builder *bd, size_t slot, u128 start, unsigned dept
  */
 static unsigned direct_bits_for(int family, size_t nbounds)
 {
-	size_t per_node = family == TG_FAMILY_V4 ? 4 : 2;
+	size_t per_node = family == TG_FAMILY_V4 ? 6 : 2;
 	unsigned bits = TG_LK_DIRECT_MIN;
 
 	while (bits < TG_LK_DIRECT_MAX && (per_node << bits) < nbounds)
