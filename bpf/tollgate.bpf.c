@@ -314,8 +314,7 @@ __noinline __u32 peer_class_v4(__u32 slot, __u32 addr, __u32 direct_bits)
 		return 0;
 	index = addr >> (32 - depth);
 	n = bpf_map_lookup_elem(nodes, &index);
-	for (int level = 0; level < TG_LK_LEVELS_V4 && n && tg_lk_kind(n->head) == TG_LK_TABLE && depth < 32;
-	     level++) {
+	for (int level = 0; level < TG_LK_LEVELS_V4 && n && tg_lk_kind(n->head) == TG_LK_TABLE && depth < 32; level++) {
 		__u32 stride = tg_lk_stride(n->head);
 
 		if (stride > 32 - depth)

@@ -288,8 +288,9 @@ static void direct_tables_follow_the_size(void **state)
 	tg_lookup_free(&lk);
 	random_table(&r, &img, TG_FAMILY_V4, 200000, false);
 	assert_int_equal(tg_lookup_build(&img, &lk), 0);
-	assert_true(lk.info.direct_bits[0] >= 16);
-	assert_true(lk.nranges[0] >> lk.info.direct_bits[0] <= 4);
+	assert_true(lk.info.direct_bits[0] >= 15);
+	assert_true(lk.nranges[0] <= (size_t)TG_LOOKUP_FILL_V4 << lk.info.direct_bits[0]);
+	assert_true(lk.nranges[0] > (size_t)TG_LOOKUP_FILL_V4 << (lk.info.direct_bits[0] - 1));
 	/* Memory, for a random table: a 64-byte node for every 4 bounds or
 	 * fewer, and tables only where more than a node's worth meet. */
 	assert_true(tg_lookup_bytes(&lk) <= 64 * img.nprefixes[0] + 16 * ((size_t)1 << TG_LK_DIRECT_MIN));
@@ -297,12 +298,95 @@ static void direct_tables_follow_the_size(void **state)
 	free(img.prefixes[0]);
 }
 
+static void set_prefix(struct tg_image_prefix *p, int family, const uint8_t *addr, unsigned len, uint32_t cls)
+{
+	memset(p, 0, sizeof(*p));
+	memcpy(p->addr, addr, family == TG_FAMILY_V4 ? 4 : 16);
+	p->prefixlen = (uint8_t)len;
+	mask_to(p->addr, len, family_bits(family));
+	p->cls = cls;
+}
+
+/* Two disjoint IPv6 prefixes in one direct range fit its node, whatever
+ * their lengths: the two bounds of a prefix make one cluster. No table, so
+ * one read. */
+static void two_ipv6_prefixes_share_a_node(void **state)
+{
+	struct rng r = { 0x51ed2701 };
+
+	(void)state;
+	for (unsigned t = 0; t < 2000; t++) {
+		struct tg_image img = { 0 };
+		struct tg_lookup lk;
+		unsigned len_a = 9 + rbelow(&r, 120), len_b = 9 + rbelow(&r, 120);
+		unsigned shorter = len_a < len_b ? len_a : len_b, differ = 8 + rbelow(&r, shorter - 8);
+		uint8_t a[16], b[16];
+
+		for (unsigned i = 0; i < 16; i++)
+			a[i] = (uint8_t)rnext(&r), b[i] = (uint8_t)rnext(&r);
+		/* The same first `differ` bits, so the same direct range of 2^8. */
+		memcpy(b, a, differ / 8 + 1);
+		b[differ / 8] ^= (uint8_t)(0x80 >> (differ % 8));
+		img.prefixes[TG_FAMILY_V6] = calloc(2, sizeof(struct tg_image_prefix));
+		set_prefix(&img.prefixes[1][0], TG_FAMILY_V6, a, len_a, 1 + rbelow(&r, 9));
+		set_prefix(&img.prefixes[1][1], TG_FAMILY_V6, b, len_b, 10 + rbelow(&r, 9));
+		img.nprefixes[TG_FAMILY_V6] = 2;
+		sort_unique(&img, TG_FAMILY_V6);
+		assert_int_equal(tg_lookup_build(&img, &lk), 0);
+		assert_int_equal(lk.info.direct_bits[TG_FAMILY_V6], TG_LK_DIRECT_MIN);
+		assert_int_equal(lk.ntables[TG_FAMILY_V6], 0);
+		for (unsigned i = 0; i < 64; i++) {
+			uint8_t addr[16];
+
+			probe_address(&r, &img, TG_FAMILY_V6, addr);
+			addr[0] = a[0];
+			assert_int_equal(tg_lookup_find(&lk, TG_FAMILY_V6, addr), naive(&img, TG_FAMILY_V6, addr));
+		}
+		tg_lookup_free(&lk);
+		free(img.prefixes[1]);
+	}
+}
+
+/* Eleven IPv4 hosts, one more than a node holds, split by their first bit
+ * below the direct table: a table of 2 nodes, not 16. */
+static void a_crowded_range_splits_with_few_bits(void **state)
+{
+	struct tg_image img = { 0 };
+	struct tg_lookup lk;
+	const size_t hosts = 6; /* 2 bounds each, 12 in all: 6 on each side */
+
+	(void)state;
+	img.prefixes[TG_FAMILY_V4] = calloc(hosts, sizeof(struct tg_image_prefix));
+	for (size_t i = 0; i < hosts; i++) {
+		const uint8_t addr[4] = { 198, i < hosts / 2 ? 18 : 146, 0, (uint8_t)(2 * i + 1) };
+
+		set_prefix(&img.prefixes[0][i], TG_FAMILY_V4, addr, 32, (uint32_t)(i + 1));
+	}
+	img.nprefixes[TG_FAMILY_V4] = hosts;
+	assert_int_equal(tg_lookup_build(&img, &lk), 0);
+	assert_int_equal(lk.ntables[TG_FAMILY_V4], 1);
+	assert_int_equal(lk.nnodes, ((size_t)2 << TG_LK_DIRECT_MIN) + 2);
+	for (size_t i = 0; i < hosts; i++) {
+		const uint8_t in[16] = { 198, i < hosts / 2 ? 18 : 146, 0, (uint8_t)(2 * i + 1) };
+		const uint8_t after[16] = { 198, i < hosts / 2 ? 18 : 146, 0, (uint8_t)(2 * i + 2) };
+
+		assert_int_equal(tg_lookup_find(&lk, TG_FAMILY_V4, in), i + 1);
+		assert_int_equal(tg_lookup_find(&lk, TG_FAMILY_V4, after), 0);
+	}
+	tg_lookup_free(&lk);
+	free(img.prefixes[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(small_tables_agree_with_a_scan), cmocka_unit_test(large_tables_agree_with_a_scan),
-		cmocka_unit_test(every_address_of_a_block),	  cmocka_unit_test(the_deepest_path_is_bounded),
+		cmocka_unit_test(small_tables_agree_with_a_scan),
+		cmocka_unit_test(large_tables_agree_with_a_scan),
+		cmocka_unit_test(every_address_of_a_block),
+		cmocka_unit_test(the_deepest_path_is_bounded),
 		cmocka_unit_test(direct_tables_follow_the_size),
+		cmocka_unit_test(two_ipv6_prefixes_share_a_node),
+		cmocka_unit_test(a_crowded_range_splits_with_few_bits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -159,21 +159,26 @@ static unsigned window6(const struct builder *bd, size_t lo, size_t hi, unsigned
 	return need <= common_prefix(bd->b->items[lo].start, bd->b->items[hi - 1].start) ? need : 0;
 }
 
-/* Where items[lo, hi) split into an IPv6 node's two clusters, or 0 when
- * they do not fit. */
-static size_t split6(const struct builder *bd, size_t lo, size_t hi, unsigned depth)
+/* Where items[lo, hi) split into an IPv6 node's two clusters, [lo, *mid)
+ * and [*mid, hi); false when they do not fit. Two bounds always do, one in
+ * each cluster. */
+static bool split6(const struct builder *bd, size_t lo, size_t hi, unsigned depth, size_t *mid)
 {
-	for (size_t mid = lo + (hi - lo + 1) / 2; mid <= lo + 2 && mid <= hi; mid++)
-		if (hi - mid <= 2 && window6(bd, lo, mid, depth) && window6(bd, mid, hi, depth))
-			return mid;
-	return 0;
+	if (hi - lo > TG_LK_BOUNDS6)
+		return false;
+	for (*mid = hi - lo > 2 ? hi - 2 : lo; *mid <= lo + 2 && *mid <= hi; ++*mid)
+		if (window6(bd, lo, *mid, depth) && window6(bd, *mid, hi, depth))
+			return true;
+	return false;
 }
 
 static bool fits_node(const struct builder *bd, size_t lo, size_t hi, unsigned depth)
 {
+	size_t mid;
+
 	if (bd->family == TG_FAMILY_V4)
 		return hi - lo <= TG_LK_BOUNDS4;
-	return hi - lo <= TG_LK_BOUNDS6 && split6(bd, lo, hi, depth);
+	return split6(bd, lo, hi, depth, &mid);
 }
 
 static void bounds_node4(struct builder *bd, struct tg_lk_node *n, u128 start, size_t lo, size_t hi, uint32_t base)
@@ -188,8 +193,8 @@ static void bounds_node4(struct builder *bd, struct tg_lk_node *n, u128 start, s
 }
 
 /* A cluster of at most two bounds items[lo, hi) in places 2c and 2c + 1. */
-static void cluster6(struct builder *bd, struct tg_lk_node6 *n, int c, u128 start, unsigned depth, size_t lo,
-		     size_t hi, uint32_t base)
+static void cluster6(struct builder *bd, struct tg_lk_node6 *n, int c, u128 start, unsigned depth, size_t lo, size_t hi,
+		     uint32_t base)
 {
 	unsigned window = window6(bd, lo, hi, depth);
 
@@ -203,13 +208,14 @@ static void cluster6(struct builder *bd, struct tg_lk_node6 *n, int c, u128 star
 	}
 }
 
-/* The second cluster of a node with two bounds or fewer repeats the first
- * one's last bound, which changes nothing. */
+/* An empty second cluster repeats the first one's last bound, which
+ * changes nothing. */
 static void bounds_node6(struct builder *bd, struct tg_lk_node *n, u128 start, unsigned depth, size_t lo, size_t hi,
 			 uint32_t base)
 {
-	size_t mid = hi - lo <= 2 ? hi : split6(bd, lo, hi, depth);
+	size_t mid = hi;
 
+	split6(bd, lo, hi, depth, &mid); /* build_node() checked that it fits */
 	n->head = tg_lk_bounds_head(base, 0, 0);
 	cluster6(bd, &n->v6, 0, start, depth, lo, mid, base);
 	if (mid < hi)
@@ -243,8 +249,8 @@ static void grow_nodes(struct tg_lookup *lk, size_t more)
 /* The bounds strictly inside the range that starts at `start` and holds the
  * addresses whose first `depth` bits are start's are items[lo, hi); `base` is
  * the class at `start`. The node goes to nodes[slot]. */
-static int build_node(struct builder *bd, size_t slot, u128 start, unsigned depth, size_t lo, size_t hi,
-		      uint32_t base, unsigned tables_above);
+static int build_node(struct builder *bd, size_t slot, u128 start, unsigned depth, size_t lo, size_t hi, uint32_t base,
+		      unsigned tables_above);
 
 /* Calls visit(child, its first bound, the end of its bounds, its base) for
  * each of the 2^stride parts of a range; stops at the first nonzero. */
@@ -308,8 +314,8 @@ static unsigned stride_for(struct builder *bd, u128 start, unsigned depth, size_
 	return most;
 }
 
-static int build_table(struct builder *bd, size_t slot, u128 start, unsigned depth, size_t lo, size_t hi,
-		       uint32_t base, unsigned tables_above)
+static int build_table(struct builder *bd, size_t slot, u128 start, unsigned depth, size_t lo, size_t hi, uint32_t base,
+		       unsigned tables_above)
 {
 	struct tg_lookup *lk = bd->lk;
 	unsigned stride = stride_for(bd, start, depth, lo, hi, base);
@@ -326,8 +332,8 @@ static int build_table(struct builder *bd, size_t slot, u128 start, unsigned dep
 	return each_child(bd, start, depth, stride, lo, hi, base, build_child, &t);
 }
 
-static int build_node(struct builder *bd, size_t slot, u128 start, unsigned depth, size_t lo, size_t hi,
-		      uint32_t base, unsigned tables_above)
+static int build_node(struct builder *bd, size_t slot, u128 start, unsigned depth, size_t lo, size_t hi, uint32_t base,
+		      unsigned tables_above)
 {
 	/* A range of one address has no bound strictly inside it. */
 	if (depth >= bd->bits || fits_node(bd, lo, hi, depth)) {
@@ -338,14 +344,15 @@ static int build_node(struct builder *bd, size_t slot, u128 start, unsigned dept
 }
 
 /*
- * The direct table's size: at most 4 bounds per IPv4 node on average, so that
- * few nodes overflow their 10 places (a Poisson tail: about 0.4% at 1M
- * prefixes), and at most 2 per IPv6 node for its 5 places. A small policy's
- * table stays small enough for the cache.
+ * The direct table's size: the smallest that averages TG_LOOKUP_FILL_* bounds
+ * a node or fewer. In a random feed the bounds per node are about Poisson,
+ * so 6 leaves about 4% of IPv4 nodes with more than their 10 places, and
+ * fewer as the average falls below 6; a small policy's table stays small
+ * enough for the cache.
  */
 static unsigned direct_bits_for(int family, size_t nbounds)
 {
-	size_t per_node = family == TG_FAMILY_V4 ? 6 : 2;
+	size_t per_node = family == TG_FAMILY_V4 ? TG_LOOKUP_FILL_V4 : TG_LOOKUP_FILL_V6;
 	unsigned bits = TG_LK_DIRECT_MIN;
 
 	while (bits < TG_LK_DIRECT_MAX && (per_node << bits) < nbounds)

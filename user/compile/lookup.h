@@ -21,6 +21,11 @@ struct tg_lookup {
 	size_t nranges[2];	    /* bounds before compression into runs */
 };
 
+/* Bounds per direct node, on average at most: a node holds 10 IPv4 or 4
+ * IPv6 bounds, and few overflow into tables (docs/design.md). */
+#define TG_LOOKUP_FILL_V4 6
+#define TG_LOOKUP_FILL_V6 2
+
 /* Builds lk from img's prefixes (sorted, nested, each with its effective
  * class, as tg_compile leaves them). Returns 0 or -ENOMEM/-E2BIG. */
 int tg_lookup_build(const struct tg_image *img, struct tg_lookup *lk);
