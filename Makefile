@@ -129,7 +129,7 @@ $(BUILD)/bench/gen_policy: tests/bench/gen_policy.c | $(BUILD)
 	$(CC) $(CFLAGS) -o $@ $<
 
 # The data-plane benchmark: tollgate, a floor and a bare trie, side by side.
-BENCH_SKELS := $(SKEL) $(BUILD)/bench_floor.skel.h $(BUILD)/bench_lpm.skel.h
+BENCH_SKELS := $(SKEL) $(BUILD)/bench_floor.skel.h $(BUILD)/bench_lpm.skel.h $(BUILD)/bench_mem.skel.h
 $(BUILD)/bench/bench_dataplane: tests/bench/bench_dataplane.c tests/dataplane/pktbuild.c $(LIB) $(HEADERS) $(BENCH_SKELS) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/dataplane -o $@ $< tests/dataplane/pktbuild.c $(LIB) $(CLI_LIBS)

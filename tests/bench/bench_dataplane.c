@@ -26,6 +26,7 @@
 #include "tollgate.skel.h"
 #include "bench_floor.skel.h"
 #include "bench_lpm.skel.h"
+#include "bench_mem.skel.h"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -37,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define TRACE_LEN 65536
@@ -607,6 +609,75 @@ static int bench_one(const struct config *c, FILE *json, bool first)
 	return 0;
 }
 
+/*
+ * What one dependent read costs at each array size: the peer lookup reads
+ * one node of an array of 64-byte nodes, and once the array outgrows the
+ * caches that read is a memory latency, whatever the structure. Sattolo's
+ * shuffle makes one cycle through every line, so that no line repeats
+ * before all have been read.
+ */
+#define MEM_CHAIN 16 /* BENCH_MEM_CHAIN */
+
+struct mem_line { /* struct bench_mem_line */
+	uint64_t next, pad[7];
+};
+
+static int time_memory(uint32_t lines, double *ns)
+{
+	struct bench_mem *s = bench_mem__open();
+	struct mem_line *mem = MAP_FAILED;
+	double run[MAX_RUNS];
+	uint8_t frame[64] = { 0 };
+	int err = -1;
+
+	if (!s)
+		return -1;
+	bpf_map__set_max_entries(s->maps.bench_lines, lines);
+	if (bench_mem__load(s))
+		goto out;
+	mem = mmap(NULL, (size_t)lines * sizeof(*mem), PROT_READ | PROT_WRITE, MAP_SHARED,
+		   bpf_map__fd(s->maps.bench_lines), 0);
+	if (mem == MAP_FAILED)
+		goto out;
+	for (uint32_t i = 0; i < lines; i++)
+		mem[i].next = i;
+	for (uint32_t i = lines - 1; i > 0; i--) {
+		uint32_t j = (uint32_t)(next_random() % i);
+		uint64_t t = mem[i].next;
+
+		mem[i].next = mem[j].next;
+		mem[j].next = t;
+	}
+	for (unsigned r = 0; r < runs; r++)
+		run[r] = time_once(bpf_program__fd(s->progs.bench_mem), frame, sizeof(frame)) / MEM_CHAIN;
+	*ns = median(run, runs);
+	err = 0;
+out:
+	if (mem != MAP_FAILED)
+		munmap(mem, (size_t)lines * sizeof(*mem));
+	bench_mem__destroy(s);
+	return err;
+}
+
+static int bench_memory(FILE *json)
+{
+	static const unsigned mib[] = { 1, 2, 4, 8, 16, 32, 64 };
+
+	printf("\nmemory latency: one dependent read of a 64-byte line at random, by array size (an mmapable BPF\n"
+	       "array, as the peer lookup's nodes); median of %u runs\n",
+	       runs);
+	fprintf(json, "\n], \"memory\": [\n  ");
+	for (size_t i = 0; i < ARRAY_SIZE(mib); i++) {
+		double ns;
+
+		if (time_memory(mib[i] << 14, &ns))
+			return -1;
+		printf("%4u MiB %7.1f ns\n", mib[i], ns);
+		fprintf(json, "%s{\"mib\": %u, \"read_ns\": %.1f}", i ? ",\n  " : "", mib[i], ns);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *json_path = "build/bench/dataplane.json";
@@ -659,6 +730,10 @@ int main(int argc, char **argv)
 	       "peer lookup and of the trie (fdinfo memlock); dep: the most lookup tables on one path\n");
 	if (bench_flows(json)) {
 		fprintf(stderr, "bench: flows failed\n");
+		return 1;
+	}
+	if (bench_memory(json)) {
+		fprintf(stderr, "bench: memory latency failed\n");
 		return 1;
 	}
 	fprintf(json, "\n]}\n");
