@@ -100,8 +100,8 @@ struct tg_mask {
 #define TG_LK_STRIDE 4
 #define TG_LK_BOUNDS4 10
 #define TG_LK_BOUNDS6 4
-/* Tables on one path below the direct node, at most: a table is made only
- * for a range with more bounds than a node holds. */
+/* Tables on one path below the direct node, at most: only the last table
+ * on a path takes fewer than TG_LK_STRIDE bits. */
 #define TG_LK_LEVELS_V4 ((32 - TG_LK_DIRECT_MIN + TG_LK_STRIDE - 1) / TG_LK_STRIDE)
 #define TG_LK_LEVELS_V6 ((128 - TG_LK_DIRECT_MIN + TG_LK_STRIDE - 1) / TG_LK_STRIDE)
 
@@ -125,8 +125,8 @@ struct tg_lk_node4 {
  * The bounds of a cluster share their first `window` bits (head bits 16-22
  * for the first cluster, 23-29 for the second; 8 to 127), of which `key`
  * holds the last 64, and each is compared by its next 64 bits (`win`), below
- * which it has none set. So two prefixes of any length fit one line; a range
- * whose bounds differ too early becomes a table. */
+ * which it has none set. So two disjoint prefixes of any length fit one
+ * line; a range whose bounds differ too early becomes a table. */
 struct tg_lk_node6 {
 	__u32 head;
 	__u16 cls[TG_LK_BOUNDS6];
@@ -255,7 +255,7 @@ TG_INLINE __u32 tg_lk_search6(const struct tg_lk_node6 *n, __u64 hi, __u64 lo)
 	return (__u32)tg_lk_cluster6(n, 1, hi, lo, cls);
 }
 
-/* The `stride` bits of an IPv6 address from `depth` (at most 124 + 4). */
+/* The `stride` bits of an IPv6 address from `depth` (depth + stride <= 128). */
 TG_INLINE __u32 tg_lk_bits6(__u64 hi, __u64 lo, __u32 depth, __u32 stride)
 {
 	__u64 window;
