@@ -218,3 +218,22 @@ expect_exit outside/reload-refused 3 "not enforcing" tgB reload "$IB" "$work/nop
 expect_ok outside/metric-zero sh -c "nsenter --net=/run/netns/$B $TG stats --prometheus $IB | grep -qx 'tollgate_enforcing{interface=\"$IB\"} 0'"
 expect_exit outside/detach 0 "already been removed" tgB detach "$IB"
 expect_ok outside/no-pins-left test ! -e "/sys/fs/bpf/tollgate/$IB"
+
+# ------------------------------------------------ state of another layout
+# After an upgrade that changes the pinned layout, the new binary meets the
+# old state (here: its version changed by hand). It refuses it and says
+# what to do; detach removes the program and the egress hook whatever the
+# version, so that the unit's restart attaches again. On kernels without
+# tcx the hook is a clsact filter, which no pin removes.
+expect_exit layout/attach 0 "attached" tgB attach "$IB" "$work/base.policy"
+meta=/sys/fs/bpf/tollgate/$IB/meta
+value=$(bpftool -j map lookup pinned "$meta" key 0 0 0 0 |
+	python3 -c 'import json, sys; v = json.load(sys.stdin)["value"]; v[0:4] = ["0xff"] * 4; print(" ".join(v))')
+expect_ok layout/version-changed bpftool map update pinned "$meta" key 0 0 0 0 value $value
+expect_exit layout/reload-refused 3 "written by another version of tollgate" tgB reload "$IB" "$work/base.policy"
+expect_exit layout/detach 0 "detached" tgB detach "$IB"
+expect_ok layout/no-xdp-left sh -c "! ip -n $B link show $IB | grep -q 'prog/xdp'"
+expect_ok layout/no-egress-filter-left sh -c "[ -z \"\$(ip netns exec $B tc filter show dev $IB egress)\" ]"
+expect_ok layout/no-pins-left test ! -e "/sys/fs/bpf/tollgate/$IB"
+expect_exit layout/attach-again 0 "attached" tgB attach "$IB" "$work/base.policy"
+expect_exit layout/detach-again 0 "detached" tgB detach "$IB"

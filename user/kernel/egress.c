@@ -8,12 +8,15 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 /* From the kernel's uapi (6.6); Debian 12's libbpf headers predate it. */
 #define TG_BPF_TCX_EGRESS 47
+/* The classifier's name in bpf/tollgate.bpf.c, as the kernel keeps it. */
+#define EGRESS_PROG_NAME "tollgate_egress"
 
 const char *tg_egress_kind_name(enum tg_egress_kind kind)
 {
@@ -89,6 +92,23 @@ out:
 	return err;
 }
 
+/* Whether the program `id` is tollgate's egress classifier, by its name:
+ * for a filter whose id no state recorded. */
+static bool is_tollgate_egress(uint32_t id)
+{
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+	bool ours;
+
+	if (fd < 0)
+		return false;
+	memset(&info, 0, sizeof(info));
+	ours = !bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, EGRESS_PROG_NAME);
+	close(fd);
+	return ours;
+}
+
 int tg_egress_detach(const char *pin_dir, int ifindex, enum tg_egress_kind kind, uint32_t prog_id)
 {
 	char path[TG_PATH_MAX + 32];
@@ -105,7 +125,7 @@ int tg_egress_detach(const char *pin_dir, int ifindex, enum tg_egress_kind kind,
 
 		if (err)
 			return err == -ENOENT ? 0 : err;
-		if (prog_id && q.prog_id != prog_id)
+		if (prog_id ? q.prog_id != prog_id : !is_tollgate_egress(q.prog_id))
 			return 0; /* someone else's filter under our handle: leave it */
 		LIBBPF_OPTS(bpf_tc_opts, d, .handle = TG_CLSACT_HANDLE, .priority = TG_CLSACT_PRIORITY);
 		return bpf_tc_detach(&hook, &d);

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,9 +319,14 @@ void tg_state_remove(struct tg_state *st)
 	struct dirent *e;
 	int lock;
 
-	/* A clsact filter is no pin: it goes explicitly (a tcx link goes with its pin). */
+	/* A clsact filter is no pin: it goes explicitly (a tcx link goes with its
+	 * pin). State of another layout cannot say whether there is one: then any
+	 * filter of tollgate's classifier under tollgate's handle goes, so that
+	 * an attach after an upgrade does not meet the old one. */
 	if (st->meta.version == TG_META_VERSION && st->meta.egress_kind == TG_EGRESS_CLSACT)
 		tg_egress_detach(st->dir, (int)st->meta.ifindex, st->meta.egress_kind, st->meta.egress_prog_id);
+	else if (st->meta.version != TG_META_VERSION)
+		tg_egress_detach(st->dir, (int)if_nametoindex(st->ifname), TG_EGRESS_CLSACT, 0);
 	dir = opendir(st->dir);
 	/* The directory holds our pins and nothing else. */
 	while (dir && (e = readdir(dir)))
