@@ -206,7 +206,7 @@ static void large_tables_agree_with_a_scan(void **state)
 }
 
 /* Every address of a small space, not a sample: IPv4 prefixes inside one
- * /20, so that the direct table, the tables and the runs all meet. */
+ * /20, so that the direct table, the tables and the nodes all meet. */
 static void every_address_of_a_block(void **state)
 {
 	struct rng r = { 42 };
@@ -273,7 +273,8 @@ static void the_deepest_path_is_bounded(void **state)
 	free(img.prefixes[1]);
 }
 
-/* The direct table grows with the table: at most four IPv4 bounds a node. */
+/* The direct table grows with the table: at most TG_LOOKUP_FILL_V4 IPv4
+ * bounds a node on average. */
 static void direct_tables_follow_the_size(void **state)
 {
 	struct rng r = { 7 };
@@ -291,8 +292,8 @@ static void direct_tables_follow_the_size(void **state)
 	assert_true(lk.info.direct_bits[0] >= 15);
 	assert_true(lk.nranges[0] <= (size_t)TG_LOOKUP_FILL_V4 << lk.info.direct_bits[0]);
 	assert_true(lk.nranges[0] > (size_t)TG_LOOKUP_FILL_V4 << (lk.info.direct_bits[0] - 1));
-	/* Memory, for a random table: a 64-byte node for every 4 bounds or
-	 * fewer, and tables only where more than a node's worth meet. */
+	/* Memory, for a random table: a 64-byte direct node for every 3
+	 * bounds or more, and tables only where more than a node's worth meet. */
 	assert_true(tg_lookup_bytes(&lk) <= 64 * img.nprefixes[0] + 16 * ((size_t)1 << TG_LK_DIRECT_MIN));
 	tg_lookup_free(&lk);
 	free(img.prefixes[0]);
@@ -347,8 +348,8 @@ static void two_ipv6_prefixes_share_a_node(void **state)
 	}
 }
 
-/* Eleven IPv4 hosts, one more than a node holds, split by their first bit
- * below the direct table: a table of 2 nodes, not 16. */
+/* Six IPv4 hosts, twelve bounds, two more than a node holds, split by their
+ * first bit below the direct table: a table of 2 nodes, not 16. */
 static void a_crowded_range_splits_with_few_bits(void **state)
 {
 	struct tg_image img = { 0 };

@@ -21,6 +21,8 @@
 
 typedef unsigned __int128 u128;
 
+_Static_assert(sizeof(struct tg_lk_node) == 64, "a lookup node is one cache line");
+
 struct bound {
 	u128 start;
 	uint32_t cls;
@@ -325,6 +327,7 @@ static int build_table(struct builder *bd, size_t slot, u128 start, unsigned dep
 		return -E2BIG;
 	grow_nodes(lk, 1u << stride);
 	lk->nnodes += 1u << stride;
+	memset(&lk->nodes[slot], 0, sizeof(lk->nodes[slot])); /* the map gets no stray bytes */
 	lk->nodes[slot].head = tg_lk_table_head((uint32_t)t.first, stride);
 	if (tables_above + 1 > lk->depth[bd->family])
 		lk->depth[bd->family] = tables_above + 1;

@@ -18,7 +18,7 @@ struct tg_lookup {
 	struct tg_lookup_info info; /* the direct tables' sizes */
 	size_t ntables[2];	    /* by family */
 	unsigned depth[2];	    /* the most tables on one path, by family */
-	size_t nranges[2];	    /* bounds before compression into runs */
+	size_t nranges[2];	    /* bounds, by family */
 };
 
 /* Bounds per direct node, on average at most: a node holds 10 IPv4 or 4
