@@ -353,6 +353,23 @@ __noinline __u32 peer_class_v6(__u32 slot, __u64 hi, __u64 lo, __u32 direct_bits
 	return tg_lk_search6(&n->v6, hi, lo);
 }
 
+/* The used-block filter (include/tollgate.h): 0 when the block holds only
+ * the filter's class, so the caller skips the nodes. A failed read says "used", which
+ * sends the address down the full lookup. */
+__noinline __u32 peer_block_used(__u32 slot, __u32 block, __u32 filter_base)
+{
+	void *nodes = bpf_map_lookup_elem(&gen_peer_nodes, &slot);
+	__u32 index = filter_base + (block >> 9);
+	struct tg_lk_node *n;
+
+	if (!nodes)
+		return 1;
+	n = bpf_map_lookup_elem(nodes, &index);
+	if (!n)
+		return 1;
+	return tg_lk_block_used(n, block);
+}
+
 static __always_inline __u64 load_be64(const __u8 *p)
 {
 	__u64 v;
@@ -370,18 +387,29 @@ static __always_inline __u32 lookup_peer_class(struct generation *g, struct pack
 		__u8 *a = pkt_at(pkt, pkt->remote_off, 4);
 		__u32 addr;
 
+		__u32 filter_bits = info->filter_bits[TG_FAMILY_V4];
+
 		if (!a)
 			return 0;
 		__builtin_memcpy(&addr, a, 4);
-		return peer_class_v4(g->slot, __builtin_bswap32(addr), info->direct_bits[TG_FAMILY_V4]);
+		addr = __builtin_bswap32(addr);
+		if (filter_bits && filter_bits <= TG_LK_FILTER_BITS_MAX &&
+		    !peer_block_used(g->slot, addr >> (32 - filter_bits), info->filter_base[TG_FAMILY_V4]))
+			return info->filter_class[TG_FAMILY_V4];
+		return peer_class_v4(g->slot, addr, info->direct_bits[TG_FAMILY_V4]);
 	} else {
 		__u8 *a = pkt_at(pkt, pkt->remote_off, 16);
 		__u32 v4_bits = info->direct_bits[TG_FAMILY_V4];
+		__u32 filter_bits = info->filter_bits[TG_FAMILY_V6];
+		__u64 hi;
 
 		if (!a || v4_bits > TG_LK_DIRECT_MAX)
 			return 0;
-		return peer_class_v6(g->slot, load_be64(a), load_be64(a + 8), info->direct_bits[TG_FAMILY_V6],
-				     1u << v4_bits);
+		hi = load_be64(a);
+		if (filter_bits && filter_bits <= TG_LK_FILTER_BITS_MAX &&
+		    !peer_block_used(g->slot, (__u32)(hi >> (64 - filter_bits)), info->filter_base[TG_FAMILY_V6]))
+			return info->filter_class[TG_FAMILY_V6];
+		return peer_class_v6(g->slot, hi, load_be64(a + 8), info->direct_bits[TG_FAMILY_V6], 1u << v4_bits);
 	}
 }
 

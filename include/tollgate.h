@@ -92,14 +92,23 @@ struct tg_mask {
  *           stride bits: TG_LK_STRIDE, or fewer (1 to 3) where that many
  *           already split the bounds into nodes, or at the end of the address.
  * The array holds the IPv4 direct table, the IPv6 one (from
- * 2^direct_bits[v4]), then the tables. So at 1M IPv4 prefixes most lookups
- * read one cache line.
+ * 2^direct_bits[v4]), then the tables, then the used-block filters. So at 1M
+ * IPv4 prefixes most lookups read one cache line.
+ *
+ * Used-block filter: when a family's nodes outgrow the cache, a bitmap over
+ * the first filter_bits of the address says which blocks hold any address of
+ * a class other than filter_class, the class of most of the space (0 outside
+ * every prefix, or that of `any`). An address in an unused block has
+ * filter_class after one read of a bitmap small enough to stay cached, so a
+ * flood from addresses outside the policy's prefixes reads no node. 512
+ * bits a node: bit (block & 511) of node filter_base + block / 512.
  */
 #define TG_LK_DIRECT_MIN 8
 #define TG_LK_DIRECT_MAX 22
 #define TG_LK_STRIDE 4
 #define TG_LK_BOUNDS4 10
 #define TG_LK_BOUNDS6 4
+#define TG_LK_FILTER_BITS_MAX 24 /* 2 MiB of bitmap */
 /* Tables on one path below the direct node, at most: only the last table
  * on a path takes fewer than TG_LK_STRIDE bits. */
 #define TG_LK_LEVELS_V4 ((32 - TG_LK_DIRECT_MIN + TG_LK_STRIDE - 1) / TG_LK_STRIDE)
@@ -109,7 +118,10 @@ enum tg_lk_kind { TG_LK_BOUNDS_NODE = 0, TG_LK_TABLE = 1 };
 
 /* In the generation's policy table: how its peer lookup is laid out. */
 struct tg_lookup_info {
-	__u32 direct_bits[2]; /* by enum tg_family */
+	__u32 direct_bits[2];  /* by enum tg_family */
+	__u32 filter_bits[2];  /* 0: no used-block filter */
+	__u32 filter_base[2];  /* the node where the filter's bitmap starts */
+	__u32 filter_class[2]; /* the class of every address in an unused block */
 };
 
 /* The head of a node: the kind in bits 30-31; BOUNDS: the class at the
@@ -185,6 +197,16 @@ TG_INLINE __u64 tg_lk_less(__u64 x, __u64 y)
 
 	TG_OPAQUE(borrow);
 	return borrow >> 63;
+}
+
+/* Whether a block of the used-block filter holds an address of a class
+ * other than filter_class; n is the block's node (block / 512 from the filter's base). */
+TG_INLINE __u32 tg_lk_block_used(const struct tg_lk_node *n, __u32 block)
+{
+	__u64 word;
+
+	__builtin_memcpy(&word, &n->bytes[(block >> 6 & 7) * 8], 8);
+	return (__u32)(word >> (block & 63)) & 1;
 }
 
 /* The class of the last bound at or below addr in a node, else its base. */
@@ -593,7 +615,8 @@ enum tg_egress_kind { TG_EGRESS_NONE = 0, TG_EGRESS_TCX = 1, TG_EGRESS_CLSACT = 
 #define TG_CLSACT_HANDLE 0x746c
 #define TG_CLSACT_PRIORITY 0x746c
 
-#define TG_META_VERSION 6 /* 4: flows, the egress classifier; 5: the peer lookup; 6: its 64-byte nodes */
+#define TG_META_VERSION \
+	7 /* 4: flows, the egress classifier; 5: the peer lookup; 6: its 64-byte nodes; 7: used-block filter */
 
 /* Host-name peers: what DNS last said, pinned so that a name that stops
  * resolving keeps its last known addresses across tollgate processes. */

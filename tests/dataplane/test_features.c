@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "dp_harness.h"
+#include "compile/lookup.h"
 
 /* ========================================================= link layer */
 
@@ -713,6 +714,151 @@ static void ah_is_a_protocol_in_both_families(void **state)
 	DP_DONE(fx);
 }
 
+/* ====================================================== a large feed */
+
+/* A feed large enough that each family's lookup gets a used-block filter
+ * (include/tollgate.h), beside a service open to any peer: an address in an
+ * unused block must get the class of `any`, one in a feed prefix the feed's. */
+#define FEED_V4 40000
+#define FEED_V6 20000
+#define FEED_PROBES 3000
+
+struct feed_prefix {
+	uint8_t addr[16];
+	unsigned len;
+};
+
+static struct feed_prefix feed[2][FEED_V4];
+static uint64_t feed_rng = 0x5eedfeedull;
+
+static uint64_t feed_next(void)
+{
+	feed_rng ^= feed_rng << 13;
+	feed_rng ^= feed_rng >> 7;
+	feed_rng ^= feed_rng << 17;
+	return feed_rng;
+}
+
+/* Random bytes from bit `from` on; clear from bit `to` on. */
+static void feed_bits(uint8_t *addr, unsigned from, unsigned to, unsigned bytes)
+{
+	for (unsigned i = from; i < bytes * 8; i++) {
+		uint8_t bit = (uint8_t)(0x80 >> (i % 8));
+
+		if (i < to && feed_next() & 1)
+			addr[i / 8] |= bit;
+		else
+			addr[i / 8] &= (uint8_t)~bit;
+	}
+}
+
+static bool feed_covers(int f, const uint8_t *addr)
+{
+	size_t n = f ? FEED_V6 : FEED_V4;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct feed_prefix *p = &feed[f][i];
+		unsigned k = 0;
+
+		while (k < p->len && !((p->addr[k / 8] ^ addr[k / 8]) & (0x80 >> (k % 8))))
+			k++;
+		if (k == p->len)
+			return true;
+	}
+	return false;
+}
+
+/* As a packet spec writes it: IPv6 in brackets. */
+static void feed_format(int f, const uint8_t *addr, char *buf, size_t cap)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(f ? AF_INET6 : AF_INET, addr, a, sizeof(a));
+	snprintf(buf, cap, f ? "[%s]" : "%s", a);
+}
+
+static struct dp_config feed_outside = {
+	.label = "feed outside",
+	.facing = TG_FACING_OUTSIDE,
+	.stateless = true, /* see the file comment */
+};
+
+static int feed_setup(void **state)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+
+	if (!out)
+		return -1;
+	fprintf(out, "default deny\nset feed {\n");
+	for (int f = 0; f < 2; f++) {
+		unsigned bytes = f ? 16 : 4, shortest = f ? 32 : 20;
+
+		for (size_t i = 0; i < (f ? FEED_V6 : FEED_V4); i++) {
+			struct feed_prefix *p = &feed[f][i];
+			char buf[INET6_ADDRSTRLEN];
+
+			p->len = shortest + (unsigned)(feed_next() % (bytes * 8 - shortest + 1));
+			feed_bits(p->addr, 0, p->len, bytes);
+			inet_ntop(f ? AF_INET6 : AF_INET, p->addr, buf, sizeof(buf));
+			fprintf(out, "  %s/%u\n", buf, p->len);
+		}
+	}
+	fprintf(out, "}\n"
+		     "service feed-https { direction in; protocol tcp; ports 443; peers @feed; action allow }\n"
+		     "service dns { direction in; protocol udp; ports 53; peers any; action allow }\n");
+	if (fclose(out))
+		return -1;
+	feed_outside.text = text;
+	return dp_setup_config(state, &feed_outside);
+}
+
+static int feed_teardown(void **state)
+{
+	int rc = dp_teardown(state);
+
+	free((char *)feed_outside.text);
+	return rc;
+}
+
+static void feed_addresses_agree_through_the_filter(void **state)
+{
+	struct dp_fixture *fx = *state;
+	struct tg_lookup lk;
+
+	assert_int_equal(tg_lookup_build(&fx->img, &lk), 0);
+	for (int f = 0; f < 2; f++) {
+		unsigned bytes = f ? 16 : 4;
+
+		assert_true(lk.info.filter_bits[f] > 0);
+		assert_true(lk.info.filter_class[f] != 0); /* `any`'s */
+		for (unsigned i = 0; i < 2 * FEED_PROBES; i++) {
+			uint8_t addr[16] = { 0 };
+			char a[64], spec[160];
+			bool in;
+
+			if (i < FEED_PROBES) { /* anywhere: mostly an unused block */
+				feed_bits(addr, 0, bytes * 8, bytes);
+			} else { /* inside a feed prefix */
+				const struct feed_prefix *p = &feed[f][feed_next() % (f ? FEED_V6 : FEED_V4)];
+
+				memcpy(addr, p->addr, bytes);
+				feed_bits(addr, p->len, bytes * 8, bytes);
+			}
+			in = feed_covers(f, addr);
+			feed_format(f, addr, a, sizeof(a));
+			snprintf(spec, sizeof(spec), "tcp %s:50000 > %s:443 S", a,
+				 f ? "[2001:db8:1::10]" : "192.0.2.10");
+			dp_check(fx, spec, in ? "pass feed-https request service" : "drop - - default");
+			snprintf(spec, sizeof(spec), "udp %s:50000 > %s:53", a, f ? "[2001:db8:1::10]" : "192.0.2.10");
+			dp_check(fx, spec, "pass dns request service");
+		}
+	}
+	tg_lookup_free(&lk);
+	DP_DONE(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest notarius[] = {
@@ -739,10 +885,14 @@ int main(void)
 		PRESTATE(protocol_numbers_and_sctp, protocols_outside),
 		PRESTATE(ah_is_a_protocol_in_both_families, ipsec_outside),
 	};
+	const struct CMUnitTest feed_group[] = {
+		cmocka_unit_test(feed_addresses_agree_through_the_filter),
+	};
 	int failed = 0;
 
 	failed += cmocka_run_group_tests_name("notarius outside", notarius, notarius_outside_setup, dp_teardown);
 	failed += cmocka_run_group_tests_name("cryptshare outside", cryptshare, cryptshare_outside_setup, dp_teardown);
 	failed += cmocka_run_group_tests_name("inline policies", inline_policies, NULL, NULL);
+	failed += cmocka_run_group_tests_name("a large feed", feed_group, feed_setup, feed_teardown);
 	return failed ? 1 : 0;
 }

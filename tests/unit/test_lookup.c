@@ -378,6 +378,122 @@ static void a_crowded_range_splits_with_few_bits(void **state)
 	free(img.prefixes[0]);
 }
 
+/* A feed: random IPv4 /20-/32 or IPv6 /32-/128 prefixes, some of them
+ * holes of class 0 inside another, which leave blocks unused. */
+static void feed_table(struct rng *r, struct tg_image *img, int family, size_t n)
+{
+	unsigned bits = family_bits(family), shortest = family == TG_FAMILY_V4 ? 20 : 32;
+
+	img->prefixes[family] = calloc(n, sizeof(struct tg_image_prefix));
+	for (size_t i = 0; i < n; i++) {
+		struct tg_image_prefix *p = &img->prefixes[family][i];
+
+		if (i && rbelow(r, 10) == 0) {
+			*p = img->prefixes[family][rbelow(r, (unsigned)i)];
+			p->prefixlen = (uint8_t)(p->prefixlen + rbelow(r, bits - p->prefixlen + 1));
+			p->addr[bits / 8 - 1] ^= (uint8_t)rnext(r);
+			p->cls = 0;
+		} else {
+			for (unsigned k = 0; k < bits / 8; k++)
+				p->addr[k] = (uint8_t)rnext(r);
+			p->prefixlen = (uint8_t)(shortest + rbelow(r, bits - shortest + 1));
+			p->cls = 1 + rbelow(r, 1000);
+		}
+		mask_to(p->addr, p->prefixlen, bits);
+	}
+	img->nprefixes[family] = n;
+	sort_unique(img, family);
+}
+
+/* A feed's nodes outgrow the cache, so each family gets a used-block
+ * filter; the lookup answers as without it, and most random addresses stop
+ * at the filter, with the class outside the feed: 0, or that of ::/0. */
+static void feeds_get_a_used_block_filter(void **state)
+{
+	struct rng r = { 0x7011ea7e };
+	struct tg_image img = { 0 };
+	struct tg_lookup lk, unfiltered;
+
+	(void)state;
+	feed_table(&r, &img, TG_FAMILY_V4, 100000);
+	feed_table(&r, &img, TG_FAMILY_V6, 40000);
+	/* A service open to any IPv6 peer: ::/0 is the background, class 3. */
+	img.prefixes[1] = realloc(img.prefixes[1], (img.nprefixes[1] + 1) * sizeof(struct tg_image_prefix));
+	set_prefix(&img.prefixes[1][img.nprefixes[1]++], TG_FAMILY_V6, (const uint8_t[16]){ 0 }, 0, 3);
+	sort_unique(&img, TG_FAMILY_V6);
+	assert_int_equal(tg_lookup_build(&img, &lk), 0);
+	assert_int_equal(lk.info.filter_class[0], 0);
+	assert_int_equal(lk.info.filter_class[1], 3);
+	unfiltered = lk;
+	unfiltered.info.filter_bits[0] = unfiltered.info.filter_bits[1] = 0;
+	for (int f = 0; f < 2; f++) {
+		unsigned stopped = 0, probes = 200000;
+
+		assert_true(lk.info.filter_bits[f] >= TG_LK_FILTER_BITS_MIN);
+		assert_true(lk.info.filter_bits[f] <= TG_LK_FILTER_BITS_MAX);
+		assert_true(lk.filter_used[f] > 0);
+		assert_int_equal(lk.filter_blocks[f], (size_t)1 << lk.info.filter_bits[f]);
+		assert_true(lk.filter_used[f] <= lk.filter_blocks[f] / 2);
+		for (unsigned i = 0; i < probes; i++) {
+			uint8_t addr[16];
+			uint32_t got;
+
+			probe_address(&r, &img, f, addr);
+			got = tg_lookup_find(&lk, f, addr);
+			if (got != tg_lookup_find(&unfiltered, f, addr))
+				fail_msg("family %d, probe %u: class %u with the filter, %u without", f, i, got,
+					 tg_lookup_find(&unfiltered, f, addr));
+			if (i < 300)
+				assert_int_equal(got, naive(&img, f, addr));
+		}
+		for (unsigned i = 0; i < probes; i++) {
+			uint8_t addr[16];
+			unsigned block;
+
+			for (unsigned k = 0; k < 16; k++)
+				addr[k] = (uint8_t)rnext(&r);
+			block = (unsigned)((uint32_t)addr[0] << 16 | addr[1] << 8 | addr[2]) >>
+				(TG_LK_FILTER_BITS_MAX - lk.info.filter_bits[f]);
+			if (!tg_lk_block_used(&lk.nodes[lk.info.filter_base[f] + block / 512], block)) {
+				stopped++;
+				assert_int_equal(tg_lookup_find(&unfiltered, f, addr), lk.info.filter_class[f]);
+			}
+		}
+		assert_true(stopped > probes * 8 / 10);
+	}
+	tg_lookup_free(&lk);
+	free(img.prefixes[0]);
+	free(img.prefixes[1]);
+}
+
+/* No filter where the nodes stay cached, nor where most blocks are used
+ * (here a /1 of its own class beside the feed's other half): it would cost
+ * a read and spare few. */
+static void no_filter_for_small_or_covering_tables(void **state)
+{
+	struct rng r = { 0xc0ffee };
+	struct tg_image img = { 0 };
+	struct tg_lookup lk;
+
+	(void)state;
+	feed_table(&r, &img, TG_FAMILY_V4, 1000);
+	assert_int_equal(tg_lookup_build(&img, &lk), 0);
+	assert_int_equal(lk.info.filter_bits[0], 0);
+	assert_int_equal(lk.info.filter_bits[1], 0);
+	tg_lookup_free(&lk);
+	free(img.prefixes[0]);
+
+	feed_table(&r, &img, TG_FAMILY_V4, 100000);
+	set_prefix(&img.prefixes[0][0], TG_FAMILY_V4, (const uint8_t[4]){ 0 }, 1, 7); /* 0.0.0.0/1 */
+	sort_unique(&img, TG_FAMILY_V4);
+	assert_int_equal(tg_lookup_build(&img, &lk), 0);
+	assert_true(lk.info.direct_bits[0] >= 15);
+	assert_int_equal(lk.info.filter_bits[0], 0);
+	assert_true(lk.filter_used[0] > lk.filter_blocks[0] / 2);
+	tg_lookup_free(&lk);
+	free(img.prefixes[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +504,8 @@ int main(void)
 		cmocka_unit_test(direct_tables_follow_the_size),
 		cmocka_unit_test(two_ipv6_prefixes_share_a_node),
 		cmocka_unit_test(a_crowded_range_splits_with_few_bits),
+		cmocka_unit_test(feeds_get_a_used_block_filter),
+		cmocka_unit_test(no_filter_for_small_or_covering_tables),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -385,10 +385,92 @@ static int build_family(struct tg_lookup *lk, const struct bounds *b, int family
 	return err;
 }
 
+/* ------------------------------------------------- used-block filter */
+
+/* About 8 blocks a bound: few enough bytes to stay cached beside the
+ * nodes, enough blocks that a random address outside the policy mostly
+ * falls in an unused one. */
+static unsigned filter_bits_for(size_t nbounds)
+{
+	unsigned bits = TG_LK_FILTER_BITS_MIN;
+
+	while (bits < TG_LK_FILTER_BITS_MAX && ((size_t)1 << bits) < 8 * nbounds)
+		bits++;
+	return bits;
+}
+
+/* The class of most of the address space: outside every prefix, or the
+ * class of `any` when a service takes any peer. */
+static uint32_t background_class(const struct bounds *b, int family)
+{
+	u128 *span = xcalloc(TG_MAX_CLASSES, sizeof(*span));
+	uint32_t best = 0;
+
+	for (size_t i = 0; i < b->n; i++) {
+		u128 last = i + 1 < b->n ? b->items[i + 1].start - 1 : ones(family_bits(family));
+		uint32_t cls = b->items[i].cls % TG_MAX_CLASSES;
+
+		span[cls] += last - b->items[i].start; /* one short: the sum never wraps */
+		if (span[cls] > span[best])
+			best = cls;
+	}
+	free(span);
+	return best;
+}
+
+/* Marks the blocks that hold an address of a class other than `background`;
+ * returns how many. */
+static size_t mark_used_blocks(const struct bounds *b, int family, unsigned filter_bits, uint32_t background,
+			       uint64_t *map)
+{
+	unsigned shift = family_bits(family) - filter_bits;
+	size_t used = 0;
+
+	for (size_t i = 0; i < b->n; i++) {
+		u128 end = i + 1 < b->n ? b->items[i + 1].start - 1 : ones(family_bits(family));
+
+		if (b->items[i].cls == background)
+			continue;
+		/* At most 2^TG_LK_FILTER_BITS_MAX blocks: no overflow. */
+		for (uint32_t block = (uint32_t)(b->items[i].start >> shift); block <= (uint32_t)(end >> shift);
+		     block++) {
+			used += !(map[block / 64] >> (block % 64) & 1);
+			map[block / 64] |= (uint64_t)1 << (block % 64);
+		}
+	}
+	return used;
+}
+
+/* Appends a family's filter when its nodes would not stay cached and the
+ * filter would spare most addresses the read of them. */
+static void build_filter(struct tg_lookup *lk, const struct bounds *b, int family, size_t family_nodes)
+{
+	unsigned bits = filter_bits_for(b->n);
+	size_t blocks = (size_t)1 << bits, nodes = blocks / 512;
+	uint32_t background;
+	uint64_t *map;
+
+	if (family_nodes < TG_LOOKUP_FILTER_FROM)
+		return;
+	background = background_class(b, family);
+	map = xcalloc(blocks / 64, sizeof(*map));
+	lk->filter_blocks[family] = blocks;
+	lk->filter_used[family] = mark_used_blocks(b, family, bits, background, map);
+	if (lk->filter_used[family] <= blocks / 2) {
+		grow_nodes(lk, nodes);
+		memcpy(&lk->nodes[lk->nnodes], map, blocks / 8);
+		lk->info.filter_bits[family] = bits;
+		lk->info.filter_base[family] = (uint32_t)lk->nnodes;
+		lk->info.filter_class[family] = background;
+		lk->nnodes += nodes;
+	}
+	free(map);
+}
+
 int tg_lookup_build(const struct tg_image *img, struct tg_lookup *lk)
 {
 	struct bounds b[2] = { { 0 }, { 0 } };
-	size_t direct[2];
+	size_t direct[2], tables_v4_end;
 	int err;
 
 	memset(lk, 0, sizeof(*lk));
@@ -403,8 +485,17 @@ int tg_lookup_build(const struct tg_image *img, struct tg_lookup *lk)
 	 * vector grows in place (mremap), so growing costs no copy. */
 	grow_nodes(lk, direct[0] + direct[1] + 1024);
 	lk->nnodes = direct[0] + direct[1];
-	err = build_family(lk, &b[TG_FAMILY_V4], TG_FAMILY_V4, 0) ?:
-		      build_family(lk, &b[TG_FAMILY_V6], TG_FAMILY_V6, direct[0]);
+	err = build_family(lk, &b[TG_FAMILY_V4], TG_FAMILY_V4, 0);
+	tables_v4_end = lk->nnodes;
+	err = err ?: build_family(lk, &b[TG_FAMILY_V6], TG_FAMILY_V6, direct[0]);
+	if (!err && lk->nnodes + 2 * ((size_t)1 << TG_LK_FILTER_BITS_MAX) / 512 > TG_LK_FIRST_MAX)
+		err = -E2BIG;
+	if (!err) {
+		size_t v6_nodes = direct[1] + lk->nnodes - tables_v4_end;
+
+		build_filter(lk, &b[TG_FAMILY_V4], TG_FAMILY_V4, tables_v4_end - direct[1]);
+		build_filter(lk, &b[TG_FAMILY_V6], TG_FAMILY_V6, v6_nodes);
+	}
 	free(b[0].items);
 	free(b[1].items);
 	if (err)
@@ -430,8 +521,16 @@ uint32_t tg_lookup_find(const struct tg_lookup *lk, int family, const uint8_t *a
 	unsigned bits = family_bits(family), depth = lk->info.direct_bits[family];
 	u128 a = address_value(family, addr);
 	size_t base = family == TG_FAMILY_V4 ? 0 : (size_t)1 << lk->info.direct_bits[TG_FAMILY_V4];
-	const struct tg_lk_node *n = &lk->nodes[base + (size_t)(a >> (bits - depth))];
+	unsigned filter_bits = lk->info.filter_bits[family];
+	const struct tg_lk_node *n;
 
+	if (filter_bits) {
+		uint32_t block = (uint32_t)(a >> (bits - filter_bits));
+
+		if (!tg_lk_block_used(&lk->nodes[lk->info.filter_base[family] + block / 512], block))
+			return lk->info.filter_class[family];
+	}
+	n = &lk->nodes[base + (size_t)(a >> (bits - depth))];
 	while (tg_lk_kind(n->head) == TG_LK_TABLE) {
 		unsigned stride = tg_lk_stride(n->head);
 		uint32_t child = (uint32_t)(a >> (bits - depth - stride)) & ((1u << stride) - 1);

@@ -19,12 +19,21 @@ struct tg_lookup {
 	size_t ntables[2];	    /* by family */
 	unsigned depth[2];	    /* the most tables on one path, by family */
 	size_t nranges[2];	    /* bounds, by family */
+	size_t filter_blocks[2];    /* blocks of the filter, by family, kept or not */
+	size_t filter_used[2];	    /* of them, those used */
 };
 
 /* Bounds per direct node, on average at most: a node holds 10 IPv4 or 4
  * IPv6 bounds, and few overflow into tables (docs/design.md). */
 #define TG_LOOKUP_FILL_V4 6
 #define TG_LOOKUP_FILL_V6 2
+
+/* A family gets a used-block filter (include/tollgate.h) from this many
+ * nodes (1 MiB), past what stays cached, unless more than half of its
+ * blocks are used; the filter has from 2^TG_LK_FILTER_BITS_MIN blocks up to
+ * 2^TG_LK_FILTER_BITS_MAX, about 8 a bound. */
+#define TG_LOOKUP_FILTER_FROM 16384
+#define TG_LK_FILTER_BITS_MIN 9
 
 /* Builds lk from img's prefixes (sorted, nested, each with its effective
  * class, as tg_compile leaves them). Returns 0 or -ENOMEM/-E2BIG. */
