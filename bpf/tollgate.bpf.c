@@ -304,14 +304,32 @@ static __always_inline int current_generation(struct generation *g)
  * lookup that may fail, so a broken generation yields class 0, the default.
  * A node is read whole and searched without branches (tg_lk_search4/6).
  */
-__noinline __u32 peer_class_v4(__u32 slot, __u32 addr, __u32 direct_bits)
+/* What peer_class_v4/v6 return for an address the used-block filter
+ * (include/tollgate.h) stops: the caller gives it the filter's class. */
+#define PEER_UNUSED_BLOCK 0xffffffffu
+
+/* The used-block filter: whether the block may hold a class other than the
+ * filter's. A failed read says "may", which sends the address on to the
+ * nodes. */
+static __always_inline int block_maybe_used(void *nodes, __u32 block, __u32 filter_base)
+{
+	__u32 index = filter_base + (block >> 9);
+	struct tg_lk_node *n = bpf_map_lookup_elem(nodes, &index);
+
+	return !n || tg_lk_block_used(n, block);
+}
+
+/* `bits` packs the direct table's bits (0-7) and the filter's (8-15). */
+__noinline __u32 peer_class_v4(__u32 slot, __u32 addr, __u32 bits, __u32 filter_base)
 {
 	void *nodes = bpf_map_lookup_elem(&gen_peer_nodes, &slot);
-	__u32 depth = direct_bits, index;
+	__u32 depth = bits & 0xff, filter_bits = bits >> 8 & 0xff, index;
 	struct tg_lk_node *n;
 
-	if (!nodes || depth < TG_LK_DIRECT_MIN || depth > TG_LK_DIRECT_MAX)
+	if (!nodes || depth < TG_LK_DIRECT_MIN || depth > TG_LK_DIRECT_MAX || filter_bits > TG_LK_FILTER_BITS_MAX)
 		return 0;
+	if (filter_bits && !block_maybe_used(nodes, addr >> (32 - filter_bits), filter_base))
+		return PEER_UNUSED_BLOCK;
 	index = addr >> (32 - depth);
 	n = bpf_map_lookup_elem(nodes, &index);
 	for (int level = 0; level < TG_LK_LEVELS_V4 && n && tg_lk_kind(n->head) == TG_LK_TABLE && depth < 32; level++) {
@@ -328,15 +346,20 @@ __noinline __u32 peer_class_v4(__u32 slot, __u32 addr, __u32 direct_bits)
 	return tg_lk_search4(&n->v4, addr);
 }
 
-__noinline __u32 peer_class_v6(__u32 slot, __u64 hi, __u64 lo, __u32 direct_bits, __u32 direct_base)
+/* `bits` packs the direct table's bits (0-7), the filter's (8-15) and
+ * IPv4's direct table's (16-23), after which IPv6's starts. */
+__noinline __u32 peer_class_v6(__u32 slot, __u64 hi, __u64 lo, __u32 bits, __u32 filter_base)
 {
 	void *nodes = bpf_map_lookup_elem(&gen_peer_nodes, &slot);
-	__u32 depth = direct_bits, index;
+	__u32 depth = bits & 0xff, filter_bits = bits >> 8 & 0xff, v4_bits = bits >> 16 & 0xff, index;
 	struct tg_lk_node *n;
 
-	if (!nodes || depth < TG_LK_DIRECT_MIN || depth > TG_LK_DIRECT_MAX)
+	if (!nodes || depth < TG_LK_DIRECT_MIN || depth > TG_LK_DIRECT_MAX || v4_bits > TG_LK_DIRECT_MAX ||
+	    filter_bits > TG_LK_FILTER_BITS_MAX)
 		return 0;
-	index = direct_base + (__u32)(hi >> (64 - depth));
+	if (filter_bits && !block_maybe_used(nodes, (__u32)(hi >> (64 - filter_bits)), filter_base))
+		return PEER_UNUSED_BLOCK;
+	index = (1u << v4_bits) + (__u32)(hi >> (64 - depth));
 	n = bpf_map_lookup_elem(nodes, &index);
 	for (int level = 0; level < TG_LK_LEVELS_V6 && n && tg_lk_kind(n->head) == TG_LK_TABLE && depth < 128;
 	     level++) {
@@ -353,23 +376,6 @@ __noinline __u32 peer_class_v6(__u32 slot, __u64 hi, __u64 lo, __u32 direct_bits
 	return tg_lk_search6(&n->v6, hi, lo);
 }
 
-/* The used-block filter (include/tollgate.h): 0 when the block holds only
- * the filter's class, so the caller skips the nodes. A failed read says "used", which
- * sends the address down the full lookup. */
-__noinline __u32 peer_block_used(__u32 slot, __u32 block, __u32 filter_base)
-{
-	void *nodes = bpf_map_lookup_elem(&gen_peer_nodes, &slot);
-	__u32 index = filter_base + (block >> 9);
-	struct tg_lk_node *n;
-
-	if (!nodes)
-		return 1;
-	n = bpf_map_lookup_elem(nodes, &index);
-	if (!n)
-		return 1;
-	return tg_lk_block_used(n, block);
-}
-
 static __always_inline __u64 load_be64(const __u8 *p)
 {
 	__u64 v;
@@ -382,35 +388,26 @@ static __always_inline __u64 load_be64(const __u8 *p)
 static __always_inline __u32 lookup_peer_class(struct generation *g, struct packet *pkt)
 {
 	const struct tg_lookup_info *info = &g->policy->lookup;
+	int f = pkt->family == TG_FAMILY_V4 ? TG_FAMILY_V4 : TG_FAMILY_V6;
+	__u32 bits = (info->direct_bits[f] & 0xff) | (info->filter_bits[f] & 0xff) << 8, cls;
 
-	if (pkt->family == TG_FAMILY_V4) {
+	if (f == TG_FAMILY_V4) {
 		__u8 *a = pkt_at(pkt, pkt->remote_off, 4);
 		__u32 addr;
-
-		__u32 filter_bits = info->filter_bits[TG_FAMILY_V4];
 
 		if (!a)
 			return 0;
 		__builtin_memcpy(&addr, a, 4);
-		addr = __builtin_bswap32(addr);
-		if (filter_bits && filter_bits <= TG_LK_FILTER_BITS_MAX &&
-		    !peer_block_used(g->slot, addr >> (32 - filter_bits), info->filter_base[TG_FAMILY_V4]))
-			return info->filter_class[TG_FAMILY_V4];
-		return peer_class_v4(g->slot, addr, info->direct_bits[TG_FAMILY_V4]);
+		cls = peer_class_v4(g->slot, __builtin_bswap32(addr), bits, info->filter_base[f]);
 	} else {
 		__u8 *a = pkt_at(pkt, pkt->remote_off, 16);
-		__u32 v4_bits = info->direct_bits[TG_FAMILY_V4];
-		__u32 filter_bits = info->filter_bits[TG_FAMILY_V6];
-		__u64 hi;
 
-		if (!a || v4_bits > TG_LK_DIRECT_MAX)
+		if (!a)
 			return 0;
-		hi = load_be64(a);
-		if (filter_bits && filter_bits <= TG_LK_FILTER_BITS_MAX &&
-		    !peer_block_used(g->slot, (__u32)(hi >> (64 - filter_bits)), info->filter_base[TG_FAMILY_V6]))
-			return info->filter_class[TG_FAMILY_V6];
-		return peer_class_v6(g->slot, hi, load_be64(a + 8), info->direct_bits[TG_FAMILY_V6], 1u << v4_bits);
+		bits |= (info->direct_bits[TG_FAMILY_V4] & 0xff) << 16;
+		cls = peer_class_v6(g->slot, load_be64(a), load_be64(a + 8), bits, info->filter_base[f]);
 	}
+	return cls == PEER_UNUSED_BLOCK ? info->filter_class[f] : cls;
 }
 
 static __always_inline __u32 l4_class(struct generation *g, __u32 index)
