@@ -3,7 +3,7 @@
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 export TOP
-cd "$TOP"
+cd "$TOP" || exit 1
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 
@@ -18,7 +18,13 @@ for suite in tests/suites/${TG_SUITES:-*}.sh; do
 	echo "== $name"
 	start=$(date +%s)
 	pins_before=$(pins)
+	lines_before=$(wc -l <"$results")
 	if ! bash "$suite" | tee -a "$results" | grep -v '^ok '; then :; fi
+	# A suite that dies before its first check, or a TG_SUITES glob that
+	# names none, must not pass by saying nothing.
+	if [ "$(wc -l <"$results")" -eq "$lines_before" ]; then
+		echo "FAIL $name/ran: no results (the suite is missing or died before its first check)" | tee -a "$results"
+	fi
 	pins_after=$(pins)
 	if [ "$pins_after" = "$pins_before" ]; then
 		echo "ok $name/no-pins-left" >>"$results"
