@@ -102,6 +102,13 @@ struct tg_mask {
  * filter_class after one read of a bitmap small enough to stay cached, so a
  * flood from addresses outside the policy's prefixes reads no node. 512
  * bits a node: bit (block & 511) of node filter_base + block / 512.
+ *
+ * Coarse filter: the same bitmap over the first TG_LK_COARSE_BITS of the
+ * address, built for every policy and kept in the policy table itself
+ * (coarse[family]), so it is read before the lookup's call and its map
+ * reads: the whole cost of an address in a block no prefix of another
+ * class touches, such as most sources of a random flood against a vendor's
+ * table. All ones would filter nothing.
  */
 #define TG_LK_DIRECT_MIN 8
 #define TG_LK_DIRECT_MAX 22
@@ -109,6 +116,7 @@ struct tg_mask {
 #define TG_LK_BOUNDS4 10
 #define TG_LK_BOUNDS6 4
 #define TG_LK_FILTER_BITS_MAX 24 /* 2 MiB of bitmap */
+#define TG_LK_COARSE_BITS 16	 /* 8 KiB a family, in the policy table */
 /* Tables on one path below the direct node, at most: only the last table
  * on a path takes fewer than TG_LK_STRIDE bits. */
 #define TG_LK_LEVELS_V4 ((32 - TG_LK_DIRECT_MIN + TG_LK_STRIDE - 1) / TG_LK_STRIDE)
@@ -121,7 +129,8 @@ struct tg_lookup_info {
 	__u32 direct_bits[2];  /* by enum tg_family */
 	__u32 filter_bits[2];  /* 0: no used-block filter */
 	__u32 filter_base[2];  /* the node where the filter's bitmap starts */
-	__u32 filter_class[2]; /* the class of every address in an unused block */
+	__u32 filter_class[2]; /* the class of every address in an unused block, of either filter */
+	__u64 coarse[2][(1u << TG_LK_COARSE_BITS) / 64]; /* the coarse filter, by family */
 };
 
 /* The head of a node: the kind in bits 30-31; BOUNDS: the class at the
@@ -206,6 +215,15 @@ TG_INLINE __u32 tg_lk_block_used(const struct tg_lk_node *n, __u32 block)
 	__u64 word;
 
 	__builtin_memcpy(&word, &n->bytes[(block >> 6 & 7) * 8], 8);
+	return (__u32)(word >> (block & 63)) & 1;
+}
+
+/* Whether a block of the coarse filter (the first TG_LK_COARSE_BITS of an
+ * address) holds an address of a class other than filter_class. */
+TG_INLINE __u32 tg_lk_coarse_used(const struct tg_lookup_info *info, int family, __u32 block)
+{
+	__u64 word = info->coarse[family & 1][block >> 6 & ((1u << TG_LK_COARSE_BITS) / 64 - 1)];
+
 	return (__u32)(word >> (block & 63)) & 1;
 }
 
@@ -616,7 +634,8 @@ enum tg_egress_kind { TG_EGRESS_NONE = 0, TG_EGRESS_TCX = 1, TG_EGRESS_CLSACT = 
 #define TG_CLSACT_PRIORITY 0x746c
 
 #define TG_META_VERSION \
-	7 /* 4: flows, the egress classifier; 5: the peer lookup; 6: its 64-byte nodes; 7: used-block filter */
+	8 /* 4: flows, the egress classifier; 5: the peer lookup; 6: its 64-byte nodes; 7: used-block filter;
+	   8: coarse filter */
 
 /* Host-name peers: what DNS last said, pinned so that a name that stops
  * resolving keeps its last known addresses across tollgate processes. */

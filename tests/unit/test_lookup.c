@@ -426,6 +426,7 @@ static void feeds_get_a_used_block_filter(void **state)
 	assert_int_equal(lk.info.filter_class[1], 3);
 	unfiltered = lk;
 	unfiltered.info.filter_bits[0] = unfiltered.info.filter_bits[1] = 0;
+	memset(unfiltered.info.coarse, 0xff, sizeof(unfiltered.info.coarse)); /* every block used */
 	for (int f = 0; f < 2; f++) {
 		unsigned stopped = 0, probes = 200000;
 
@@ -464,6 +465,94 @@ static void feeds_get_a_used_block_filter(void **state)
 	tg_lookup_free(&lk);
 	free(img.prefixes[0]);
 	free(img.prefixes[1]);
+}
+
+/* An address in block `block` of the coarse filter: its first or last, or
+ * any. */
+static void address_in_coarse_block(struct rng *r, int family, uint32_t block, unsigned which, uint8_t *addr)
+{
+	unsigned bytes = family_bits(family) / 8;
+
+	for (unsigned i = 0; i < bytes; i++)
+		addr[i] = (uint8_t)(which == 0 ? 0 : which == 1 ? 0xff : rnext(r));
+	addr[0] = (uint8_t)(block >> 8); /* TG_LK_COARSE_BITS is 16 */
+	addr[1] = (uint8_t)block;
+}
+
+/*
+ * Every table gets the coarse filter in its policy table. A block it
+ * leaves clear holds only the background class (checked at its first,
+ * last and a random address, for every block), the lookup answers as with
+ * every bit set (which filters nothing), and a table of a few hundred
+ * prefixes leaves most blocks clear. The random tables hold /0, nested,
+ * adjacent and containing prefixes, so the background is not always 0.
+ */
+static void every_table_gets_a_coarse_filter(void **state)
+{
+	struct rng r = { 0xc0a75e };
+	_Static_assert(TG_LK_COARSE_BITS == 16, "address_in_coarse_block writes two bytes");
+
+	(void)state;
+	for (unsigned t = 0; t < 12; t++) {
+		struct tg_image img = { 0 };
+		struct tg_lookup lk, unfiltered;
+
+		random_table(&r, &img, TG_FAMILY_V4, 1 + rbelow(&r, 60), t % 3 == 2);
+		random_table(&r, &img, TG_FAMILY_V6, 1 + rbelow(&r, 60), t % 3 == 2);
+		assert_int_equal(tg_lookup_build(&img, &lk), 0);
+		unfiltered = lk;
+		memset(unfiltered.info.coarse, 0xff, sizeof(unfiltered.info.coarse));
+		for (int f = 0; f < 2; f++) {
+			size_t used = 0;
+
+			for (uint32_t block = 0; block < 1u << TG_LK_COARSE_BITS; block++) {
+				if (tg_lk_coarse_used(&lk.info, f, block)) {
+					used++;
+					continue;
+				}
+				for (unsigned which = 0; which < 3; which++) {
+					uint8_t addr[16];
+
+					address_in_coarse_block(&r, f, block, which, addr);
+					if (naive(&img, f, addr) != lk.info.filter_class[f])
+						fail_msg("table %u, family %d: block %u is clear, class %u is not %u",
+							 t, f, block, naive(&img, f, addr), lk.info.filter_class[f]);
+				}
+			}
+			assert_int_equal(used, lk.coarse_used[f]);
+			for (unsigned i = 0; i < 3000; i++) {
+				uint8_t addr[16];
+				uint32_t got;
+
+				probe_address(&r, &img, f, addr);
+				got = tg_lookup_find(&lk, f, addr);
+				assert_int_equal(got, naive(&img, f, addr));
+				assert_int_equal(got, tg_lookup_find(&unfiltered, f, addr));
+			}
+		}
+		tg_lookup_free(&lk);
+		free(img.prefixes[0]);
+		free(img.prefixes[1]);
+	}
+
+	/* A vendor's table: 300 IPv4 and 100 IPv6 prefixes of /20 to /32 and
+	 * /32 to /128 use at most a block each, out of 65,536. */
+	{
+		struct tg_image img = { 0 };
+		struct tg_lookup lk;
+
+		feed_table(&r, &img, TG_FAMILY_V4, 300);
+		feed_table(&r, &img, TG_FAMILY_V6, 100);
+		assert_int_equal(tg_lookup_build(&img, &lk), 0);
+		for (int f = 0; f < 2; f++) {
+			assert_int_equal(lk.info.filter_class[f], 0);
+			assert_true(lk.coarse_used[f] >= 1);
+			assert_true(lk.coarse_used[f] <= img.nprefixes[f]);
+		}
+		tg_lookup_free(&lk);
+		free(img.prefixes[0]);
+		free(img.prefixes[1]);
+	}
 }
 
 /* No filter where the nodes stay cached, nor where most blocks are used
@@ -506,6 +595,7 @@ int main(void)
 		cmocka_unit_test(a_crowded_range_splits_with_few_bits),
 		cmocka_unit_test(feeds_get_a_used_block_filter),
 		cmocka_unit_test(no_filter_for_small_or_covering_tables),
+		cmocka_unit_test(every_table_gets_a_coarse_filter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

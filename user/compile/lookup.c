@@ -421,7 +421,7 @@ static uint32_t background_class(const struct bounds *b, int family)
 /* Marks the blocks that hold an address of a class other than `background`;
  * returns how many. */
 static size_t mark_used_blocks(const struct bounds *b, int family, unsigned filter_bits, uint32_t background,
-			       uint64_t *map)
+			       __u64 *map)
 {
 	unsigned shift = family_bits(family) - filter_bits;
 	size_t used = 0;
@@ -447,12 +447,11 @@ static void build_filter(struct tg_lookup *lk, const struct bounds *b, int famil
 {
 	unsigned bits = filter_bits_for(b->n);
 	size_t blocks = (size_t)1 << bits, nodes = blocks / 512;
-	uint32_t background;
-	uint64_t *map;
+	uint32_t background = lk->info.filter_class[family];
+	__u64 *map;
 
 	if (family_nodes < TG_LOOKUP_FILTER_FROM)
 		return;
-	background = background_class(b, family);
 	map = xcalloc(blocks / 64, sizeof(*map));
 	lk->filter_blocks[family] = blocks;
 	lk->filter_used[family] = mark_used_blocks(b, family, bits, background, map);
@@ -461,7 +460,6 @@ static void build_filter(struct tg_lookup *lk, const struct bounds *b, int famil
 		memcpy(&lk->nodes[lk->nnodes], map, blocks / 8);
 		lk->info.filter_bits[family] = bits;
 		lk->info.filter_base[family] = (uint32_t)lk->nnodes;
-		lk->info.filter_class[family] = background;
 		lk->nnodes += nodes;
 	}
 	free(map);
@@ -479,6 +477,9 @@ int tg_lookup_build(const struct tg_image *img, struct tg_lookup *lk)
 		prefixes_to_bounds(img, f, &b[f]);
 		lk->nranges[f] = b[f].n;
 		lk->info.direct_bits[f] = direct_bits_for(f, b[f].n);
+		lk->info.filter_class[f] = background_class(&b[f], f);
+		lk->coarse_used[f] =
+			mark_used_blocks(&b[f], f, TG_LK_COARSE_BITS, lk->info.filter_class[f], lk->info.coarse[f]);
 		direct[f] = (size_t)1 << lk->info.direct_bits[f];
 	}
 	/* Room for the direct tables and a few tables, reserved once; a large
@@ -524,6 +525,8 @@ uint32_t tg_lookup_find(const struct tg_lookup *lk, int family, const uint8_t *a
 	unsigned filter_bits = lk->info.filter_bits[family];
 	const struct tg_lk_node *n;
 
+	if (!tg_lk_coarse_used(&lk->info, family, (uint32_t)(a >> (bits - TG_LK_COARSE_BITS))))
+		return lk->info.filter_class[family];
 	if (filter_bits) {
 		uint32_t block = (uint32_t)(a >> (bits - filter_bits));
 

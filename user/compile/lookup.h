@@ -15,12 +15,13 @@
 struct tg_lookup {
 	struct tg_lk_node *nodes; /* both direct tables, then the tables */
 	size_t nnodes, nodes_cap;
-	struct tg_lookup_info info; /* the direct tables' sizes */
+	struct tg_lookup_info info; /* what the program reads in the policy table */
 	size_t ntables[2];	    /* by family */
 	unsigned depth[2];	    /* the most tables on one path, by family */
 	size_t nranges[2];	    /* bounds, by family */
 	size_t filter_blocks[2];    /* blocks of the filter, by family, kept or not */
 	size_t filter_used[2];	    /* of them, those used */
+	size_t coarse_used[2];	    /* blocks of the coarse filter used, by family */
 };
 
 /* Bounds per direct node, on average at most: a node holds 10 IPv4 or 4
