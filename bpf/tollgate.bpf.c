@@ -58,6 +58,16 @@ struct gen_peer_nodes_map {
 	__uint(value_size, sizeof(struct tg_lk_node));
 };
 
+/* The fine filter (include/tollgate.h): the same size for every policy and
+ * without BPF_F_INNER_MAP, so that the verifier inlines its lookup. */
+struct gen_peer_fine_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 2 * TG_LK_FINE_WORDS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u64));
+};
+
 /* The l4 array and the masks are mmapable too: a reload writes them with
  * one copy each. */
 struct gen_l4_map {
@@ -90,6 +100,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct gen_peer_nodes_map);
 } gen_peer_nodes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, TG_GEN_SLOTS);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct gen_peer_fine_map);
+} gen_peer_fine SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
@@ -384,10 +402,22 @@ static __always_inline __u64 load_be64(const __u8 *p)
 	return __builtin_bswap64(v);
 }
 
+/* The fine filter: whether a block may hold a class other than the
+ * filter's. A failed read says "may", as block_maybe_used() does. */
+static __always_inline int fine_block_maybe_used(struct generation *g, int family, __u32 block)
+{
+	__u32 key = tg_lk_fine_word(family, block);
+	void *fine = bpf_map_lookup_elem(&gen_peer_fine, &g->slot);
+	__u64 *word = fine ? bpf_map_lookup_elem(fine, &key) : 0;
+
+	return !word || tg_lk_fine_used(*word, block);
+}
+
 /*
  * The one place that turns a remote address into a peer class. The coarse
- * filter is read here, in the policy table the packet already holds: an
- * address it stops costs no call and no map read.
+ * filter is read here, in the policy table the packet already holds, then
+ * the fine filter, whose lookup the verifier inlines: an address either
+ * stops costs no call.
  */
 static __always_inline __u32 lookup_peer_class(struct generation *g, struct packet *pkt)
 {
@@ -403,7 +433,8 @@ static __always_inline __u32 lookup_peer_class(struct generation *g, struct pack
 			return 0;
 		__builtin_memcpy(&addr, a, 4);
 		addr = __builtin_bswap32(addr);
-		if (!tg_lk_coarse_used(info, TG_FAMILY_V4, addr >> (32 - TG_LK_COARSE_BITS)))
+		if (!tg_lk_coarse_used(info, TG_FAMILY_V4, addr >> (32 - TG_LK_COARSE_BITS)) ||
+		    !fine_block_maybe_used(g, TG_FAMILY_V4, addr >> (32 - TG_LK_FINE_BITS)))
 			return info->filter_class[TG_FAMILY_V4];
 		cls = peer_class_v4(g->slot, addr, bits, info->filter_base[f]);
 	} else {
@@ -413,7 +444,8 @@ static __always_inline __u32 lookup_peer_class(struct generation *g, struct pack
 		if (!a)
 			return 0;
 		hi = load_be64(a);
-		if (!tg_lk_coarse_used(info, TG_FAMILY_V6, (__u32)(hi >> (64 - TG_LK_COARSE_BITS))))
+		if (!tg_lk_coarse_used(info, TG_FAMILY_V6, (__u32)(hi >> (64 - TG_LK_COARSE_BITS))) ||
+		    !fine_block_maybe_used(g, TG_FAMILY_V6, (__u32)(hi >> (64 - TG_LK_FINE_BITS))))
 			return info->filter_class[TG_FAMILY_V6];
 		bits |= (info->direct_bits[TG_FAMILY_V4] & 0xff) << 16;
 		cls = peer_class_v6(g->slot, hi, load_be64(a + 8), bits, info->filter_base[f]);

@@ -96,7 +96,8 @@ struct tg_mask {
  * IPv4 prefixes most lookups read one cache line.
  *
  * Used-block filter: when a family's nodes outgrow the cache, a bitmap over
- * the first filter_bits of the address says which blocks hold any address of
+ * the first filter_bits of the address (more than TG_LK_FINE_BITS, or the
+ * fine filter below would have said the same) says which blocks hold any address of
  * a class other than filter_class, the class of most of the space (0 outside
  * every prefix, or that of `any`). An address in an unused block has
  * filter_class after one read of a bitmap small enough to stay cached, so a
@@ -109,6 +110,14 @@ struct tg_mask {
  * reads: the whole cost of an address in a block no prefix of another
  * class touches, such as most sources of a random flood against a vendor's
  * table. All ones would filter nothing.
+ *
+ * Fine filter: the same bitmap over the first TG_LK_FINE_BITS, in a
+ * generation map of its own (gen_peer_fine) whose size is the same for every
+ * policy, so that the verifier inlines its lookup: an address the coarse
+ * filter lets through, in a block no prefix of another class touches, stops
+ * there, still before the lookup's call. Word [family][first 16 bits] holds
+ * the next 6 bits' blocks, so a coarse bit is set exactly where its word is
+ * not zero.
  */
 #define TG_LK_DIRECT_MIN 8
 #define TG_LK_DIRECT_MAX 22
@@ -117,6 +126,9 @@ struct tg_mask {
 #define TG_LK_BOUNDS6 4
 #define TG_LK_FILTER_BITS_MAX 24 /* 2 MiB of bitmap */
 #define TG_LK_COARSE_BITS 16	 /* 8 KiB a family, in the policy table */
+#define TG_LK_FINE_BITS 22	 /* 512 KiB a family, in gen_peer_fine */
+/* A family's words in gen_peer_fine: one per block of the coarse filter. */
+#define TG_LK_FINE_WORDS (1u << (TG_LK_FINE_BITS - 6))
 /* Tables on one path below the direct node, at most: only the last table
  * on a path takes fewer than TG_LK_STRIDE bits. */
 #define TG_LK_LEVELS_V4 ((32 - TG_LK_DIRECT_MIN + TG_LK_STRIDE - 1) / TG_LK_STRIDE)
@@ -224,6 +236,18 @@ TG_INLINE __u32 tg_lk_coarse_used(const struct tg_lookup_info *info, int family,
 {
 	__u64 word = info->coarse[family & 1][block >> 6 & ((1u << TG_LK_COARSE_BITS) / 64 - 1)];
 
+	return (__u32)(word >> (block & 63)) & 1;
+}
+
+/* The word of the fine filter that holds a block (the first TG_LK_FINE_BITS
+ * of an address) of a family: its index in gen_peer_fine. */
+TG_INLINE __u32 tg_lk_fine_word(int family, __u32 block)
+{
+	return (__u32)(family & 1) * TG_LK_FINE_WORDS + (block >> 6 & (TG_LK_FINE_WORDS - 1));
+}
+
+TG_INLINE __u32 tg_lk_fine_used(__u64 word, __u32 block)
+{
 	return (__u32)(word >> (block & 63)) & 1;
 }
 
@@ -634,8 +658,8 @@ enum tg_egress_kind { TG_EGRESS_NONE = 0, TG_EGRESS_TCX = 1, TG_EGRESS_CLSACT = 
 #define TG_CLSACT_PRIORITY 0x746c
 
 #define TG_META_VERSION \
-	8 /* 4: flows, the egress classifier; 5: the peer lookup; 6: its 64-byte nodes; 7: used-block filter;
-	   8: coarse filter */
+	9 /* 4: flows, the egress classifier; 5: the peer lookup; 6: its 64-byte nodes; 7: used-block filter;
+	   8: coarse filter; 9: fine filter */
 
 /* Host-name peers: what DNS last said, pinned so that a name that stops
  * resolving keeps its last known addresses across tollgate processes. */

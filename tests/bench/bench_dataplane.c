@@ -566,7 +566,7 @@ static int bench_one(const struct config *c, FILE *json, bool first)
 		fprintf(stderr, "bench: cannot load tollgate for %s: %s\n", c->name, opts.log ? opts.log : "");
 		return -1;
 	}
-	r.tg_mem = tg_map_memory(dp.gen.fd[TG_GEN_PEER_NODES]);
+	r.tg_mem = tg_map_memory(dp.gen.fd[TG_GEN_PEER_NODES]) + tg_map_memory(dp.gen.fd[TG_GEN_PEER_FINE]);
 	fl = load_floor(trace);
 	lpm = load_lpm(&img, c->family, trace, &r.lpm_mem);
 	fds[0] = tg_dataplane_prog_fd(&dp);
@@ -727,7 +727,8 @@ int main(int argc, char **argv)
 	       "lpm/tg: how much faster tollgate is than a bare kernel LPM trie of the same prefixes; drop: tollgate with\n"
 	       "addresses no prefix covers, flr/dr: the floor's time over it on the same addresses (the share of the\n"
 	       "floor's packet rate an all-drop flood gets); B/pfx, lpmB/p: bytes per compiled prefix of tollgate's\n"
-	       "peer lookup and of the trie (fdinfo memlock); dep: the most lookup tables on one path\n");
+	       "peer lookup (its nodes and its fine filter, 1 MiB whatever the policy) and of the trie (fdinfo\n"
+	       "memlock); dep: the most lookup tables on one path\n");
 	if (bench_flows(json)) {
 		fprintf(stderr, "bench: flows failed\n");
 		return 1;

@@ -717,18 +717,25 @@ static void ah_is_a_protocol_in_both_families(void **state)
 /* ====================================================== a large feed */
 
 /* A feed large enough that each family's lookup gets a used-block filter
- * (include/tollgate.h), beside a service open to any peer: an address in an
- * unused block must get the class of `any`, one in a feed prefix the feed's. */
-#define FEED_V4 40000
-#define FEED_V6 20000
-#define FEED_PROBES 3000
+ * (include/tollgate.h: more than 524,288 bounds), beside a service open to
+ * any peer: an address in an unused block of any filter must get the class
+ * of `any`, one in a feed prefix the feed's. */
+#define FEED_V4 300000
+#define FEED_V6 300000
+#define FEED_MAX (FEED_V4 > FEED_V6 ? FEED_V4 : FEED_V6)
+#define FEED_PROBES 600
 
 struct feed_prefix {
 	uint8_t addr[16];
 	unsigned len;
 };
 
-static struct feed_prefix feed[2][FEED_V4];
+static struct feed_prefix feed[2][FEED_MAX];
+/* The feed's prefixes by their first 16 bits, which every one of them
+ * fixes (/20 or longer, /32 or longer): bucket b is
+ * feed_order[f][feed_start[f][b]] up to feed_start[f][b + 1]. */
+static uint32_t feed_start[2][65537];
+static uint32_t feed_order[2][FEED_MAX];
 static uint64_t feed_rng = 0x5eedfeedull;
 
 static uint64_t feed_next(void)
@@ -752,12 +759,32 @@ static void feed_bits(uint8_t *addr, unsigned from, unsigned to, unsigned bytes)
 	}
 }
 
-static bool feed_covers(int f, const uint8_t *addr)
+static unsigned feed_bucket(const uint8_t *addr)
+{
+	return (unsigned)addr[0] << 8 | addr[1];
+}
+
+static void feed_index(int f)
 {
 	size_t n = f ? FEED_V6 : FEED_V4;
+	static uint32_t next[65536];
 
-	for (size_t i = 0; i < n; i++) {
-		const struct feed_prefix *p = &feed[f][i];
+	memset(feed_start[f], 0, sizeof(feed_start[f]));
+	for (size_t i = 0; i < n; i++)
+		feed_start[f][feed_bucket(feed[f][i].addr) + 1]++;
+	for (unsigned b = 0; b < 65536; b++)
+		feed_start[f][b + 1] += feed_start[f][b];
+	memcpy(next, feed_start[f], sizeof(next));
+	for (size_t i = 0; i < n; i++)
+		feed_order[f][next[feed_bucket(feed[f][i].addr)]++] = (uint32_t)i;
+}
+
+static bool feed_covers(int f, const uint8_t *addr)
+{
+	unsigned b = feed_bucket(addr);
+
+	for (uint32_t j = feed_start[f][b]; j < feed_start[f][b + 1]; j++) {
+		const struct feed_prefix *p = &feed[f][feed_order[f][j]];
 		unsigned k = 0;
 
 		while (k < p->len && !((p->addr[k / 8] ^ addr[k / 8]) & (0x80 >> (k % 8))))
@@ -804,6 +831,7 @@ static int feed_setup(void **state)
 			inet_ntop(f ? AF_INET6 : AF_INET, p->addr, buf, sizeof(buf));
 			fprintf(out, "  %s/%u\n", buf, p->len);
 		}
+		feed_index(f);
 	}
 	fprintf(out, "}\n"
 		     "service feed-https { direction in; protocol tcp; ports 443; peers @feed; action allow }\n"
@@ -822,6 +850,23 @@ static int feed_teardown(void **state)
 	return rc;
 }
 
+/* The first `bits` bits of an address (at most 32). */
+static uint32_t feed_first_bits(const uint8_t *addr, unsigned bits)
+{
+	return ((uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 | (uint32_t)addr[2] << 8 | addr[3]) >> (32 - bits);
+}
+
+/* Whether an address passes the fine filter and stops at the used-block
+ * one, as the program walks them: the path through block_maybe_used(). */
+static bool feed_stops_at_used_block(const struct tg_lookup *lk, int f, const uint8_t *addr)
+{
+	uint32_t fine = feed_first_bits(addr, TG_LK_FINE_BITS);
+	uint32_t block = feed_first_bits(addr, lk->info.filter_bits[f]);
+
+	return tg_lk_fine_used(lk->fine[tg_lk_fine_word(f, fine)], fine) &&
+	       !tg_lk_block_used(&lk->nodes[lk->info.filter_base[f] + block / 512], block);
+}
+
 static void feed_addresses_agree_through_the_filter(void **state)
 {
 	struct dp_fixture *fx = *state;
@@ -829,9 +874,9 @@ static void feed_addresses_agree_through_the_filter(void **state)
 
 	assert_int_equal(tg_lookup_build(&fx->img, &lk), 0);
 	for (int f = 0; f < 2; f++) {
-		unsigned bytes = f ? 16 : 4;
+		unsigned bytes = f ? 16 : 4, at_used_block = 0;
 
-		assert_true(lk.info.filter_bits[f] > 0);
+		assert_true(lk.info.filter_bits[f] > TG_LK_FINE_BITS);
 		assert_true(lk.info.filter_class[f] != 0); /* `any`'s */
 		for (unsigned i = 0; i < 2 * FEED_PROBES; i++) {
 			uint8_t addr[16] = { 0 };
@@ -847,6 +892,7 @@ static void feed_addresses_agree_through_the_filter(void **state)
 				feed_bits(addr, p->len, bytes * 8, bytes);
 			}
 			in = feed_covers(f, addr);
+			at_used_block += feed_stops_at_used_block(&lk, f, addr);
 			feed_format(f, addr, a, sizeof(a));
 			snprintf(spec, sizeof(spec), "tcp %s:50000 > %s:443 S", a,
 				 f ? "[2001:db8:1::10]" : "192.0.2.10");
@@ -854,6 +900,7 @@ static void feed_addresses_agree_through_the_filter(void **state)
 			snprintf(spec, sizeof(spec), "udp %s:50000 > %s:53", a, f ? "[2001:db8:1::10]" : "192.0.2.10");
 			dp_check(fx, spec, "pass dns request service");
 		}
+		assert_true(at_used_block > 0); /* some probes take each filter */
 	}
 	tg_lookup_free(&lk);
 	DP_DONE(fx);

@@ -405,9 +405,21 @@ static void feed_table(struct rng *r, struct tg_image *img, int family, size_t n
 	sort_unique(img, family);
 }
 
-/* A feed's nodes outgrow the cache, so each family gets a used-block
- * filter; the lookup answers as without it, and most random addresses stop
- * at the filter, with the class outside the feed: 0, or that of ::/0. */
+/* A copy of lk that filters nothing before its nodes: every bit of the
+ * coarse and fine filters set. Free with free(copy->fine); the nodes are lk's. */
+static void without_front_filters(const struct tg_lookup *lk, struct tg_lookup *copy)
+{
+	*copy = *lk;
+	memset(copy->info.coarse, 0xff, sizeof(copy->info.coarse));
+	copy->fine = malloc(2 * TG_LK_FINE_WORDS * sizeof(*copy->fine));
+	assert_non_null(copy->fine);
+	memset(copy->fine, 0xff, 2 * TG_LK_FINE_WORDS * sizeof(*copy->fine));
+}
+
+/* A feed large enough that the used-block filter is finer than the fine
+ * filter (more than 524,288 bounds), so each family gets one; the lookup
+ * answers as without it, and most random addresses stop at the filter,
+ * with the class outside the feed: 0, or that of ::/0. */
 static void feeds_get_a_used_block_filter(void **state)
 {
 	struct rng r = { 0x7011ea7e };
@@ -415,8 +427,8 @@ static void feeds_get_a_used_block_filter(void **state)
 	struct tg_lookup lk, unfiltered;
 
 	(void)state;
-	feed_table(&r, &img, TG_FAMILY_V4, 100000);
-	feed_table(&r, &img, TG_FAMILY_V6, 40000);
+	feed_table(&r, &img, TG_FAMILY_V4, 300000);
+	feed_table(&r, &img, TG_FAMILY_V6, 300000);
 	/* A service open to any IPv6 peer: ::/0 is the background, class 3. */
 	img.prefixes[1] = realloc(img.prefixes[1], (img.nprefixes[1] + 1) * sizeof(struct tg_image_prefix));
 	set_prefix(&img.prefixes[1][img.nprefixes[1]++], TG_FAMILY_V6, (const uint8_t[16]){ 0 }, 0, 3);
@@ -424,13 +436,12 @@ static void feeds_get_a_used_block_filter(void **state)
 	assert_int_equal(tg_lookup_build(&img, &lk), 0);
 	assert_int_equal(lk.info.filter_class[0], 0);
 	assert_int_equal(lk.info.filter_class[1], 3);
-	unfiltered = lk;
+	without_front_filters(&lk, &unfiltered);
 	unfiltered.info.filter_bits[0] = unfiltered.info.filter_bits[1] = 0;
-	memset(unfiltered.info.coarse, 0xff, sizeof(unfiltered.info.coarse)); /* every block used */
 	for (int f = 0; f < 2; f++) {
 		unsigned stopped = 0, probes = 200000;
 
-		assert_true(lk.info.filter_bits[f] >= TG_LK_FILTER_BITS_MIN);
+		assert_true(lk.info.filter_bits[f] > TG_LK_FINE_BITS);
 		assert_true(lk.info.filter_bits[f] <= TG_LK_FILTER_BITS_MAX);
 		assert_true(lk.filter_used[f] > 0);
 		assert_int_equal(lk.filter_blocks[f], (size_t)1 << lk.info.filter_bits[f]);
@@ -462,6 +473,7 @@ static void feeds_get_a_used_block_filter(void **state)
 		}
 		assert_true(stopped > probes * 8 / 10);
 	}
+	free(unfiltered.fine);
 	tg_lookup_free(&lk);
 	free(img.prefixes[0]);
 	free(img.prefixes[1]);
@@ -479,18 +491,54 @@ static void address_in_coarse_block(struct rng *r, int family, uint32_t block, u
 	addr[1] = (uint8_t)block;
 }
 
+/* An address in block `block` of the fine filter (the first 22 bits). */
+static void address_in_fine_block(struct rng *r, int family, uint32_t block, unsigned which, uint8_t *addr)
+{
+	address_in_coarse_block(r, family, block >> 6, which, addr);
+	addr[2] = (uint8_t)((block & 63) << 2 | (addr[2] & 3));
+}
+
+/* The fine filter's blocks that a used coarse block holds: each clear one
+ * holds only the background class. Returns how many are used. */
+static size_t check_fine_blocks(struct rng *r, const struct tg_image *img, const struct tg_lookup *lk, int f,
+				uint32_t coarse_block)
+{
+	uint64_t word = lk->fine[tg_lk_fine_word(f, coarse_block << 6)];
+	size_t used = 0;
+
+	for (uint32_t block = coarse_block << 6; block < (coarse_block + 1) << 6; block++) {
+		if (tg_lk_fine_used(word, block)) {
+			used++;
+			continue;
+		}
+		for (unsigned which = 0; which < 3; which++) {
+			uint8_t addr[16];
+
+			address_in_fine_block(r, f, block, which, addr);
+			if (naive(img, f, addr) != lk->info.filter_class[f])
+				fail_msg("family %d: fine block %u is clear, class %u is not %u", f, block,
+					 naive(img, f, addr), lk->info.filter_class[f]);
+		}
+	}
+	return used;
+}
+
 /*
- * Every table gets the coarse filter in its policy table. A block it
- * leaves clear holds only the background class (checked at its first,
- * last and a random address, for every block), the lookup answers as with
- * every bit set (which filters nothing), and a table of a few hundred
- * prefixes leaves most blocks clear. The random tables hold /0, nested,
- * adjacent and containing prefixes, so the background is not always 0.
+ * Every table gets the coarse filter in its policy table and the fine
+ * filter in its own map. A block either leaves clear holds only the
+ * background class (checked at its first, last and a random address, for
+ * every clear coarse block and every clear fine block of a used coarse
+ * one), a coarse block is used exactly where its fine word is not zero, the
+ * lookup answers as with every bit set (which filters nothing), and a table
+ * of a few hundred prefixes leaves most blocks clear. The random tables hold
+ * /0, nested, adjacent and containing prefixes, so the background is not
+ * always 0.
  */
-static void every_table_gets_a_coarse_filter(void **state)
+static void every_table_gets_coarse_and_fine_filters(void **state)
 {
 	struct rng r = { 0xc0a75e };
 	_Static_assert(TG_LK_COARSE_BITS == 16, "address_in_coarse_block writes two bytes");
+	_Static_assert(TG_LK_FINE_BITS == 22, "address_in_fine_block writes six bits more");
 
 	(void)state;
 	for (unsigned t = 0; t < 12; t++) {
@@ -500,14 +548,17 @@ static void every_table_gets_a_coarse_filter(void **state)
 		random_table(&r, &img, TG_FAMILY_V4, 1 + rbelow(&r, 60), t % 3 == 2);
 		random_table(&r, &img, TG_FAMILY_V6, 1 + rbelow(&r, 60), t % 3 == 2);
 		assert_int_equal(tg_lookup_build(&img, &lk), 0);
-		unfiltered = lk;
-		memset(unfiltered.info.coarse, 0xff, sizeof(unfiltered.info.coarse));
+		without_front_filters(&lk, &unfiltered);
 		for (int f = 0; f < 2; f++) {
-			size_t used = 0;
+			size_t used = 0, fine_used = 0;
 
 			for (uint32_t block = 0; block < 1u << TG_LK_COARSE_BITS; block++) {
-				if (tg_lk_coarse_used(&lk.info, f, block)) {
+				bool word_used = lk.fine[tg_lk_fine_word(f, block << 6)] != 0;
+
+				assert_int_equal(tg_lk_coarse_used(&lk.info, f, block), word_used);
+				if (word_used) {
 					used++;
+					fine_used += check_fine_blocks(&r, &img, &lk, f, block);
 					continue;
 				}
 				for (unsigned which = 0; which < 3; which++) {
@@ -520,6 +571,7 @@ static void every_table_gets_a_coarse_filter(void **state)
 				}
 			}
 			assert_int_equal(used, lk.coarse_used[f]);
+			assert_int_equal(fine_used, lk.fine_used[f]);
 			for (unsigned i = 0; i < 3000; i++) {
 				uint8_t addr[16];
 				uint32_t got;
@@ -530,13 +582,15 @@ static void every_table_gets_a_coarse_filter(void **state)
 				assert_int_equal(got, tg_lookup_find(&unfiltered, f, addr));
 			}
 		}
+		free(unfiltered.fine);
 		tg_lookup_free(&lk);
 		free(img.prefixes[0]);
 		free(img.prefixes[1]);
 	}
 
 	/* A vendor's table: 300 IPv4 and 100 IPv6 prefixes of /20 to /32 and
-	 * /32 to /128 use at most a block each, out of 65,536. */
+	 * /32 to /128 use at most a coarse block each, out of 65,536, and at
+	 * most four fine blocks each (a /20 spans four /22s). */
 	{
 		struct tg_image img = { 0 };
 		struct tg_lookup lk;
@@ -548,6 +602,8 @@ static void every_table_gets_a_coarse_filter(void **state)
 			assert_int_equal(lk.info.filter_class[f], 0);
 			assert_true(lk.coarse_used[f] >= 1);
 			assert_true(lk.coarse_used[f] <= img.nprefixes[f]);
+			assert_true(lk.fine_used[f] >= lk.coarse_used[f]);
+			assert_true(lk.fine_used[f] <= 4 * img.nprefixes[f]);
 		}
 		tg_lookup_free(&lk);
 		free(img.prefixes[0]);
@@ -555,9 +611,10 @@ static void every_table_gets_a_coarse_filter(void **state)
 	}
 }
 
-/* No filter where the nodes stay cached, nor where most blocks are used
- * (here a /1 of its own class beside the feed's other half): it would cost
- * a read and spare few. */
+/* No used-block filter where the nodes stay cached, nor where it would be
+ * no finer than the fine filter (100K prefixes: 2^22 blocks at most), nor
+ * where most blocks are used (here a /1 of its own class beside the feed's
+ * other half): it would cost a read and spare few. */
 static void no_filter_for_small_or_covering_tables(void **state)
 {
 	struct rng r = { 0xc0ffee };
@@ -573,11 +630,19 @@ static void no_filter_for_small_or_covering_tables(void **state)
 	free(img.prefixes[0]);
 
 	feed_table(&r, &img, TG_FAMILY_V4, 100000);
+	assert_int_equal(tg_lookup_build(&img, &lk), 0);
+	assert_true(lk.info.direct_bits[0] >= 15);
+	assert_true(lk.nnodes >= TG_LOOKUP_FILTER_FROM);
+	assert_int_equal(lk.info.filter_bits[0], 0);
+	tg_lookup_free(&lk);
+	free(img.prefixes[0]);
+
+	feed_table(&r, &img, TG_FAMILY_V4, 300000);
 	set_prefix(&img.prefixes[0][0], TG_FAMILY_V4, (const uint8_t[4]){ 0 }, 1, 7); /* 0.0.0.0/1 */
 	sort_unique(&img, TG_FAMILY_V4);
 	assert_int_equal(tg_lookup_build(&img, &lk), 0);
-	assert_true(lk.info.direct_bits[0] >= 15);
 	assert_int_equal(lk.info.filter_bits[0], 0);
+	assert_true(lk.filter_blocks[0] > (size_t)1 << TG_LK_FINE_BITS);
 	assert_true(lk.filter_used[0] > lk.filter_blocks[0] / 2);
 	tg_lookup_free(&lk);
 	free(img.prefixes[0]);
@@ -595,7 +660,7 @@ int main(void)
 		cmocka_unit_test(a_crowded_range_splits_with_few_bits),
 		cmocka_unit_test(feeds_get_a_used_block_filter),
 		cmocka_unit_test(no_filter_for_small_or_covering_tables),
-		cmocka_unit_test(every_table_gets_a_coarse_filter),
+		cmocka_unit_test(every_table_gets_coarse_and_fine_filters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

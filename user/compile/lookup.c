@@ -441,8 +441,10 @@ static size_t mark_used_blocks(const struct bounds *b, int family, unsigned filt
 	return used;
 }
 
-/* Appends a family's filter when its nodes would not stay cached and the
- * filter would spare most addresses the read of them. */
+/* Appends a family's filter when its nodes would not stay cached, the
+ * filter is finer than the fine filter (which an address has already
+ * passed, so a coarser bitmap would stop none) and it would spare most
+ * addresses the read of the nodes. */
 static void build_filter(struct tg_lookup *lk, const struct bounds *b, int family, size_t family_nodes)
 {
 	unsigned bits = filter_bits_for(b->n);
@@ -450,7 +452,7 @@ static void build_filter(struct tg_lookup *lk, const struct bounds *b, int famil
 	uint32_t background = lk->info.filter_class[family];
 	__u64 *map;
 
-	if (family_nodes < TG_LOOKUP_FILTER_FROM)
+	if (family_nodes < TG_LOOKUP_FILTER_FROM || bits <= TG_LK_FINE_BITS)
 		return;
 	map = xcalloc(blocks / 64, sizeof(*map));
 	lk->filter_blocks[family] = blocks;
@@ -472,6 +474,7 @@ int tg_lookup_build(const struct tg_image *img, struct tg_lookup *lk)
 	int err;
 
 	memset(lk, 0, sizeof(*lk));
+	lk->fine = xcalloc(2 * TG_LK_FINE_WORDS, sizeof(*lk->fine));
 	/* Both direct tables first, IPv4's then IPv6's; the tables follow. */
 	for (int f = 0; f < 2; f++) {
 		prefixes_to_bounds(img, f, &b[f]);
@@ -480,6 +483,8 @@ int tg_lookup_build(const struct tg_image *img, struct tg_lookup *lk)
 		lk->info.filter_class[f] = background_class(&b[f], f);
 		lk->coarse_used[f] =
 			mark_used_blocks(&b[f], f, TG_LK_COARSE_BITS, lk->info.filter_class[f], lk->info.coarse[f]);
+		lk->fine_used[f] = mark_used_blocks(&b[f], f, TG_LK_FINE_BITS, lk->info.filter_class[f],
+						    lk->fine + (size_t)f * TG_LK_FINE_WORDS);
 		direct[f] = (size_t)1 << lk->info.direct_bits[f];
 	}
 	/* Room for the direct tables and a few tables, reserved once; a large
@@ -507,6 +512,7 @@ int tg_lookup_build(const struct tg_image *img, struct tg_lookup *lk)
 void tg_lookup_free(struct tg_lookup *lk)
 {
 	free(lk->nodes);
+	free(lk->fine);
 	memset(lk, 0, sizeof(*lk));
 }
 
@@ -523,9 +529,11 @@ uint32_t tg_lookup_find(const struct tg_lookup *lk, int family, const uint8_t *a
 	u128 a = address_value(family, addr);
 	size_t base = family == TG_FAMILY_V4 ? 0 : (size_t)1 << lk->info.direct_bits[TG_FAMILY_V4];
 	unsigned filter_bits = lk->info.filter_bits[family];
+	uint32_t fine_block = (uint32_t)(a >> (bits - TG_LK_FINE_BITS));
 	const struct tg_lk_node *n;
 
-	if (!tg_lk_coarse_used(&lk->info, family, (uint32_t)(a >> (bits - TG_LK_COARSE_BITS))))
+	if (!tg_lk_coarse_used(&lk->info, family, (uint32_t)(a >> (bits - TG_LK_COARSE_BITS))) ||
+	    !tg_lk_fine_used(lk->fine[tg_lk_fine_word(family, fine_block)], fine_block))
 		return lk->info.filter_class[family];
 	if (filter_bits) {
 		uint32_t block = (uint32_t)(a >> (bits - filter_bits));

@@ -16,12 +16,14 @@ struct tg_lookup {
 	struct tg_lk_node *nodes; /* both direct tables, then the tables */
 	size_t nnodes, nodes_cap;
 	struct tg_lookup_info info; /* what the program reads in the policy table */
+	__u64 *fine;		    /* the fine filter: 2 * TG_LK_FINE_WORDS, IPv4's then IPv6's */
 	size_t ntables[2];	    /* by family */
 	unsigned depth[2];	    /* the most tables on one path, by family */
 	size_t nranges[2];	    /* bounds, by family */
 	size_t filter_blocks[2];    /* blocks of the filter, by family, kept or not */
 	size_t filter_used[2];	    /* of them, those used */
 	size_t coarse_used[2];	    /* blocks of the coarse filter used, by family */
+	size_t fine_used[2];	    /* blocks of the fine filter used, by family */
 };
 
 /* Bounds per direct node, on average at most: a node holds 10 IPv4 or 4
@@ -30,9 +32,11 @@ struct tg_lookup {
 #define TG_LOOKUP_FILL_V6 2
 
 /* A family gets a used-block filter (include/tollgate.h) from this many
- * nodes (1 MiB), past what stays cached, unless more than half of its
- * blocks are used; the filter has from 2^TG_LK_FILTER_BITS_MIN blocks up to
- * 2^TG_LK_FILTER_BITS_MAX, about 8 a bound. */
+ * nodes (1 MiB), past what stays cached, when it is finer than the fine
+ * filter, unless more than half of its blocks are used. It has about 8
+ * blocks a bound, from 2^TG_LK_FILTER_BITS_MIN up to 2^TG_LK_FILTER_BITS_MAX,
+ * so only a family of more than 2^22 / 8 = 524,288 bounds (about 300K
+ * random prefixes) gets one, of 2^23 or 2^24 blocks. */
 #define TG_LOOKUP_FILTER_FROM 16384
 #define TG_LK_FILTER_BITS_MIN 9
 

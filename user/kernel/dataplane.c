@@ -151,8 +151,9 @@ char *tg_dataplane_take_log(void)
 /* Installs gen at slot 0 and makes it the one in force. */
 static int install_first(struct tollgate *skel, const struct tg_generation *gen)
 {
-	int outer[TG_GEN_MAPS] = { bpf_map__fd(skel->maps.gen_peer_nodes), bpf_map__fd(skel->maps.gen_l4),
-				   bpf_map__fd(skel->maps.gen_masks), bpf_map__fd(skel->maps.gen_policy) };
+	int outer[TG_GEN_MAPS] = { bpf_map__fd(skel->maps.gen_peer_nodes), bpf_map__fd(skel->maps.gen_peer_fine),
+				   bpf_map__fd(skel->maps.gen_l4), bpf_map__fd(skel->maps.gen_masks),
+				   bpf_map__fd(skel->maps.gen_policy) };
 
 	return tg_generation_install(outer, 0, gen) ?: tg_generation_activate(bpf_map__fd(skel->maps.active), 0);
 }

@@ -14,7 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-const char *const tg_gen_map_names[TG_GEN_MAPS] = { "gen_peer_nodes", "gen_l4", "gen_masks", "gen_policy" };
+const char *const tg_gen_map_names[TG_GEN_MAPS] = { "gen_peer_nodes", "gen_peer_fine", "gen_l4", "gen_masks",
+						    "gen_policy" };
 
 uint64_t tg_monotonic_ns(void)
 {
@@ -115,7 +116,8 @@ static int fill_array(int fd, const void *values, size_t count, size_t value_siz
 
 static int fill_lookup(struct tg_generation *gen, const struct tg_lookup *lk)
 {
-	return fill_array(gen->fd[TG_GEN_PEER_NODES], lk->nodes, lk->nnodes, sizeof(*lk->nodes));
+	return fill_array(gen->fd[TG_GEN_PEER_NODES], lk->nodes, lk->nnodes, sizeof(*lk->nodes)) ?:
+		       fill_array(gen->fd[TG_GEN_PEER_FINE], lk->fine, 2 * TG_LK_FINE_WORDS, sizeof(*lk->fine));
 }
 
 static uint32_t action_of(int setting)
@@ -172,7 +174,8 @@ static uint32_t entries_for(enum tg_gen_map m, const struct tg_inner_def *def, c
 
 static int create_maps(const struct tg_gen_layout *layout, const struct tg_lookup *lk, struct tg_generation *gen)
 {
-	static const char *const names[TG_GEN_MAPS] = { "tg_peer_nodes", "tg_l4", "tg_masks", "tg_policy" };
+	static const char *const names[TG_GEN_MAPS] = { "tg_peer_nodes", "tg_peer_fine", "tg_l4", "tg_masks",
+							"tg_policy" };
 
 	for (int i = 0; i < TG_GEN_MAPS; i++) {
 		const struct tg_inner_def *def = &layout->map[i];

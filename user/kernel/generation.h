@@ -14,7 +14,7 @@
 struct bpf_object;
 
 /* The outer maps, in the order of their inner maps below. */
-enum tg_gen_map { TG_GEN_PEER_NODES, TG_GEN_L4, TG_GEN_MASKS, TG_GEN_POLICY, TG_GEN_MAPS };
+enum tg_gen_map { TG_GEN_PEER_NODES, TG_GEN_PEER_FINE, TG_GEN_L4, TG_GEN_MASKS, TG_GEN_POLICY, TG_GEN_MAPS };
 
 /* Names of the outer maps in the BPF object, which are also their pin names. */
 extern const char *const tg_gen_map_names[TG_GEN_MAPS];
