@@ -97,12 +97,12 @@ struct tg_mask {
  *
  * Used-block filter: when a family's nodes outgrow the cache, a bitmap over
  * the first filter_bits of the address (more than TG_LK_FINE_BITS, or the
- * fine filter below would have said the same) says which blocks hold any address of
- * a class other than filter_class, the class of most of the space (0 outside
- * every prefix, or that of `any`). An address in an unused block has
- * filter_class after one read of a bitmap small enough to stay cached, so a
- * flood from addresses outside the policy's prefixes reads no node. 512
- * bits a node: bit (block & 511) of node filter_base + block / 512.
+ * fine filter below would have said the same) says which blocks hold any
+ * address of a class other than filter_class, the class of most of the
+ * space (0 outside every prefix, or that of `any`). An address in an unused
+ * block has filter_class after one read of a bitmap small enough to stay
+ * cached, so a flood from addresses outside the policy's prefixes reads no
+ * node. 512 bits a node: bit (block & 511) of node filter_base + block / 512.
  *
  * Coarse filter: the same bitmap over the first TG_LK_COARSE_BITS of the
  * address, built for every policy and kept in the policy table itself
