@@ -416,8 +416,8 @@ static __always_inline int fine_block_maybe_used(struct generation *g, int famil
 /*
  * The one place that turns a remote address into a peer class. The coarse
  * filter is read here, in the policy table the packet already holds, then
- * the fine filter, whose lookup the verifier inlines: an address either
- * stops costs no call.
+ * the fine filter, whose lookup the verifier inlines: an address that
+ * either filter stops costs no call.
  */
 static __always_inline __u32 lookup_peer_class(struct generation *g, struct packet *pkt)
 {

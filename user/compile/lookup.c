@@ -441,6 +441,23 @@ static size_t mark_used_blocks(const struct bounds *b, int family, unsigned filt
 	return used;
 }
 
+/* The coarse filter from the fine one: a fine word holds the 64 fine blocks
+ * of one coarse block, so the coarse block is used where its word is not
+ * zero. Returns the used coarse blocks. */
+static size_t coarse_from_fine(const __u64 *fine, __u64 *coarse)
+{
+	size_t used = 0;
+
+	_Static_assert(TG_LK_FINE_BITS - TG_LK_COARSE_BITS == 6, "a fine word is one coarse block");
+	for (uint32_t block = 0; block < TG_LK_FINE_WORDS; block++) {
+		if (!fine[block])
+			continue;
+		coarse[block / 64] |= (uint64_t)1 << (block % 64);
+		used++;
+	}
+	return used;
+}
+
 /* Appends a family's filter when its nodes would not stay cached, the
  * filter is finer than the fine filter (which an address has already
  * passed, so a coarser bitmap would stop none) and it would spare most
@@ -481,10 +498,9 @@ int tg_lookup_build(const struct tg_image *img, struct tg_lookup *lk)
 		lk->nranges[f] = b[f].n;
 		lk->info.direct_bits[f] = direct_bits_for(f, b[f].n);
 		lk->info.filter_class[f] = background_class(&b[f], f);
-		lk->coarse_used[f] =
-			mark_used_blocks(&b[f], f, TG_LK_COARSE_BITS, lk->info.filter_class[f], lk->info.coarse[f]);
 		lk->fine_used[f] = mark_used_blocks(&b[f], f, TG_LK_FINE_BITS, lk->info.filter_class[f],
 						    lk->fine + (size_t)f * TG_LK_FINE_WORDS);
+		lk->coarse_used[f] = coarse_from_fine(lk->fine + (size_t)f * TG_LK_FINE_WORDS, lk->info.coarse[f]);
 		direct[f] = (size_t)1 << lk->info.direct_bits[f];
 	}
 	/* Room for the direct tables and a few tables, reserved once; a large
