@@ -12,6 +12,10 @@
  *    keep pace with the receiver (see "Pacing" below).
  *  - tgp_drop, the floor: counts the frame and drops it. The least any XDP
  *    program on the receiving veth can cost.
+ *  - tgp_touch, the touch floor: counts the frame, reads its IPv4 source
+ *    address and drops it. What any filter that decides on the source
+ *    pays at least: the line of the frame that holds the address, which
+ *    the generator has just written on its own CPU.
  *  - tgp_parse, the parse floor: counts the frame, runs tollgate's parser
  *    over it and drops it. What any filter that reads the headers pays
  *    before it decides: the frame's first cache line, which tgp_drop never
@@ -235,6 +239,19 @@ int tgp_drop(struct xdp_md *ctx)
 	(void)ctx;
 	count();
 	return XDP_DROP;
+}
+
+SEC("xdp")
+int tgp_touch(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct iphdr *ip = data + sizeof(struct ethhdr);
+
+	count();
+	if ((void *)(ip + 1) > end)
+		return XDP_DROP;
+	/* The verdict depends on the address, so the read stays. */
+	return ip->saddr == BENCH_UNLIKELY_DIGEST ? XDP_PASS : XDP_DROP;
 }
 
 SEC("xdp")

@@ -7,7 +7,7 @@
  *   trafficgen hosts < FEED_PREFIXES > FEED_HOSTS
  *   trafficgen send [--cpu N] [--trace-len N] [--seed N] [--seconds S]
  *                   [--pace PEER] IFACE HOSTS DST_MAC DST_IP SPORT DPORT
- *   trafficgen attach IFACE drop|parse|pass
+ *   trafficgen attach IFACE drop|touch|parse|pass
  *   trafficgen count IFACE
  *   trafficgen detach IFACE
  *
@@ -24,7 +24,8 @@
  * what it sent, held back after a long wait, saw refused by the ring, and
  * for how long.
  *
- * attach puts the floor (drop: count and drop), the parse floor (parse:
+ * attach puts the floor (drop: count and drop), the touch floor (touch:
+ * count, read the source address and drop), the parse floor (parse:
  * count, parse and drop) or the pass program (count and pass, for the
  * nftables run) on IFACE in native mode; count prints
  * the attached program's packet counter, summed over CPUs; detach removes
@@ -88,7 +89,7 @@ static int usage(void)
 	fprintf(stderr, "usage: trafficgen hosts < FEED_PREFIXES\n"
 			"       trafficgen send [--cpu N] [--trace-len N] [--seed N] [--seconds S] [--pace PEER]\n"
 			"                       IFACE HOSTS DST_MAC DST_IP SPORT DPORT\n"
-			"       trafficgen attach IFACE drop|parse|pass\n"
+			"       trafficgen attach IFACE drop|touch|parse|pass\n"
 			"       trafficgen count IFACE\n"
 			"       trafficgen detach IFACE\n");
 	return 2;
@@ -516,6 +517,7 @@ static int cmd_attach(const char *ifname, const char *which)
 	if (!skel)
 		return 1;
 	prog = !strcmp(which, "drop")  ? skel->progs.tgp_drop :
+	       !strcmp(which, "touch") ? skel->progs.tgp_touch :
 	       !strcmp(which, "parse") ? skel->progs.tgp_parse :
 					 skel->progs.tgp_pass;
 	load_only(skel, (struct bpf_program *const[]){ prog, NULL });
@@ -622,7 +624,8 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "send"))
 		return cmd_send(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "attach") && argc == 4 &&
-	    (!strcmp(argv[3], "drop") || !strcmp(argv[3], "parse") || !strcmp(argv[3], "pass")))
+	    (!strcmp(argv[3], "drop") || !strcmp(argv[3], "touch") || !strcmp(argv[3], "parse") ||
+	     !strcmp(argv[3], "pass")))
 		return cmd_attach(argv[2], argv[3]);
 	if (!strcmp(argv[1], "count") && argc == 3)
 		return cmd_count(argv[2]);
