@@ -18,8 +18,8 @@
  *    the generator has just written on its own CPU.
  *  - tgp_parse, the parse floor: counts the frame, runs tollgate's parser
  *    over it and drops it. What any filter that reads the headers pays
- *    before it decides: the frame's first cache line, which tgp_drop never
- *    touches, and the parse.
+ *    before it decides: the parser's code (the frame's line itself costs
+ *    about what the touch floor shows, next to nothing).
  *  - tgp_pass, counts the frame and passes it. For the nftables run: a veth
  *    receives redirected frames only while its NAPI is up, which takes an
  *    XDP program on it, and nft's own counters cannot be read quickly
