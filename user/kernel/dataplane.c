@@ -151,10 +151,14 @@ char *tg_dataplane_take_log(void)
 /* Installs gen at slot 0 and makes it the one in force. */
 static int install_first(struct tollgate *skel, const struct tg_generation *gen)
 {
-	int outer[TG_GEN_MAPS] = { bpf_map__fd(skel->maps.gen_peer_nodes), bpf_map__fd(skel->maps.gen_peer_fine),
-				   bpf_map__fd(skel->maps.gen_l4), bpf_map__fd(skel->maps.gen_masks),
-				   bpf_map__fd(skel->maps.gen_policy) };
+	int outer[TG_GEN_MAPS];
 
+	/* By name, so a new generation map needs no change here. */
+	for (int i = 0; i < TG_GEN_MAPS; i++) {
+		outer[i] = bpf_object__find_map_fd_by_name(skel->obj, tg_gen_map_names[i]);
+		if (outer[i] < 0)
+			return outer[i];
+	}
 	return tg_generation_install(outer, 0, gen) ?: tg_generation_activate(bpf_map__fd(skel->maps.active), 0);
 }
 

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -174,14 +175,14 @@ static uint32_t entries_for(enum tg_gen_map m, const struct tg_inner_def *def, c
 
 static int create_maps(const struct tg_gen_layout *layout, const struct tg_lookup *lk, struct tg_generation *gen)
 {
-	static const char *const names[TG_GEN_MAPS] = { "tg_peer_nodes", "tg_peer_fine", "tg_l4", "tg_masks",
-							"tg_policy" };
-
 	for (int i = 0; i < TG_GEN_MAPS; i++) {
 		const struct tg_inner_def *def = &layout->map[i];
 		LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = def->flags);
+		char name[BPF_OBJ_NAME_LEN];
 
-		gen->fd[i] = bpf_map_create((enum bpf_map_type)def->type, names[i], def->key_size, def->value_size,
+		/* gen_l4's inner map is tg_l4: named after its outer map. */
+		snprintf(name, sizeof(name), "tg_%s", tg_gen_map_names[i] + strlen("gen_"));
+		gen->fd[i] = bpf_map_create((enum bpf_map_type)def->type, name, def->key_size, def->value_size,
 					    entries_for((enum tg_gen_map)i, def, lk), &opts);
 		if (gen->fd[i] < 0)
 			return -errno;
